@@ -1,0 +1,138 @@
+import type { AwilixContainer } from 'awilix';
+import type { UnixNanos } from './time.js';
+import type { Cursor } from './cursor.js';
+
+export const PLUGIN_API_VERSION = 1 as const;
+
+export type EngineState = 'stopped' | 'starting' | 'running' | 'unavailable';
+export type StreamName = 'stdout' | 'stderr';
+
+/** One whole line of a container's output. */
+export interface LineRecord {
+  type: 'line';
+  stream: StreamName;
+  /** When the engine stamped the line; null where the log has no times (a raw file). */
+  time: UnixNanos | null;
+  /** The line without its newline: a view of the read buffer, valid until the next pull. */
+  line: Buffer;
+  /** Opaque; `after=<cursor>` resumes right behind this record. */
+  cursor: string;
+  /** True when no newline followed these bytes (a line cut at the size limit, or an unterminated tail). */
+  partial?: boolean;
+}
+export interface ExitRecord {
+  type: 'exit';
+  exitCode: number;
+}
+/** Lines were lost (e.g. a log file rotated away before it was read). */
+export interface GapRecord {
+  type: 'gap';
+  reason: string;
+}
+/** The engine failed mid-stream; the stream ends after this record (close 1011). */
+export interface ErrorRecord {
+  type: 'error';
+  code: string;
+  message: string;
+}
+export type LogRecord = LineRecord | ExitRecord | GapRecord | ErrorRecord;
+
+/** A container as `enginegate ps` and `GET /passthrough/engine/containers` show it. */
+export interface ContainerInfo {
+  id: string;
+  names: string[];
+  namespace?: string;
+  image: string;
+  /** Engine words, e.g. `running`, `exited`, `created`. */
+  state: string;
+  tty: boolean;
+  /** RFC3339 */
+  createdAt: string;
+}
+
+export interface ContainerRef {
+  /** A full ID, unique ID prefix or name, already validated by `validateContainerRef`. */
+  ref: string;
+  /** containerd namespace, when the client named one. */
+  namespace?: string;
+}
+
+/** What a client asked for, parsed and validated by the gateway (Docker CLI meanings). */
+export interface LogOptions {
+  follow: boolean;
+  /** Number of last lines, or undefined for all. */
+  tail?: number;
+  since?: UnixNanos;
+  until?: UnixNanos;
+  stdout: boolean;
+  stderr: boolean;
+  /** Resume right after this record; overrides `tail`. */
+  after?: Cursor;
+}
+
+/**
+ * Reads the logs of one engine's containers.
+ *
+ * `open` resolves the container and checks that its logs are readable before it returns, so
+ * that a bad reference is a 404/409/501 before any WebSocket upgrade. The iterable yields
+ * batches of records (as many as one engine read gave); pulling is the backpressure, and
+ * `signal` (or `return()` on the iterator) releases every engine resource at once.
+ */
+export interface LogSource {
+  open(ref: ContainerRef, options: LogOptions, signal: AbortSignal): Promise<AsyncIterable<LogRecord[]>>;
+}
+
+export interface EngineHealth {
+  ok: boolean;
+  message?: string;
+}
+
+export interface Engine {
+  readonly name: string;
+  /** Connects; rejects (with EngineUnavailableError) when the engine cannot be reached. */
+  start(): Promise<void>;
+  /** Releases every resource; open log iterables end. */
+  stop(): Promise<void>;
+  health(): Promise<EngineHealth>;
+  readonly logs: LogSource;
+  containers(options?: { namespace?: string }): Promise<ContainerInfo[]>;
+  /** Extra read-only endpoints, served under `/passthrough/{controller}/{endpoint}`. */
+  passthroughs?(): PassthroughEndpoint[];
+}
+
+export interface PassthroughEndpoint {
+  controller: string;
+  endpoint: string;
+  handler(request: { params: Record<string, string>; query: Record<string, string> }): Promise<unknown>;
+}
+
+export interface PluginLogger {
+  debug(obj: object | string, msg?: string): void;
+  info(obj: object | string, msg?: string): void;
+  warn(obj: object | string, msg?: string): void;
+  error(obj: object | string, msg?: string): void;
+}
+
+/** What the gateway hands a plugin's `register`. */
+export interface PluginOptions {
+  /** Plugin-specific settings from the command line and environment (e.g. `dockerSocket`). */
+  config: Readonly<Record<string, unknown>>;
+  logger: PluginLogger;
+  /**
+   * Tells the gateway at once that the engine was lost or is back, instead of waiting for the
+   * next `health()` poll.
+   */
+  reportHealth(health: EngineHealth): void;
+}
+
+export interface EnginePlugin {
+  readonly name: string;
+  readonly apiVersion: typeof PLUGIN_API_VERSION;
+  /** Adds the plugin's services to the (per-engine) container and returns its Engine. */
+  register(container: AwilixContainer, options: PluginOptions): Engine | Promise<Engine>;
+}
+
+/** Types a plugin module's default export. */
+export function definePlugin<P extends EnginePlugin>(plugin: P): P {
+  return plugin;
+}
