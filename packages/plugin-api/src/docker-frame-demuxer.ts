@@ -13,6 +13,7 @@ export type FrameSink = (stream: DockerStreamType, payload: Buffer) => void;
 const HEADER_BYTES = 8;
 
 export class DockerFrameError extends Error {
+  override readonly name = 'DockerFrameError';
   readonly code = 'DOCKER_FRAME_INVALID';
 }
 

@@ -1,0 +1,50 @@
+import t from 'tap';
+import {
+  formatTimestamp,
+  parseRfc3339,
+  parseDuration,
+  parseTimeParam,
+  InvalidArgumentError,
+  NS_PER_S,
+} from '@enginegate/plugin-api';
+
+t.test('formatTimestamp is Docker fixed-width', async (t) => {
+  const ns = 1704207845n * NS_PER_S + 5n;
+  t.equal(formatTimestamp(ns), '2024-01-02T15:04:05.000000005Z');
+  t.equal(formatTimestamp(0n), '1970-01-01T00:00:00.000000000Z');
+});
+
+t.test('parseRfc3339 reads nanoseconds, trimmed fractions and offsets', async (t) => {
+  t.equal(parseRfc3339('2024-01-02T15:04:05.123456789Z'), 1704207845123456789n);
+  t.equal(parseRfc3339('2024-01-02T15:04:05.5Z'), 1704207845500000000n);
+  t.equal(parseRfc3339('2024-01-02T15:04:05Z'), 1704207845000000000n);
+  t.equal(parseRfc3339('2024-01-02T16:04:05+01:00'), 1704207845000000000n);
+  t.equal(parseRfc3339('2024-13-02T15:04:05Z'), undefined);
+  t.equal(parseRfc3339('yesterday'), undefined);
+  // round trip
+  const ns = 1704207845123456789n;
+  t.equal(parseRfc3339(formatTimestamp(ns)), ns);
+});
+
+t.test('parseDuration follows Go durations', async (t) => {
+  t.equal(parseDuration('10m'), 600n * NS_PER_S);
+  t.equal(parseDuration('1h30m'), 5400n * NS_PER_S);
+  t.equal(parseDuration('1.5s'), 1500000000n);
+  t.equal(parseDuration('250ms'), 250000000n);
+  t.equal(parseDuration('10'), undefined);
+  t.equal(parseDuration('10x'), undefined);
+  t.equal(parseDuration(''), undefined);
+});
+
+t.test('parseTimeParam takes RFC3339, Unix seconds and durations', async (t) => {
+  const now = 2_000_000_000n * NS_PER_S;
+  t.equal(parseTimeParam('since', '1704207845.25', now), 1704207845250000000n);
+  t.equal(parseTimeParam('since', '1704207845', now), 1704207845000000000n);
+  t.equal(parseTimeParam('since', '10m', now), now - 600n * NS_PER_S);
+  t.equal(parseTimeParam('until', '2024-01-02T15:04:05Z', now), 1704207845000000000n);
+  const err = t.throws(() => parseTimeParam('since', 'yesterday', now)) as InvalidArgumentError;
+  t.ok(err instanceof InvalidArgumentError);
+  t.equal(err.parameter, 'since');
+  t.match(err.message, /since="yesterday"/);
+  t.equal(err.statusCode, 400);
+});
