@@ -1,0 +1,33 @@
+import { PLUGIN_API_VERSION, definePlugin } from '@enginegate/plugin-api';
+import { MockEngine } from './mock-engine.js';
+
+export { MockEngine, type MockEngineOptions } from './mock-engine.js';
+export { DEFAULT_MOCK_IMAGE, mockContainerId, type MockContainerSpec } from './simulated-container.js';
+export {
+  MOCK_CONTAINERS,
+  MOCK_EXIT_CODE,
+  builtinContainerSpecs,
+  mockBytesLines,
+  mockBytesOutput,
+  type BuiltinContainerName,
+} from './builtin-containers.js';
+export { MAX_BATCH_BYTES, MAX_BATCH_LINES } from './mock-log-reader.js';
+export { systemClock, type Clock } from './clock.js';
+
+/**
+ * The `mock` engine plugin. Config: `builtinContainers: false` starts it empty (the testkit
+ * adds its own containers through `MockEngine.addContainer`).
+ */
+export default definePlugin({
+  name: 'mock',
+  apiVersion: PLUGIN_API_VERSION,
+  register(container, options) {
+    const engine = new MockEngine({
+      logger: options.logger,
+      builtinContainers: options.config['builtinContainers'] !== false,
+    });
+    // The same shape as awilix's asValue(), without depending on awilix for one line.
+    container.register('mockEngine', { resolve: () => engine });
+    return engine;
+  },
+});
