@@ -1,0 +1,231 @@
+import { isAbsolute, resolve as resolvePath } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { UsageError } from '../cli-errors.js';
+import { parseCommandLine, printUsage, type Command } from '../command-line.js';
+import { GatewayClient, parseGatewayAddress } from '../gateway-client.js';
+import { type EngineStatus } from './engine.js';
+
+const OPTIONS = {
+  engine: { type: 'string' },
+  listen: { type: 'string' },
+  socket: { type: 'string' },
+  plugin: { type: 'string', multiple: true },
+  token: { type: 'string' },
+  'no-auth': { type: 'boolean' },
+  'allow-origin': { type: 'string', multiple: true },
+  'state-dir': { type: 'string' },
+  'docker-socket': { type: 'string' },
+  'containerd-address': { type: 'string' },
+  'log-root': { type: 'string', multiple: true },
+  'log-level': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/** The engine plugins `serve` loads besides the built-in mock, before any `--plugin`. */
+export const BUNDLED_PLUGINS = ['@enginegate/plugin-moby', '@enginegate/plugin-containerd'] as const;
+
+const DEFAULT_HOST = '127.0.0.1';
+const DEFAULT_PORT = 7070;
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+/** How long the banner waits for an engine that is still starting before it says so. */
+const ENGINE_SETTLE_MS = 5000;
+
+/** `HOST:PORT`, `[IPv6]:PORT`, `:PORT` or `HOST` (port 7070). */
+export function parseListenAddress(text: string): { host: string; port: number } {
+  let host: string;
+  let portText: string | undefined;
+  const bracketed = /^\[([^\]]+)\](?::(.*))?$/.exec(text);
+  if (bracketed) {
+    host = bracketed[1]!;
+    portText = bracketed[2];
+  } else if (text.split(':').length > 2) {
+    throw new UsageError(`--listen ${text}: write an IPv6 address in brackets, e.g. [::1]:${DEFAULT_PORT}`);
+  } else {
+    const colon = text.lastIndexOf(':');
+    host = colon === -1 ? text : text.slice(0, colon);
+    portText = colon === -1 ? undefined : text.slice(colon + 1);
+  }
+  if (host === '') host = DEFAULT_HOST;
+  if (portText === undefined) return { host, port: DEFAULT_PORT };
+  const port = /^\d{1,5}$/.test(portText) ? Number(portText) : NaN;
+  if (!(port >= 0 && port <= 65535)) throw new UsageError(`--listen ${text}: the port must be a number from 0 to 65535`);
+  return { host, port };
+}
+
+/**
+ * What the gateway's plugin loader should import. Paths are taken relative to the working
+ * directory; package names are resolved from this package first, because pnpm's strict layout
+ * lets the gateway see only its own dependencies. A name this package cannot resolve is passed on
+ * unchanged, for the gateway to try (and report).
+ */
+export function resolvePluginSpecifier(specifier: string, cwd: string): string {
+  if (specifier.startsWith('file:')) return fileURLToPath(specifier);
+  if (isAbsolute(specifier) || specifier.startsWith('./') || specifier.startsWith('../') || /\.[cm]?js$/.test(specifier)) {
+    return resolvePath(cwd, specifier);
+  }
+  try {
+    return fileURLToPath(import.meta.resolve(specifier));
+  } catch {
+    return specifier;
+  }
+}
+
+/** `DOCKER_HOST=unix:///var/run/docker.sock` → the socket path; other schemes pass unchanged. */
+export function dockerSocketFromEnv(dockerHost: string | undefined): string | undefined {
+  if (!dockerHost) return undefined;
+  return dockerHost.startsWith('unix://') ? dockerHost.slice('unix://'.length) : dockerHost;
+}
+
+export const serveCommand: Command = {
+  name: 'serve',
+  summary: 'run the gateway',
+  usage: `Usage: enginegate serve [OPTIONS]
+
+Runs the gateway: serves the logs of the active engine's containers over WebSocket and HTTP.
+
+Options:
+  --engine auto|moby|containerd|mock
+                         the engine to start (default auto: moby if the Docker socket
+                         answers, else containerd, else mock)
+  --listen HOST:PORT     where to listen (default ${DEFAULT_HOST}:${DEFAULT_PORT})
+  --socket PATH          listen on a unix socket instead (mode 0600)
+  --plugin NAME_OR_PATH  load another engine plugin (repeatable)
+  --token T              the access token (env ENGINEGATE_TOKEN; default: generate one and
+                         write it, mode 0600, to the state directory)
+  --no-auth              no token (development only; refused on a non-loopback address)
+  --allow-origin ORIGIN  also accept browser requests from ORIGIN (repeatable)
+  --state-dir DIR        where the token file goes (env ENGINEGATE_STATE_DIR; default
+                         $XDG_STATE_HOME/enginegate or ~/.local/state/enginegate)
+  --docker-socket PATH   the Docker socket (env DOCKER_HOST; default /var/run/docker.sock)
+  --containerd-address PATH
+                         the containerd socket (env CONTAINERD_ADDRESS;
+                         default /run/containerd/containerd.sock)
+  --log-root DIR         containerd log files are read only below these (repeatable;
+                         default /var/lib/nerdctl and /var/log)
+  --log-level LEVEL      ${LOG_LEVELS.join(', ')} (env ENGINEGATE_LOG_LEVEL; default info)
+
+SIGTERM or SIGINT stops the gateway: open streams close with 1001.`,
+
+  async run(argv, context) {
+    const { values, positionals } = parseCommandLine('serve', argv, OPTIONS);
+    if (values.help) return printUsage(context, this.usage);
+    if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])} (see \`enginegate serve --help\`)`);
+    if (values.listen !== undefined && values.socket !== undefined) {
+      throw new UsageError('--listen and --socket exclude each other');
+    }
+    const { env, cwd } = context;
+    const logLevel = values['log-level'] ?? env.ENGINEGATE_LOG_LEVEL ?? 'info';
+    if (!LOG_LEVELS.includes(logLevel)) throw new UsageError(`--log-level ${logLevel}: use one of ${LOG_LEVELS.join(', ')}`);
+    const listen = values.listen === undefined ? { host: DEFAULT_HOST, port: DEFAULT_PORT } : parseListenAddress(values.listen);
+    const tokenFromEnv = values.token === undefined && env.ENGINEGATE_TOKEN ? env.ENGINEGATE_TOKEN : undefined;
+    const token = values.token ?? tokenFromEnv;
+    const dockerSocket = values['docker-socket'] ?? dockerSocketFromEnv(env.DOCKER_HOST);
+    const containerdAddress = values['containerd-address'] ?? (env.CONTAINERD_ADDRESS || undefined);
+    const plugins = [...BUNDLED_PLUGINS, ...(values.plugin ?? [])].map((p) => resolvePluginSpecifier(p, cwd));
+
+    const { runGateway } = await import('@enginegate/gateway');
+    const gateway = await runGateway({
+      ...(values.socket !== undefined ? { socket: resolvePath(cwd, values.socket) } : listen),
+      token,
+      noAuth: values['no-auth'] ?? false,
+      stateDir: values['state-dir'],
+      allowedOrigins: values['allow-origin'],
+      plugins,
+      engine: values.engine ?? 'auto',
+      pluginConfig: {
+        moby: definedOnly({ dockerSocket }),
+        containerd: definedOnly({ address: containerdAddress, logRoots: values['log-root'] }),
+      },
+      logLevel,
+    });
+
+    const tokenOrigin = values['no-auth']
+      ? 'none (--no-auth)'
+      : values.token !== undefined
+        ? 'from --token'
+        : tokenFromEnv !== undefined
+          ? 'from ENGINEGATE_TOKEN'
+          : (gateway.tokenFile ?? 'unknown');
+    const engine = await settledEngineStatus(gateway.url!, gateway.token, tokenOrigin);
+    context.stderr.write(
+      startBanner({
+        url: gateway.url!,
+        engine,
+        tokenFile: gateway.tokenFile ?? undefined,
+        tokenOrigin,
+        stateDir: values['state-dir'],
+      }),
+    );
+    // The gateway keeps the process alive; runGateway's SIGTERM/SIGINT handlers end it.
+    return 0;
+  },
+};
+
+/** Leaves out the settings not given, so that the plugin's own defaults apply. */
+function definedOnly(settings: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(settings).filter(([, value]) => value !== undefined));
+}
+
+/** The engine as a client would see it, once `auto` has picked one (or ENGINE_SETTLE_MS passed). */
+async function settledEngineStatus(url: string, token: string | null, tokenOrigin: string): Promise<EngineStatus | undefined> {
+  const client = new GatewayClient(parseGatewayAddress(url), { token: token ?? undefined, origin: tokenOrigin });
+  const deadline = Date.now() + ENGINE_SETTLE_MS;
+  for (;;) {
+    let status: EngineStatus;
+    try {
+      status = await client.getJson<EngineStatus>('/engine');
+    } catch {
+      return undefined;
+    }
+    if (status.state !== 'starting' || Date.now() > deadline) return status;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+export interface StartBannerFacts {
+  url: string;
+  engine: EngineStatus | undefined;
+  /** The token file, when the token is in one. */
+  tokenFile: string | undefined;
+  /** Where the token is, in words. */
+  tokenOrigin: string;
+  stateDir: string | undefined;
+}
+
+/** What `serve` prints once it listens: where, which engine, where the token is, what to try. */
+export function startBanner(facts: StartBannerFacts): string {
+  const { url, engine, tokenFile, tokenOrigin, stateDir } = facts;
+  const address = parseGatewayAddress(url);
+  const engineText = engine ? `${engine.name ?? 'none'} (${engine.state})` : 'unknown';
+  const example = engine?.name === 'mock' ? 'mock-chatty' : 'CONTAINER';
+  const clientFlags = [
+    url === 'http://127.0.0.1:7070' ? '' : ` --url ${url}`,
+    stateDir !== undefined && tokenFile !== undefined ? ` --state-dir ${shellQuote(stateDir)}` : '',
+  ].join('');
+  const bearer =
+    tokenFile !== undefined
+      ? ` -H "Authorization: Bearer $(cat ${shellQuote(tokenFile)})"`
+      : tokenOrigin === 'none (--no-auth)'
+        ? ''
+        : ' -H "Authorization: Bearer $ENGINEGATE_TOKEN"';
+  const curlTarget =
+    address.socketPath !== undefined
+      ? `--unix-socket ${shellQuote(address.socketPath)} http://localhost/passthrough/engine/logs/${example}`
+      : `${url}/passthrough/engine/logs/${example}`;
+  return [
+    `enginegate: listening on ${url}`,
+    `enginegate: engine ${engineText}`,
+    `enginegate: token ${tokenFile !== undefined ? `in ${tokenFile}` : tokenOrigin}`,
+    'Try:',
+    ...(tokenOrigin === 'from --token' ? ['  export ENGINEGATE_TOKEN=...   # the token given to --token'] : []),
+    ...(example === 'CONTAINER' ? [`  enginegate ps${clientFlags}`] : []),
+    `  enginegate logs ${example} -f${clientFlags}`,
+    `  curl -N${bearer} ${curlTarget}`,
+    '',
+  ].join('\n');
+}
+
+function shellQuote(text: string): string {
+  return /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
+}
+

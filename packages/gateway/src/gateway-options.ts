@@ -1,0 +1,98 @@
+import { isIP } from 'node:net';
+import type { EnginePlugin } from '@enginegate/plugin-api';
+
+export interface GatewayOptions {
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Default 7070; 0 picks a free port. */
+  port?: number;
+  /** Serve this unix socket (mode 0600) instead of host:port. */
+  socket?: string;
+  /** Else ENGINEGATE_TOKEN, else generated and written 0600 to `${stateDir}/token`. */
+  token?: string;
+  /** Development only: refused unless the gateway listens on loopback or a unix socket. */
+  noAuth?: boolean;
+  /** Default `defaultStateDir()`. */
+  stateDir?: string;
+  /** Origins a browser may call from; default the gateway's own (http://127.0.0.1:PORT, http://localhost:PORT). */
+  allowedOrigins?: string[];
+  /** Package names, file paths or plugin objects. The mock plugin is always built in. */
+  plugins?: Array<string | EnginePlugin>;
+  /** The engine to start with: a plugin name, 'auto' (default) or null (none). */
+  engine?: string | null;
+  /** Per plugin name, handed to its `register` as `PluginOptions.config`. */
+  pluginConfig?: Record<string, Record<string, unknown>>;
+  /** pino options for fastify, or false for silence. Default `{ level: logLevel }`. */
+  logger?: boolean | object;
+  /** Used when `logger` is not given; default `$ENGINEGATE_LOG_LEVEL`, else 'info'. */
+  logLevel?: string;
+  /** Engine health poll; default 2000. */
+  healthIntervalMs?: number;
+  /** WebSocket ping; a peer silent for two intervals is dropped. Default 30000. */
+  pingIntervalMs?: number;
+  /** Bytes buffered on a socket before the log source stops being pulled; default 1 MiB. */
+  highWaterMark?: number;
+  /** Open log streams beyond which a new one is refused (WebSocket close 1013); default 1024. */
+  maxStreams?: number;
+}
+
+/** GatewayOptions with every default applied. */
+export interface ResolvedGatewayOptions {
+  host: string;
+  port: number;
+  socket: string | undefined;
+  noAuth: boolean;
+  stateDir: string;
+  allowedOrigins: string[] | undefined;
+  plugins: Array<string | EnginePlugin>;
+  engine: string | null;
+  pluginConfig: Record<string, Record<string, unknown>>;
+  healthIntervalMs: number;
+  pingIntervalMs: number;
+  highWaterMark: number;
+  maxStreams: number;
+}
+
+export const DEFAULT_HOST = '127.0.0.1';
+export const DEFAULT_PORT = 7070;
+
+export function resolveGatewayOptions(options: GatewayOptions, defaultStateDir: string): ResolvedGatewayOptions {
+  const resolved: ResolvedGatewayOptions = {
+    host: options.host ?? DEFAULT_HOST,
+    port: options.port ?? DEFAULT_PORT,
+    socket: options.socket,
+    noAuth: options.noAuth ?? false,
+    stateDir: options.stateDir ?? defaultStateDir,
+    allowedOrigins: options.allowedOrigins,
+    plugins: options.plugins ?? [],
+    engine: options.engine === undefined ? 'auto' : options.engine,
+    pluginConfig: options.pluginConfig ?? {},
+    healthIntervalMs: positive('healthIntervalMs', options.healthIntervalMs ?? 2000),
+    pingIntervalMs: positive('pingIntervalMs', options.pingIntervalMs ?? 30_000),
+    highWaterMark: positive('highWaterMark', options.highWaterMark ?? 1024 * 1024),
+    maxStreams: positive('maxStreams', options.maxStreams ?? 1024),
+  };
+  if (!Number.isInteger(resolved.port) || resolved.port < 0 || resolved.port > 65535) {
+    throw new Error(`port ${resolved.port} is not a TCP port (0-65535)`);
+  }
+  if (resolved.noAuth && resolved.socket === undefined && !isLoopbackHost(resolved.host)) {
+    throw new Error(
+      `--no-auth is for development only and is refused on ${resolved.host}: ` +
+        'listen on a loopback address (127.0.0.1, ::1, localhost) or a unix socket, or use a token',
+    );
+  }
+  return resolved;
+}
+
+function positive(name: string, value: number): number {
+  if (!(Number.isFinite(value) && value > 0)) throw new Error(`${name} must be a number > 0, not ${value}`);
+  return value;
+}
+
+export function isLoopbackHost(host: string): boolean {
+  if (host === 'localhost') return true;
+  const bare = host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
+  if (isIP(bare) === 4) return bare.startsWith('127.');
+  if (isIP(bare) === 6) return bare === '::1' || /^::ffff:127\./i.test(bare);
+  return false;
+}

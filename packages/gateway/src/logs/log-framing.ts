@@ -1,0 +1,190 @@
+import { isUtf8 } from 'node:buffer';
+import { formatTimestamp, utf8BoundaryAtOrBefore, type LineRecord, type LogRecord } from '@enginegate/plugin-api';
+
+/**
+ * How log records become messages. WebSocket clients pick one by subprotocol; plain HTTP uses
+ * `raw` (text/plain) or `json` (NDJSON).
+ */
+export type FramingName = 'raw' | 'text' | 'json' | 'binary';
+
+export const FRAMING_SUBPROTOCOLS: ReadonlyMap<string, FramingName> = new Map([
+  ['v1.text.enginegate', 'text'],
+  ['v1.json.enginegate', 'json'],
+  ['v1.binary.enginegate', 'binary'],
+]);
+
+/** A raw line longer than this is cut (at a UTF-8 boundary) into several messages. */
+export const RAW_MAX_LINE_BYTES = 64 * 1024;
+/** Whole lines are batched into one raw message up to about this size. */
+const RAW_BATCH_BYTES = 64 * 1024;
+
+export const BINARY_STREAM_BYTE = { stdout: 1, stderr: 2, control: 3 } as const;
+
+/** One batch of records, framed: strings go out as text messages, Buffers as binary ones. */
+export interface FramedBatch {
+  messages: Array<Buffer | string>;
+  /** Payload bytes of all messages. */
+  bytes: number;
+  /** An `error` record ended the stream here; records after it were not framed. */
+  error?: { code: string; message: string };
+}
+
+export interface LogFramer {
+  frame(records: readonly LogRecord[]): FramedBatch;
+}
+
+export interface FramingOptions {
+  /** Prefix lines with `formatTimestamp(time)` and a space (raw, text and binary framings). */
+  timestamps: boolean;
+}
+
+export function createFramer(name: FramingName, options: FramingOptions): LogFramer {
+  switch (name) {
+    case 'raw':
+      return new RawFramer(options);
+    case 'text':
+      return new TextFramer(options);
+    case 'json':
+      return new JsonFramer();
+    case 'binary':
+      return new BinaryFramer(options);
+  }
+}
+
+function timestampPrefix(record: LineRecord, options: FramingOptions): string {
+  return options.timestamps && record.time !== null ? `${formatTimestamp(record.time)} ` : '';
+}
+
+/** A record as the v1.json framing (and NDJSON) spells it. */
+export function jsonRecord(record: LogRecord): string {
+  switch (record.type) {
+    case 'line': {
+      const time = record.time === null ? null : formatTimestamp(record.time);
+      const text = isUtf8(record.line)
+        ? { type: 'line', stream: record.stream, time, line: record.line.toString('utf8'), cursor: record.cursor }
+        : { type: 'line', stream: record.stream, time, base64: record.line.toString('base64'), cursor: record.cursor };
+      return JSON.stringify(record.partial ? { ...text, partial: true } : text);
+    }
+    case 'exit':
+      return JSON.stringify({ type: 'exit', exitCode: record.exitCode });
+    case 'gap':
+      return JSON.stringify({ type: 'gap', reason: record.reason });
+    case 'error':
+      return JSON.stringify({ type: 'error', code: record.code, message: record.message });
+  }
+}
+
+/**
+ * Raw bytes, stdout and stderr merged, as a terminal shows them: whole lines with their `\n`
+ * (none after a `partial` record), several per message; a line over 64 KiB is cut at a UTF-8
+ * boundary. Control records have no spelling here. Every message is a copy, so the records'
+ * buffers may be reused once this returns.
+ */
+class RawFramer implements LogFramer {
+  constructor(private readonly options: FramingOptions) {}
+
+  frame(records: readonly LogRecord[]): FramedBatch {
+    const messages: Buffer[] = [];
+    let parts: Buffer[] = [];
+    let partsBytes = 0;
+    let bytes = 0;
+    const flush = () => {
+      if (partsBytes === 0) return;
+      messages.push(Buffer.concat(parts, partsBytes));
+      bytes += partsBytes;
+      parts = [];
+      partsBytes = 0;
+    };
+    const add = (part: Buffer) => {
+      parts.push(part);
+      partsBytes += part.length;
+    };
+    for (const record of records) {
+      if (record.type === 'error') {
+        flush();
+        return { messages, bytes, error: { code: record.code, message: record.message } };
+      }
+      if (record.type !== 'line') continue;
+      const prefix = timestampPrefix(record, this.options);
+      let line = prefix.length > 0 ? Buffer.concat([Buffer.from(prefix), record.line]) : record.line;
+      if (line.length > RAW_MAX_LINE_BYTES) {
+        flush();
+        while (line.length > RAW_MAX_LINE_BYTES) {
+          const cut = utf8BoundaryAtOrBefore(line, RAW_MAX_LINE_BYTES) || RAW_MAX_LINE_BYTES;
+          add(line.subarray(0, cut));
+          flush();
+          line = line.subarray(cut);
+        }
+      }
+      if (partsBytes + line.length + 1 > RAW_BATCH_BYTES) flush();
+      add(line);
+      if (!record.partial) add(NEWLINE);
+    }
+    flush();
+    return { messages, bytes };
+  }
+}
+
+const NEWLINE = Buffer.from('\n');
+
+/** One text message per line, no newline; invalid UTF-8 becomes U+FFFD (toString does that). */
+class TextFramer implements LogFramer {
+  constructor(private readonly options: FramingOptions) {}
+
+  frame(records: readonly LogRecord[]): FramedBatch {
+    const messages: string[] = [];
+    let bytes = 0;
+    for (const record of records) {
+      if (record.type === 'error') return { messages, bytes, error: { code: record.code, message: record.message } };
+      if (record.type !== 'line') continue;
+      const text = timestampPrefix(record, this.options) + record.line.toString('utf8');
+      messages.push(text);
+      bytes += Buffer.byteLength(text);
+    }
+    return { messages, bytes };
+  }
+}
+
+/** One JSON object per message, control records included. */
+class JsonFramer implements LogFramer {
+  frame(records: readonly LogRecord[]): FramedBatch {
+    const messages: string[] = [];
+    let bytes = 0;
+    for (const record of records) {
+      const text = jsonRecord(record);
+      messages.push(text);
+      bytes += Buffer.byteLength(text);
+      if (record.type === 'error') return { messages, bytes, error: { code: record.code, message: record.message } };
+    }
+    return { messages, bytes };
+  }
+}
+
+/** One binary message per record: a stream byte (1 stdout, 2 stderr, 3 control JSON), then the exact bytes. */
+class BinaryFramer implements LogFramer {
+  constructor(private readonly options: FramingOptions) {}
+
+  frame(records: readonly LogRecord[]): FramedBatch {
+    const messages: Buffer[] = [];
+    let bytes = 0;
+    for (const record of records) {
+      let message: Buffer;
+      if (record.type === 'line') {
+        const prefix = timestampPrefix(record, this.options);
+        message = Buffer.allocUnsafe(1 + prefix.length + record.line.length);
+        message[0] = BINARY_STREAM_BYTE[record.stream];
+        if (prefix.length > 0) message.write(prefix, 1, 'latin1');
+        record.line.copy(message, 1 + prefix.length);
+      } else {
+        const json = Buffer.from(jsonRecord(record));
+        message = Buffer.allocUnsafe(1 + json.length);
+        message[0] = BINARY_STREAM_BYTE.control;
+        json.copy(message, 1);
+      }
+      messages.push(message);
+      bytes += message.length;
+      if (record.type === 'error') return { messages, bytes, error: { code: record.code, message: record.message } };
+    }
+    return { messages, bytes };
+  }
+}

@@ -1,0 +1,175 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { EngineUnavailableError } from '@enginegate/plugin-api';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { WebSocket } from 'ws';
+import type { EngineManager } from '../engine-manager.js';
+import { GatewayError } from '../http-errors.js';
+import type { GatewayMetrics } from '../metrics.js';
+import type { Heartbeat } from '../logs/heartbeat.js';
+import { createFramer } from '../logs/log-framing.js';
+import { parseLogRequest, type LogRequest } from '../logs/log-request.js';
+import { CLOSE, LogStream, type StreamEnd } from '../logs/log-stream.js';
+import type { LogStreamRegistry } from '../logs/log-stream-registry.js';
+import { HttpSink } from '../logs/http-sink.js';
+import { WebSocketSink } from '../logs/websocket-sink.js';
+
+/** What the preHandler resolved, for the handler that runs after it (or after the upgrade). */
+interface PreparedLogs {
+  request: LogRequest;
+  /** null: over the stream limit; a WebSocket is then closed 1013 right after the upgrade. */
+  stream: LogStream | null;
+  /** From here on the handler owns the stream (and removes it from the registry when it ends). */
+  handOver(): void;
+}
+
+export interface LogsRouteDependencies {
+  engines: EngineManager;
+  streams: LogStreamRegistry;
+  heartbeat: Heartbeat;
+  metrics: GatewayMetrics;
+  highWaterMark: number;
+  maxStreams: number;
+}
+
+/**
+ * `GET /passthrough/engine/logs/:container`. Everything that can fail — parameters, the engine
+ * snapshot, `logs.open` (which resolves the container) — happens in the preHandler, so a
+ * failure is an HTTP status before any upgrade. The handlers only pump.
+ */
+export class LogsRoute {
+  /** Keyed by the raw request, which is what ws hands `handleProtocols`. */
+  private readonly prepared = new WeakMap<IncomingMessage, PreparedLogs>();
+
+  constructor(private readonly deps: LogsRouteDependencies) {}
+
+  /** For @fastify/websocket's `handleProtocols`: the subprotocol the preHandler chose. */
+  selectedSubprotocol(raw: IncomingMessage): string | false {
+    return this.prepared.get(raw)?.request.subprotocol ?? false;
+  }
+
+  register(app: FastifyInstance): void {
+    app.route<{ Params: { container: string } }>({
+      method: 'GET',
+      url: '/passthrough/engine/logs/:container',
+      // A HEAD would open a follow stream whose body is never sent.
+      exposeHeadRoute: false,
+      preHandler: async (request, reply) => this.prepare(request, reply.raw),
+      handler: async (request, reply) => {
+        reply.hijack();
+        await this.serveHttp(request, reply.raw);
+      },
+      wsHandler: (socket, request) => this.serveWebSocket(socket, request),
+    });
+  }
+
+  private async prepare(request: FastifyRequest<{ Params: { container: string } }>, response: NodeJS.EventEmitter): Promise<void> {
+    const { engines, streams, maxStreams } = this.deps;
+    const logRequest = parseLogRequest({
+      container: request.params.container,
+      query: request.query as Record<string, string | string[] | undefined>,
+      headers: request.headers,
+      webSocket: request.ws,
+    });
+    if (streams.size >= maxStreams) {
+      if (!request.ws) throw new GatewayError('TOO_MANY_STREAMS', 503, `too many open log streams (limit ${maxStreams})`, 5);
+      this.prepared.set(request.raw, { request: logRequest, stream: null, handOver: () => undefined });
+      return;
+    }
+    const snapshot = engines.snapshot();
+    const stream = new LogStream({
+      generation: snapshot.generation,
+      transport: request.ws ? 'websocket' : 'http',
+      framing: logRequest.framing,
+      container: logRequest.container.ref,
+      engine: snapshot.name,
+    });
+    streams.add(stream);
+    // The client leaving at any point — during open(), before or after the upgrade — releases the
+    // source; until a handler runs the stream, it is also what removes it from the registry (an
+    // upgrade that never happens ends here too). The socket (WebSocket) or response (HTTP) closes
+    // exactly once, when the stream's connection is over.
+    let running = false;
+    const release = () => {
+      stream.clientGone();
+      if (!running) streams.delete(stream);
+    };
+    (request.ws ? request.raw.socket : response).once('close', release);
+    try {
+      stream.attachSource(await snapshot.engine.logs.open(logRequest.container, logRequest.options, stream.abort.signal));
+    } catch (err) {
+      release();
+      throw err;
+    }
+    if (stream.abort.signal.aborted) {
+      // The engine was switched or lost (or the client left) while the container was being resolved.
+      streams.delete(stream);
+      throw new EngineUnavailableError(`engine ${snapshot.name} changed while the logs were being opened; retry`, { retryAfterSeconds: 1 });
+    }
+    this.prepared.set(request.raw, { request: logRequest, stream, handOver: () => (running = true) });
+  }
+
+  private async serveHttp(request: FastifyRequest, response: ServerResponse): Promise<void> {
+    const { request: logRequest, stream } = this.take(request);
+    if (stream === null) return void response.destroy();
+    const { metrics, highWaterMark } = this.deps;
+    response.writeHead(200, {
+      'content-type': HttpSink.contentType(logRequest.framing),
+      'cache-control': 'no-store',
+      'x-content-type-options': 'nosniff',
+    });
+    // Headers now, so `curl -N` shows the stream is open before the first line.
+    response.flushHeaders();
+    metrics.streamOpened('http', logRequest.framing);
+    const sink = new HttpSink(response, logRequest.framing, highWaterMark, (bytes) => metrics.bytesSentFor('http', logRequest.framing, bytes));
+    await this.run(request, stream, logRequest, sink);
+  }
+
+  private async serveWebSocket(socket: WebSocket, request: FastifyRequest): Promise<void> {
+    const { request: logRequest, stream } = this.take(request);
+    const { metrics, heartbeat, highWaterMark, maxStreams } = this.deps;
+    if (stream === null) {
+      request.log.debug({ maxStreams }, 'log stream refused: too many open');
+      socket.close(CLOSE.tryAgainLater, `too many open log streams (limit ${maxStreams})`);
+      return;
+    }
+    heartbeat.watch(socket);
+    socket.once('close', () => stream.clientGone());
+    metrics.streamOpened('websocket', logRequest.framing);
+    const sink = new WebSocketSink(socket, highWaterMark, (bytes) => metrics.bytesSentFor('websocket', logRequest.framing, bytes));
+    await this.run(request, stream, logRequest, sink);
+  }
+
+  private take(request: FastifyRequest): PreparedLogs {
+    const prepared = this.prepared.get(request.raw);
+    this.prepared.delete(request.raw);
+    if (prepared === undefined) throw new Error('logs handler ran without its preHandler');
+    prepared.handOver();
+    return prepared;
+  }
+
+  private async run(
+    request: FastifyRequest,
+    stream: LogStream,
+    logRequest: LogRequest,
+    sink: WebSocketSink | HttpSink,
+  ): Promise<void> {
+    let end: StreamEnd;
+    try {
+      end = await stream.run(createFramer(logRequest.framing, { timestamps: logRequest.timestamps }), sink);
+    } finally {
+      this.deps.streams.delete(stream);
+    }
+    const context = { engine: stream.init.engine, container: stream.init.container, transport: stream.init.transport };
+    switch (end.kind) {
+      case 'engine-error':
+        request.log.warn({ ...context, reason: end.reason }, 'log stream ended by an engine error');
+        break;
+      case 'engine-lost':
+        request.log.warn({ ...context, reason: end.reason }, 'engine lost under a log stream');
+        this.deps.engines.checkHealthNow();
+        break;
+      default:
+        request.log.debug({ ...context, end: end.kind }, 'log stream ended');
+    }
+  }
+}
