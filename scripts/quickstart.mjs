@@ -33,7 +33,7 @@ function installed() {
 
 if (!installed()) {
   console.error('enginegate: installing dependencies (pnpm 10)...');
-  pnpm(['install', '--frozen-lockfile', '--reporter=silent']);
+  pnpm(['install', '--frozen-lockfile']);
 }
 run(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-b']);
 

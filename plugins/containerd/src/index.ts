@@ -1,0 +1,47 @@
+import { PLUGIN_API_VERSION, definePlugin } from '@enginegate/plugin-api';
+import { ContainerdEngine } from './containerd-engine.js';
+import { readPluginConfig } from './plugin-config.js';
+
+export { ContainerdEngine, type ContainerdEngineOptions } from './containerd-engine.js';
+export { ContainerdLogSource } from './containerd-log-source.js';
+export { ContainerdClient, type ContainerdContainer, type ContainerdTask } from './containerd-client.js';
+export { ContainerResolver, EXCLUDED_NAMESPACES, containerNames } from './container-resolver.js';
+export { LogLocator, CRI_CONTAINER_METADATA, NERDCTL_LABEL, type LogLocation } from './log-location.js';
+export { LogRoots, DEFAULT_LOG_ROOTS } from './log-roots.js';
+export { LogFileStream, type LogFileStreamOptions, type TaskWatch } from './log-file-stream.js';
+export { JournaldStream } from './journald-stream.js';
+export {
+  criFormat,
+  jsonFileFormat,
+  rawFormat,
+  journaldJsonFormat,
+  TimestampParser,
+  type LogFileFormat,
+  type LogEntry,
+} from './log-formats.js';
+export { listRotatedFiles, openLogSegment, type LogSegment, type RotationScheme } from './log-segments.js';
+export { findTailPosition, findTimePosition, type SegmentPosition } from './log-positioning.js';
+export { TaskExitMonitor, type TaskExit } from './task-exit-monitor.js';
+export { readPluginConfig, DEFAULT_CONTAINERD_ADDRESS, type ContainerdPluginConfig } from './plugin-config.js';
+export { defaultProtoDir, loadContainerdProtos } from './proto-definitions.js';
+
+/**
+ * The `containerd` engine plugin. Config (`pluginConfig.containerd`): `address` (else
+ * `CONTAINERD_ADDRESS`, else /run/containerd/containerd.sock), `logRoots` (default
+ * /var/lib/nerdctl and /var/log), and for tests `pollIntervalMs`, `exitSettleMs`,
+ * `journalctlPath`, `protoDir`.
+ */
+export default definePlugin({
+  name: 'containerd',
+  apiVersion: PLUGIN_API_VERSION,
+  register(container, options) {
+    const engine = new ContainerdEngine({
+      config: readPluginConfig(options.config),
+      logger: options.logger,
+      reportHealth: (health) => options.reportHealth(health),
+    });
+    // The same shape as awilix's asValue(), without depending on awilix for one line.
+    container.register('containerdEngine', { resolve: () => engine });
+    return engine;
+  },
+});

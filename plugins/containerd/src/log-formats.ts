@@ -1,0 +1,235 @@
+import { parseRfc3339, type StreamName, type UnixNanos } from '@enginegate/plugin-api';
+
+/** One entry of a log file: a whole line or a piece of one. */
+export interface LogEntry {
+  stream: StreamName;
+  /** null for formats without times (a raw `file://` log). */
+  time: UnixNanos | null;
+  /** The output bytes, without the newline that ended the line. */
+  content: Buffer;
+  /** False for a piece of a longer line (CRI `P`, a json-file entry without its `\n`). */
+  endsLine: boolean;
+}
+
+/** How one log file format turns a physical line (without its `\n`) into an entry. */
+export interface LogFileFormat {
+  readonly name: 'cri' | 'json-file' | 'raw' | 'journald-json';
+  /** True when every entry carries a time (`since`, time cursors and the binary search work). */
+  readonly timestamped: boolean;
+  /** undefined for a line that is not in this format (it is skipped). */
+  parse(line: Buffer): LogEntry | undefined;
+  /** The time alone, cheaper than `parse`; used to binary-search a file for `since`. */
+  timeOf(line: Buffer): UnixNanos | undefined;
+}
+
+const SPACE = 0x20;
+const COLON = 0x3a;
+const LETTER_Z = 0x5a;
+const DOT = 0x2e;
+const POW10 = [1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9];
+
+/**
+ * `parseRfc3339` (plugin-api) made cheap for logs: consecutive lines are mostly stamped within
+ * the same second in UTC (`…T15:04:05.123456789Z`), so the second is parsed once, by
+ * `parseRfc3339`, and each line only adds its fraction. Any other form goes to `parseRfc3339`.
+ */
+export class TimestampParser {
+  private readonly second = Buffer.alloc(19);
+  private secondText = '';
+  private secondKnown = false;
+  private secondNs = 0n;
+
+  parse(buf: Buffer, start: number, end: number): UnixNanos | undefined {
+    const len = end - start;
+    if (
+      this.secondKnown &&
+      len >= 20 &&
+      len <= 30 &&
+      buf[end - 1] === LETTER_Z &&
+      buf.compare(this.second, 0, 19, start, start + 19) === 0
+    ) {
+      if (len === 20) return this.secondNs;
+      if (buf[start + 19] === DOT && len > 21) {
+        let fraction = 0;
+        for (let i = start + 20; i < end - 1; i++) {
+          const digit = buf[i]! - 48;
+          if (digit < 0 || digit > 9) return this.slowPath(buf, start, end);
+          fraction = fraction * 10 + digit;
+        }
+        return this.secondNs + BigInt(fraction * POW10[9 - (len - 21)]!);
+      }
+    }
+    return this.slowPath(buf, start, end);
+  }
+
+  /** The same for a time already decoded into a string (json-file's `time`). */
+  parseText(text: string): UnixNanos | undefined {
+    const len = text.length;
+    if (this.secondKnown && len >= 20 && len <= 30 && text.charCodeAt(len - 1) === LETTER_Z && text.startsWith(this.secondText)) {
+      if (len === 20) return this.secondNs;
+      if (text.charCodeAt(19) === DOT && len > 21) {
+        let fraction = 0;
+        for (let i = 20; i < len - 1; i++) {
+          const digit = text.charCodeAt(i) - 48;
+          if (digit < 0 || digit > 9) return this.remember(text);
+          fraction = fraction * 10 + digit;
+        }
+        return this.secondNs + BigInt(fraction * POW10[9 - (len - 21)]!);
+      }
+    }
+    return this.remember(text);
+  }
+
+  private slowPath(buf: Buffer, start: number, end: number): UnixNanos | undefined {
+    return this.remember(buf.toString('latin1', start, end));
+  }
+
+  /** Full parse; a UTC time also becomes the cached second. */
+  private remember(text: string): UnixNanos | undefined {
+    const ns = parseRfc3339(text);
+    if (ns !== undefined && text.length >= 20 && text.charCodeAt(text.length - 1) === LETTER_Z) {
+      const secondNs = parseRfc3339(`${text.slice(0, 19)}Z`);
+      if (secondNs !== undefined) {
+        this.secondText = text.slice(0, 19);
+        this.second.write(this.secondText, 'latin1');
+        this.secondNs = secondNs;
+        this.secondKnown = true;
+      }
+    }
+    return ns;
+  }
+}
+
+/** `stdout` or `stderr` spelled by bytes [start, end), without making a string. */
+function streamAt(line: Buffer, start: number, end: number): StreamName | undefined {
+  if (end - start !== 6 || line[start] !== 0x73 /* s */) return undefined;
+  const name = line.toString('latin1', start, end);
+  return name === 'stdout' || name === 'stderr' ? name : undefined;
+}
+
+const criTimes = new TimestampParser();
+
+/**
+ * The CRI log format the kubelet reads (`containerd/pkg/cri/io`):
+ * `<RFC3339Nano time> <stdout|stderr> <tag> <content>`, the tag `F` for a full line or `P` for
+ * a piece of a line the runtime split at `max_container_log_line_size`, possibly followed by
+ * `:`-separated flags. Times may carry a zone offset or fewer than 9 fraction digits.
+ */
+export const criFormat: LogFileFormat = {
+  name: 'cri',
+  timestamped: true,
+  parse(line) {
+    const timeEnd = line.indexOf(SPACE);
+    if (timeEnd <= 0) return undefined;
+    const time = criTimes.parse(line, 0, timeEnd);
+    if (time === undefined) return undefined;
+    const streamEnd = line.indexOf(SPACE, timeEnd + 1);
+    const stream = streamAt(line, timeEnd + 1, streamEnd === -1 ? line.length : streamEnd);
+    if (!stream) return undefined;
+    if (streamEnd === -1) return { stream, time, content: line.subarray(line.length), endsLine: true };
+    const tag = line[streamEnd + 1];
+    const afterTag = line[streamEnd + 2];
+    if ((tag === 0x46 /* F */ || tag === 0x50 /* P */) && (afterTag === SPACE || afterTag === COLON || afterTag === undefined)) {
+      const tagEnd = afterTag === SPACE ? streamEnd + 2 : line.indexOf(SPACE, streamEnd + 1);
+      const content = tagEnd === -1 ? line.subarray(line.length) : line.subarray(tagEnd + 1);
+      return { stream, time, content, endsLine: tag === 0x46 };
+    }
+    // Logs written before the tag existed: the content follows the stream directly.
+    return { stream, time, content: line.subarray(streamEnd + 1), endsLine: true };
+  },
+  timeOf(line) {
+    const timeEnd = line.indexOf(SPACE);
+    if (timeEnd <= 0) return undefined;
+    return criTimes.parse(line, 0, timeEnd);
+  },
+};
+
+const TIME_KEY = Buffer.from('"time":"');
+const jsonFileTimes = new TimestampParser();
+
+/**
+ * Docker's and nerdctl's json-file format: one `{"log":"…","stream":"…","time":"…"}` object
+ * per line. A `log` ending in `\n` is a whole line; one without is a piece of a longer line.
+ */
+export const jsonFileFormat: LogFileFormat = {
+  name: 'json-file',
+  timestamped: true,
+  parse(line) {
+    let entry: { log?: unknown; stream?: unknown; time?: unknown };
+    try {
+      entry = JSON.parse(line.toString('utf8'));
+    } catch {
+      return undefined;
+    }
+    if (typeof entry !== 'object' || entry === null || typeof entry.log !== 'string') return undefined;
+    const stream = entry.stream === 'stderr' ? 'stderr' : entry.stream === 'stdout' ? 'stdout' : undefined;
+    const time = typeof entry.time === 'string' ? jsonFileTimes.parseText(entry.time) : undefined;
+    if (!stream || time === undefined) return undefined;
+    const endsLine = entry.log.endsWith('\n');
+    const text = endsLine ? entry.log.slice(0, -1) : entry.log;
+    return { stream, time, content: Buffer.from(text, 'utf8'), endsLine };
+  },
+  timeOf(line) {
+    // Writers put `time` last; searching for it avoids a JSON.parse per probe.
+    const at = line.lastIndexOf(TIME_KEY);
+    if (at !== -1) {
+      const start = at + TIME_KEY.length;
+      const end = line.indexOf(0x22, start);
+      if (end !== -1) {
+        const time = jsonFileTimes.parse(line, start, end);
+        if (time !== undefined) return time;
+      }
+    }
+    return jsonFileFormat.parse(line)?.time ?? undefined;
+  },
+};
+
+/**
+ * What `ctr run --log-uri file://…` writes: the container's bytes as they came, stdout and
+ * stderr merged, no times. Every line is reported as stdout.
+ */
+export const rawFormat: LogFileFormat = {
+  name: 'raw',
+  timestamped: false,
+  parse(line) {
+    return { stream: 'stdout', time: null, content: line, endsLine: true };
+  },
+  timeOf() {
+    return undefined;
+  },
+};
+
+/** journald priorities nerdctl sends with: info (6) for stdout, err (3) for stderr. */
+const JOURNAL_PRIORITY_ERR = '3';
+
+/**
+ * `journalctl -o json` output, one entry per line, as nerdctl's journald driver writes them:
+ * one whole line per entry, stderr at priority 3. `MESSAGE` is an array of bytes when the
+ * output was not UTF-8; times are `__REALTIME_TIMESTAMP` microseconds.
+ */
+export const journaldJsonFormat: LogFileFormat = {
+  name: 'journald-json',
+  timestamped: true,
+  parse(line) {
+    let entry: { MESSAGE?: unknown; PRIORITY?: unknown; __REALTIME_TIMESTAMP?: unknown };
+    try {
+      entry = JSON.parse(line.toString('utf8'));
+    } catch {
+      return undefined;
+    }
+    if (typeof entry !== 'object' || entry === null) return undefined;
+    const micros = entry.__REALTIME_TIMESTAMP;
+    if (typeof micros !== 'string' || !/^\d{1,20}$/.test(micros)) return undefined;
+    let content: Buffer;
+    if (typeof entry.MESSAGE === 'string') content = Buffer.from(entry.MESSAGE, 'utf8');
+    else if (Array.isArray(entry.MESSAGE)) content = Buffer.from(entry.MESSAGE as number[]);
+    else return undefined;
+    // journald keeps the newline of a message that ended in one; a line record has none.
+    if (content.length > 0 && content[content.length - 1] === 0x0a) content = content.subarray(0, -1);
+    const stream = String(entry.PRIORITY) === JOURNAL_PRIORITY_ERR ? 'stderr' : 'stdout';
+    return { stream, time: BigInt(micros) * 1000n, content, endsLine: true };
+  },
+  timeOf(line) {
+    return journaldJsonFormat.parse(line)?.time ?? undefined;
+  },
+};

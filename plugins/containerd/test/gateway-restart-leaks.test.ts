@@ -1,0 +1,76 @@
+// Through the gateway: containerd killed under a follow (1012, then 503, then served again),
+// and 1,000 logs sockets opened and closed leaving no descriptor and no stream behind.
+import t from 'tap';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { containerdForTest, uniqueId, waitForFile } from '../../../test/harness/containerd.js';
+import type { ContainerdEngine } from '@enginegate/plugin-containerd';
+import { openFdCount } from './fixtures/engine-support.js';
+import { httpGet, openLogsSocket, startGateway } from './fixtures/gateway-client.js';
+
+// Real daemons on a loaded 2-core CI machine: more than tap's default 30 s per file.
+t.setTimeout(120_000);
+
+const cd = await containerdForTest(t);
+if (cd) {
+  const { gw, url } = await startGateway(cd);
+  t.teardown(() => gw.close());
+
+  const id = uniqueId('long');
+  const log = join(cd.logDir, `${id}.log`);
+  await cd.runTask({ id, logUri: `file://${log}`, script: 'echo ready; while :; do sleep 0.2; echo tick; done' });
+  await waitForFile(log, 6);
+
+  t.test('killed mid-follow: 1012; 503 while down; served again once back', async (t) => {
+    const stream = await openLogsSocket(url, `/passthrough/engine/logs/${id}?follow=true`, 'v1.json.enginegate');
+    await stream.messages(2);
+    await cd.kill();
+    const result = await stream.result;
+    t.equal(result.code, 1012, `closed 1012 (${result.reason})`);
+
+    const down = await httpGet(url, `/passthrough/engine/logs/${id}?follow=false`);
+    t.equal(down.status, 503);
+    t.ok(down.headers.get('retry-after'), 'Retry-After is set');
+    t.match(JSON.parse(down.body), { error: { code: 'ENGINE_UNAVAILABLE' } });
+
+    await cd.start();
+    const deadline = Date.now() + 15_000;
+    let status = 0;
+    while (Date.now() < deadline) {
+      status = (await httpGet(url, `/passthrough/engine/logs/${id}?follow=false&tail=1`)).status;
+      if (status === 200) break;
+      await sleep(100);
+    }
+    t.equal(status, 200, 'served again after the restart');
+    const again = await openLogsSocket(url, `/passthrough/engine/logs/${id}?follow=true&tail=1`, 'v1.json.enginegate');
+    await again.messages(2);
+    again.ws.close();
+    t.equal((await again.result).code, 1005, 'a follow works again');
+  });
+
+  t.test('1,000 WebSocket open/close cycles leave nothing behind', async (t) => {
+    const path = `/passthrough/engine/logs/${id}?follow=true&tail=1`;
+    const cycle = async () => {
+      const stream = await openLogsSocket(url, path, 'v1.json.enginegate');
+      await stream.messages(1);
+      stream.ws.close();
+      await stream.result;
+    };
+    await cycle();
+    await sleep(200);
+    const before = await openFdCount();
+    const started = Date.now();
+    for (let i = 0; i < 1000; i++) await cycle();
+    const perCycle = (Date.now() - started) / 1000;
+    const deadline = Date.now() + 5000;
+    let after = await openFdCount();
+    while (after !== before && Date.now() < deadline) {
+      await sleep(100);
+      after = await openFdCount();
+    }
+    t.equal(after, before, 'no descriptor left (server and client side)');
+    const engine = gw.engines.snapshot().engine as ContainerdEngine;
+    t.same(engine.resources, { openStreams: 0, subscriptions: 1, taskWatches: 0 }, 'no log stream, task watch or extra subscription');
+    t.comment(`WebSocket open → first line → close: ${perCycle.toFixed(2)} ms per cycle`);
+  });
+}
