@@ -1,0 +1,71 @@
+import { AmbiguousContainerError, LogsUnsupportedError } from '@enginegate/plugin-api';
+import type { ContainerInspectInfo, DockerClient } from './docker-client.js';
+import { isAmbiguousPrefixError, toEngineError } from './docker-errors.js';
+
+/** Log drivers the daemon itself can read back. */
+const READABLE_DRIVERS = new Set(['json-file', 'local', 'journald', 'etwlogs']);
+
+export interface ResolvedContainer {
+  id: string;
+  name: string;
+  tty: boolean;
+  logDriver: string;
+  inspect: ContainerInspectInfo;
+}
+
+/**
+ * Resolves a full ID, a unique ID prefix or a name the way `docker logs` does (Docker's own
+ * lookup: exact ID, then name, then prefix), and checks that its logs can be read.
+ * Throws ContainerNotFoundError, AmbiguousContainerError, LogsUnsupportedError or
+ * EngineUnavailableError.
+ */
+export async function resolveContainer(client: DockerClient, ref: string, signal?: AbortSignal): Promise<ResolvedContainer> {
+  let inspect: ContainerInspectInfo;
+  try {
+    inspect = await client.inspect(ref, signal);
+  } catch (err) {
+    if (isAmbiguousPrefixError(err)) {
+      const candidates = await listIdsWithPrefix(client, ref, signal);
+      throw new AmbiguousContainerError(ref, candidates);
+    }
+    throw toEngineError(err, ref);
+  }
+  checkLogsReadable(inspect, ref);
+  return {
+    id: inspect.Id,
+    name: inspect.Name.replace(/^\//, ''),
+    tty: inspect.Config.Tty === true,
+    logDriver: inspect.HostConfig?.LogConfig?.Type ?? 'json-file',
+    inspect,
+  };
+}
+
+async function listIdsWithPrefix(client: DockerClient, prefix: string, signal?: AbortSignal): Promise<string[]> {
+  try {
+    const all = await client.listContainers(signal);
+    return all
+      .filter((c) => c.Id.startsWith(prefix))
+      .map((c) => c.Id.slice(0, 12))
+      .sort();
+  } catch (err) {
+    throw toEngineError(err, prefix);
+  }
+}
+
+/**
+ * `none` writes nothing; a remote driver (syslog, fluentd, …) is readable only through
+ * Docker's dual-logging cache, unless that was turned off with `cache-disabled=true`.
+ */
+function checkLogsReadable(inspect: ContainerInspectInfo, ref: string): void {
+  const logConfig = inspect.HostConfig?.LogConfig;
+  const driver = logConfig?.Type ?? 'json-file';
+  if (driver === 'none') {
+    throw new LogsUnsupportedError(`container ${ref} uses the "none" log driver: it keeps no logs`);
+  }
+  const cacheDisabled = String((logConfig?.Config as Record<string, string> | undefined)?.['cache-disabled'] ?? '') === 'true';
+  if (!READABLE_DRIVERS.has(driver) && cacheDisabled) {
+    throw new LogsUnsupportedError(
+      `container ${ref} uses the "${driver}" log driver with Docker's local cache disabled: its logs cannot be read back`,
+    );
+  }
+}

@@ -1,0 +1,137 @@
+import http from 'node:http';
+import https from 'node:https';
+import { inspect } from 'node:util';
+import type { IncomingMessage } from 'node:http';
+import Dockerode from 'dockerode';
+import type { ContainerInfo as DockerContainerSummary, ContainerInspectInfo } from 'dockerode';
+import { EngineUnavailableError } from '@enginegate/plugin-api';
+import { describeDockerEndpoint, dockerodeOptions, type DockerEndpoint } from './docker-endpoint.js';
+
+export type { ContainerInspectInfo, DockerContainerSummary };
+
+/** Query of `GET /containers/{id}/logs`, as Docker spells it. */
+export interface DockerLogsQuery {
+  follow: boolean;
+  stdout: boolean;
+  stderr: boolean;
+  timestamps: true;
+  tail?: string;
+  since?: string;
+  until?: string;
+}
+
+/** Bounds every request but the log streams' bodies (those must never time out). */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
+export const PING_TIMEOUT_MS = 2_000;
+
+/**
+ * One connection setup to a Docker daemon: dockerode over a private keep-alive agent, so that
+ * `close()` provably drops every socket to the daemon.
+ */
+export class DockerClient {
+  readonly docker: Dockerode;
+  readonly description: string;
+  private readonly agent: http.Agent;
+  /**
+   * Pings go over a new connection each: a daemon that is shutting down has closed its
+   * listener but still serves the connections it has, so a pooled one would say "alive".
+   */
+  private readonly pingDocker: Dockerode;
+  private readonly pingAgent: http.Agent;
+
+  constructor(
+    endpoint: DockerEndpoint,
+    private readonly requestTimeoutMs = DEFAULT_REQUEST_TIMEOUT_MS,
+  ) {
+    this.description = describeDockerEndpoint(endpoint);
+    const agentOptions: http.AgentOptions = { keepAlive: true, maxFreeSockets: 4 };
+    this.agent = newAgent(endpoint, agentOptions, this.description);
+    this.pingAgent = newAgent(endpoint, { keepAlive: false }, this.description);
+    try {
+      this.docker = new Dockerode(dockerodeOptions(endpoint, this.agent));
+      this.pingDocker = new Dockerode(dockerodeOptions(endpoint, this.pingAgent));
+    } catch (err) {
+      // docker-modem reads DOCKER_CERT_PATH files itself and throws when they are missing.
+      this.agent.destroy();
+      this.pingAgent.destroy();
+      throw new EngineUnavailableError(`cannot set up a Docker client for ${this.description}: ${(err as Error).message}`, {
+        cause: err,
+      });
+    }
+  }
+
+  async ping(timeoutMs = PING_TIMEOUT_MS): Promise<void> {
+    // dockerode's ping takes `{ abortSignal }` like every call; its types only list a callback.
+    const ping = this.pingDocker.ping.bind(this.pingDocker) as unknown as (options: { abortSignal: AbortSignal }) => Promise<unknown>;
+    await ping({ abortSignal: AbortSignal.timeout(timeoutMs) });
+  }
+
+  inspect(ref: string, signal?: AbortSignal): Promise<ContainerInspectInfo> {
+    return this.docker.getContainer(ref).inspect({ abortSignal: this.bounded(signal) });
+  }
+
+  listContainers(signal?: AbortSignal): Promise<DockerContainerSummary[]> {
+    return this.docker.listContainers({ all: true, abortSignal: this.bounded(signal) });
+  }
+
+  /**
+   * Starts `GET /containers/{id}/logs` and resolves with the response once Docker answered
+   * 200, before any of the body is read: the body is the caller's to pull (and destroy).
+   * Always a stream, whether or not `follow` is set. Only the wait for the response headers
+   * is bounded (the request timeout); the body never times out.
+   */
+  openLogs(id: string, query: DockerLogsQuery, signal: AbortSignal): Promise<IncomingMessage> {
+    const request = new AbortController();
+    const forward = () => request.abort(signal.reason);
+    if (signal.aborted) forward();
+    else signal.addEventListener('abort', forward, { once: true });
+    const timeout = new EngineUnavailableError(`the Docker daemon did not answer a logs request within ${this.requestTimeoutMs} ms`);
+    const timer = setTimeout(() => request.abort(timeout), this.requestTimeoutMs);
+    return new Promise<IncomingMessage>((resolve, reject) => {
+      this.docker.modem.dial(
+        {
+          path: `/containers/${encodeURIComponent(id)}/logs?`,
+          method: 'GET',
+          options: { ...query },
+          isStream: true,
+          abortSignal: request.signal,
+          statusCodes: {
+            200: true,
+            404: 'no such container',
+            500: 'server error',
+            501: 'logs not implemented',
+          },
+        },
+        (err: unknown, response: unknown) => {
+          if (err) reject(request.signal.reason === timeout ? timeout : err);
+          else resolve(response as IncomingMessage);
+        },
+      );
+    }).finally(() => clearTimeout(timer));
+  }
+
+  /** The caller's signal (if any), bounded by the request timeout. */
+  private bounded(signal: AbortSignal | undefined): AbortSignal {
+    const timeout = AbortSignal.timeout(this.requestTimeoutMs);
+    return signal === undefined ? timeout : AbortSignal.any([signal, timeout]);
+  }
+
+  /** Destroys every socket to the daemon, idle or in use. */
+  close(): void {
+    this.agent.destroy();
+    this.pingAgent.destroy();
+  }
+}
+
+function newAgent(endpoint: DockerEndpoint, options: http.AgentOptions, description: string): http.Agent {
+  const agent =
+    endpoint.kind === 'tcp' && endpoint.tls
+      ? new https.Agent({ ...options, rejectUnauthorized: endpoint.tls.verify })
+      : new http.Agent(options);
+  // docker-modem util.inspect()s every request's options (agent included, every socket in
+  // it, depth unlimited) for a debug line even when debugging is off: at ten requests in
+  // flight that cost 40 ms a request. The agent inspects as one short word instead.
+  Object.defineProperty(agent, inspect.custom, { value: () => `[Agent for ${description}]` });
+  return agent;
+}
+

@@ -1,0 +1,291 @@
+import type { IncomingMessage } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  EngineUnavailableError,
+  NS_PER_MS,
+  TimeCursorSequencer,
+  nowNanos,
+  parseRfc3339,
+  type LogOptions,
+  type LogRecord,
+  type PluginLogger,
+  type StreamName,
+  type TimeCursor,
+  type UnixNanos,
+} from '@enginegate/plugin-api';
+import type { DockerClient, DockerLogsQuery } from './docker-client.js';
+import { parserFor, type ParsedLineSink } from './docker-log-parsers.js';
+import { isDaemonUnreachable, httpStatusOf } from './docker-errors.js';
+import { toDockerTimeParam } from './docker-timestamp.js';
+
+/** Docker ending the stream of a container that still runs, this many times in a row, is a failure. */
+const MAX_RESUMES_WITHOUT_PROGRESS = 5;
+const RESUME_BACKOFF_MS = 100;
+/** setTimeout's limit; an `until` further away than ~24 days is never reached by a timer. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+/**
+ * How far apart in time neighbouring entries of the two streams can sit in Docker's log. Each
+ * stream is stamped on its own as Docker copies it, so stdout and stderr entries are not in
+ * time order: a stderr line stamped just before a stdout line can come after it. Hence:
+ * - Docker stops reading at the first entry after `until`: it is asked this much more, and the
+ *   exact `until` is applied to the records here;
+ * - a cursor resumes by position, not by time: Docker is asked from this much before the
+ *   cursor's time, and records are skipped until the cursor's own record has passed.
+ */
+export const STREAM_SKEW_NS = 1_000_000_000n;
+
+/**
+ * The Docker logs query for a selection. Timestamps are always asked for (every record
+ * carries its time and cursor). Both streams are always read and the selection applied here,
+ * so cursors number the same records whatever `stdout`/`stderr` a client selects. From a
+ * cursor (`after=`, a tail start, a resume) it asks from STREAM_SKEW_NS before the cursor's
+ * time and no `tail`. An `until` already past turns a follow into a read; Docker gets a later
+ * `until` and the exact one is applied to the records.
+ */
+export function dockerLogsQuery(options: LogOptions, from: TimeCursor | undefined, now: UnixNanos = nowNanos()): DockerLogsQuery {
+  const follow = options.follow && (options.until === undefined || options.until >= now);
+  const query: DockerLogsQuery = { follow, stdout: true, stderr: true, timestamps: true };
+  let since = options.since;
+  if (from !== undefined) {
+    const resumeFrom = from.time > STREAM_SKEW_NS ? from.time - STREAM_SKEW_NS : 0n;
+    if (since === undefined || resumeFrom > since) since = resumeFrom;
+  } else if (options.tail !== undefined) {
+    query.tail = String(options.tail);
+  }
+  if (since !== undefined) query.since = toDockerTimeParam(since);
+  if (options.until !== undefined) query.until = toDockerTimeParam(options.until + STREAM_SKEW_NS);
+  return query;
+}
+
+export interface DockerLogStreamInit {
+  client: DockerClient;
+  containerId: string;
+  tty: boolean;
+  /** The container's log driver (`json-file`, `local`, …). */
+  logDriver: string;
+  /** The selection; a `tail` over 0 is already turned into `start`. */
+  options: LogOptions;
+  /** Skip records up to and including this one (`after=`, or where `tail=N` starts). */
+  start: TimeCursor | undefined;
+  /** The response `open()` already got, and what it asked. */
+  firstResponse: IncomingMessage;
+  firstQuery: DockerLogsQuery;
+  /** Aborted by the client's signal or the engine's stop(); ends the stream quietly. */
+  signal: AbortSignal;
+  logger: PluginLogger;
+  /** The daemon stopped answering mid-stream. */
+  onDaemonLost(message: string): void;
+  /** Runs once when the stream is finished, however it finished. */
+  onRelease(): void;
+}
+
+/** How one Docker response ended. */
+type ResponseEnd = { kind: 'ended' } | { kind: 'broke'; error: unknown } | { kind: 'until-reached' } | { kind: 'in-band-error'; message: string };
+
+/**
+ * The records of one `open()`: Docker's log body pulled chunk by chunk (`for await` — the
+ * backpressure), each chunk parsed into one batch. When a followed body ends it decides why:
+ * the daemon gone (throws EngineUnavailableError), the container exited (an `exit` record),
+ * removed (the end), or still running (resumes right behind the last record). Docker does not
+ * end a follow at `until` by itself, so a timer does, and what is left before `until` is read.
+ */
+export class DockerLogStream implements AsyncIterable<LogRecord[]> {
+  private used = false;
+  /** The last record numbered, delivered or not: where a resume continues. */
+  private position: TimeCursor | undefined;
+
+  constructor(private readonly init: DockerLogStreamInit) {
+    this.position = init.start;
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<LogRecord[]> {
+    if (this.used) throw new Error('a Docker log stream can be iterated once');
+    this.used = true;
+    return this.records();
+  }
+
+  private async *records(): AsyncGenerator<LogRecord[], void, undefined> {
+    const { init } = this;
+    const { options, signal } = init;
+    let response: IncomingMessage | undefined = init.firstResponse;
+    let query = init.firstQuery;
+    let resumesWithoutProgress = 0;
+    try {
+      for (;;) {
+        const before = this.deliveredCount;
+        const end: ResponseEnd = yield* this.readResponse(response, query);
+        response = undefined;
+        if (signal.aborted) return;
+        const delivered = this.deliveredCount - before;
+
+        if (end.kind === 'in-band-error') {
+          init.logger.warn({ container: init.containerId, message: end.message }, 'Docker failed while streaming logs');
+          yield [{ type: 'error', code: 'INTERNAL', message: `Docker: ${end.message}` }];
+          return;
+        }
+        if (end.kind === 'ended' && !query.follow) {
+          // The whole selection is read. Following, `until` has passed: an exit before it is told.
+          if (options.follow) {
+            const ending = await this.containerEnding(false);
+            if (typeof ending === 'object') yield [{ type: 'exit', exitCode: ending.exitCode }];
+          }
+          return;
+        }
+        if (end.kind === 'ended' || end.kind === 'broke') {
+          // A followed stream ended, or any stream broke: only a live daemon makes that an answer.
+          if (!(await this.daemonAnswers())) throw this.daemonLost(end.kind === 'broke' ? end.error : undefined);
+        }
+        if (end.kind === 'ended') {
+          const ending = await this.containerEnding(true);
+          if (ending === 'ended') return;
+          if (ending !== 'running') {
+            yield [{ type: 'exit', exitCode: ending.exitCode }];
+            return;
+          }
+        } else if (end.kind === 'broke') {
+          init.logger.warn({ container: init.containerId, err: end.error }, 'Docker log stream broke; resuming');
+        }
+
+        // Resume behind the last record: still running, broken under a live daemon, or `until` passed.
+        if (end.kind !== 'until-reached') {
+          resumesWithoutProgress = delivered > 0 ? 1 : resumesWithoutProgress + 1;
+          if (resumesWithoutProgress > MAX_RESUMES_WITHOUT_PROGRESS) {
+            init.logger.error({ container: init.containerId }, 'Docker keeps ending the log stream of a running container');
+            yield [{ type: 'error', code: 'INTERNAL', message: 'Docker keeps ending the log stream of a running container' }];
+            return;
+          }
+          await sleep(RESUME_BACKOFF_MS * resumesWithoutProgress, undefined, { signal }).catch(() => undefined);
+          if (signal.aborted) return;
+        }
+        query = dockerLogsQuery(options, this.position);
+        try {
+          response = await init.client.openLogs(init.containerId, query, signal);
+        } catch (err) {
+          if (signal.aborted) return;
+          if (httpStatusOf(err) === 404) return; // removed meanwhile
+          if (isDaemonUnreachable(err)) throw this.daemonLost(err);
+          throw err;
+        }
+      }
+    } finally {
+      (response as IncomingMessage | undefined)?.destroy();
+      init.onRelease();
+    }
+  }
+
+  private deliveredCount = 0;
+
+  /** Yields the batches of one response; returns how it ended. Destroys the response. */
+  private async *readResponse(response: IncomingMessage, query: DockerLogsQuery): AsyncGenerator<LogRecord[], ResponseEnd, undefined> {
+    const { options } = this.init;
+    const parser = parserFor(this.init);
+    const sequencer = new TimeCursorSequencer();
+    // Records up to and including this one (by position) were sent before, or are not wanted
+    // (`after=`, where a tail starts, a resume).
+    const skipThrough = this.position;
+    let batch: LogRecord[] = [];
+    let passed = skipThrough === undefined;
+    const sink: ParsedLineSink = (stream, time, line, partial) => {
+      const { seq, cursor } = sequencer.next(time);
+      this.position = { kind: 'time', time, seq };
+      if (!passed) {
+        if (time === skipThrough!.time && seq === skipThrough!.seq) {
+          passed = true; // the cursor's own record: the next one is the first to send
+          return;
+        }
+        // Before the cursor's record. Should that record be gone (never seen), a record stamped
+        // more than the skew after it cannot have come before it: send from there.
+        if (time <= skipThrough!.time + STREAM_SKEW_NS) return;
+        passed = true;
+      }
+      if (!wanted(options, stream) || (options.until !== undefined && time > options.until)) return;
+      batch.push(partial ? { type: 'line', stream, time, line, cursor, partial } : { type: 'line', stream, time, line, cursor });
+    };
+    const takeBatch = () => {
+      const full = batch;
+      batch = [];
+      this.deliveredCount += full.length;
+      return full;
+    };
+
+    let untilReached = false;
+    let untilTimer: NodeJS.Timeout | undefined;
+    if (query.follow && options.until !== undefined) {
+      // Docker stamps a line as it copies it, a moment before it logs it: 50 ms past `until`,
+      // every line stamped up to it is in the log for the read that follows.
+      const waitMs = Number((options.until - nowNanos()) / NS_PER_MS) + 50;
+      if (waitMs < MAX_TIMER_MS) {
+        untilTimer = setTimeout(() => {
+          untilReached = true;
+          response.destroy();
+        }, Math.max(0, waitMs));
+      }
+    }
+    try {
+      for await (const chunk of response as AsyncIterable<Buffer>) {
+        parser.push(chunk, sink);
+        if (batch.length > 0) yield takeBatch();
+        if (parser.inBandError !== undefined) return { kind: 'in-band-error', message: parser.inBandError };
+      }
+    } catch (error) {
+      if (untilReached) return { kind: 'until-reached' };
+      return { kind: 'broke', error };
+    } finally {
+      clearTimeout(untilTimer);
+      response.destroy();
+    }
+    if (untilReached) return { kind: 'until-reached' };
+    parser.end(sink);
+    if (batch.length > 0) yield takeBatch();
+    return { kind: 'ended' };
+  }
+
+  private async daemonAnswers(): Promise<boolean> {
+    try {
+      await this.init.client.ping();
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  private daemonLost(cause: unknown): EngineUnavailableError {
+    const message = `the Docker daemon (${this.init.client.description}) stopped answering`;
+    this.init.logger.warn({ container: this.init.containerId, err: cause }, message);
+    this.init.onDaemonLost(message);
+    return new EngineUnavailableError(message, { cause });
+  }
+
+  /**
+   * Why a followed stream ended, as far as the container's state says: it exited (with this
+   * code), it still runs, or the stream just ends (removed, never started, or exited after
+   * `until`). `expectExit`: Docker ended the stream, so the state may lag a moment behind.
+   */
+  private async containerEnding(expectExit: boolean): Promise<'ended' | 'running' | { exitCode: number }> {
+    const { init } = this;
+    for (let attempt = 0; ; attempt++) {
+      let state;
+      try {
+        state = (await init.client.inspect(init.containerId, init.signal)).State;
+      } catch (err) {
+        if (httpStatusOf(err) === 404) return 'ended';
+        if (isDaemonUnreachable(err) && !init.signal.aborted) throw this.daemonLost(err);
+        throw err;
+      }
+      if (!state.Running && !state.Restarting) {
+        if (state.Status === 'created') return 'ended';
+        const finishedAt = parseRfc3339(state.FinishedAt);
+        // An `until` before the exit: the exit is not part of the selection.
+        if (init.options.until !== undefined && finishedAt !== undefined && finishedAt > init.options.until) return 'ended';
+        return { exitCode: state.ExitCode };
+      }
+      if (!expectExit || attempt >= 3) return 'running';
+      await sleep(50 * (attempt + 1), undefined, { signal: init.signal }).catch(() => undefined);
+      if (init.signal.aborted) return 'ended';
+    }
+  }
+}
+
+function wanted(options: LogOptions, stream: StreamName): boolean {
+  return stream === 'stdout' ? options.stdout : options.stderr;
+}

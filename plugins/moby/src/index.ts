@@ -1,0 +1,30 @@
+import { PLUGIN_API_VERSION, definePlugin } from '@enginegate/plugin-api';
+import { MobyEngine } from './moby-engine.js';
+
+export { MobyEngine, type MobyEngineOptions } from './moby-engine.js';
+export { DockerClient } from './docker-client.js';
+export {
+  DEFAULT_DOCKER_SOCKET,
+  describeDockerEndpoint,
+  resolveDockerEndpoint,
+  type DockerEndpoint,
+} from './docker-endpoint.js';
+export { MultiplexedLogParser, TtyLogParser, DOCKER_PIECE_BYTES, type DockerLogParser } from './docker-log-parsers.js';
+export { DockerTimestampParser, toDockerTimeParam } from './docker-timestamp.js';
+export { dockerLogsQuery } from './docker-log-stream.js';
+
+/**
+ * The `moby` engine plugin: Docker Engine API through dockerode. Config: `dockerSocket` (the
+ * CLI's `--docker-socket`); without it DOCKER_HOST / DOCKER_TLS_VERIFY / DOCKER_CERT_PATH are
+ * read as the Docker CLI reads them, else /var/run/docker.sock.
+ */
+export default definePlugin({
+  name: 'moby',
+  apiVersion: PLUGIN_API_VERSION,
+  register(container, options) {
+    const engine = new MobyEngine({ config: options.config, logger: options.logger, reportHealth: options.reportHealth });
+    // The same shape as awilix's asValue(), without depending on awilix for one line.
+    container.register('mobyEngine', { resolve: () => engine });
+    return engine;
+  },
+});

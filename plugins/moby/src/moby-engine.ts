@@ -1,0 +1,245 @@
+import {
+  EngineUnavailableError,
+  InvalidArgumentError,
+  isEngineGateError,
+  validateContainerRef,
+  type ContainerInfo,
+  type ContainerRef,
+  type Engine,
+  type EngineHealth,
+  type LogOptions,
+  type LogRecord,
+  type LogSource,
+  type PluginLogger,
+  type PluginOptions,
+} from '@enginegate/plugin-api';
+import { DEFAULT_REQUEST_TIMEOUT_MS, DockerClient, type DockerContainerSummary } from './docker-client.js';
+import { resolveContainer } from './container-resolver.js';
+import { isDaemonUnreachable, toEngineError } from './docker-errors.js';
+import { resolveDockerEndpoint } from './docker-endpoint.js';
+import { DockerLogStream, dockerLogsQuery } from './docker-log-stream.js';
+import { findTailStart } from './tail-start.js';
+
+/** Inspects in flight at once while listing containers (the list itself lacks `Tty`). */
+const INSPECT_CONCURRENCY = 8;
+const START_PING_TIMEOUT_MS = 3_000;
+
+export interface MobyEngineOptions {
+  /** `dockerSocket`: a path (or `unix://` URL); otherwise DOCKER_HOST, else /var/run/docker.sock. */
+  config: Readonly<Record<string, unknown>>;
+  logger: PluginLogger;
+  reportHealth: PluginOptions['reportHealth'];
+  /** Where DOCKER_HOST and friends are read, at each start() (default process.env). */
+  env?: NodeJS.ProcessEnv;
+  /**
+   * Bounds each request to the daemon (inspect, list, the wait for a logs response's headers;
+   * never a log body). Default 10 s; `config.requestTimeoutMs` sets it too.
+   */
+  requestTimeoutMs?: number;
+}
+
+/**
+ * The Docker Engine, through dockerode. Its state follows the daemon: start() and health()
+ * fail while dockerd is down and succeed again once it is back, without a new engine.
+ */
+export class MobyEngine implements Engine {
+  readonly name = 'moby';
+  readonly logs: LogSource;
+  private client: DockerClient | undefined;
+  /** One per open log stream; stop() aborts them all. */
+  private readonly openStreams = new Set<AbortController>();
+  /** What start()/health() last found; a loss is reported to the gateway once per outage. */
+  private knownHealthy = false;
+
+  constructor(private readonly options: MobyEngineOptions) {
+    this.logs = { open: (ref, logOptions, signal) => this.openLogs(ref, logOptions, signal) };
+  }
+
+  /** The daemon this engine talks to, e.g. `unix:///var/run/docker.sock`. */
+  get endpoint(): string {
+    return this.client?.description ?? 'not started';
+  }
+
+  /** Log streams open right now. */
+  get openStreamCount(): number {
+    return this.openStreams.size;
+  }
+
+  async start(): Promise<void> {
+    if (this.client === undefined) {
+      this.client = new DockerClient(
+        resolveDockerEndpoint(this.options.config, this.options.env ?? process.env),
+        this.requestTimeoutMs(),
+      );
+    }
+    try {
+      await this.client.ping(START_PING_TIMEOUT_MS);
+    } catch (err) {
+      const message = `the Docker daemon at ${this.client.description} is not answering: ${(err as Error).message}`;
+      this.knownHealthy = false;
+      throw new EngineUnavailableError(message, { cause: err });
+    }
+    this.options.logger.info({ docker: this.client.description }, 'connected to the Docker daemon');
+    this.knownHealthy = true;
+  }
+
+  async stop(): Promise<void> {
+    for (const stream of this.openStreams) stream.abort(new EngineUnavailableError('the moby engine was stopped'));
+    this.openStreams.clear();
+    this.client?.close();
+    this.client = undefined;
+  }
+
+  async health(): Promise<EngineHealth> {
+    const client = this.client;
+    if (client === undefined) return { ok: false, message: 'the moby engine is not started' };
+    try {
+      await client.ping();
+      this.knownHealthy = true;
+      return { ok: true };
+    } catch (err) {
+      this.knownHealthy = false;
+      return { ok: false, message: `the Docker daemon at ${client.description} is not answering: ${(err as Error).message}` };
+    }
+  }
+
+  async containers(): Promise<ContainerInfo[]> {
+    const client = this.requireClient();
+    let summaries: DockerContainerSummary[];
+    try {
+      summaries = await client.listContainers();
+    } catch (err) {
+      throw this.engineError(err, 'containers');
+    }
+    // The list has no `Tty`: inspect each, a few at a time; a container gone meanwhile is dropped.
+    const infos: (ContainerInfo | undefined)[] = new Array(summaries.length);
+    let next = 0;
+    const worker = async () => {
+      for (let i = next++; i < summaries.length; i = next++) {
+        const summary = summaries[i]!;
+        try {
+          const inspect = await client.inspect(summary.Id);
+          infos[i] = {
+            id: summary.Id,
+            names: summary.Names.map((n) => n.replace(/^\//, '')),
+            image: summary.Image,
+            state: summary.State,
+            tty: inspect.Config.Tty === true,
+            createdAt: inspect.Created,
+          };
+        } catch (err) {
+          if (isDaemonUnreachable(err)) throw this.engineError(err, 'containers');
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(INSPECT_CONCURRENCY, summaries.length) }, worker));
+    return infos.filter((info): info is ContainerInfo => info !== undefined);
+  }
+
+  private async openLogs(ref: ContainerRef, options: LogOptions, signal: AbortSignal): Promise<AsyncIterable<LogRecord[]>> {
+    const client = this.requireClient();
+    const name = validateContainerRef(ref.ref);
+    if (options.after !== undefined && options.after.kind !== 'time') {
+      throw new InvalidArgumentError('after', 'after= is not a cursor of the moby engine (it takes time cursors)');
+    }
+    let container;
+    try {
+      container = await resolveContainer(client, name, signal);
+    } catch (err) {
+      throw this.engineError(err, name);
+    }
+
+    // One controller per stream: the client's signal or stop() abort it; it aborts the request.
+    const controller = new AbortController();
+    const abortFromClient = () => controller.abort(signal.reason);
+    signal.addEventListener('abort', abortFromClient, { once: true });
+    this.openStreams.add(controller);
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      signal.removeEventListener('abort', abortFromClient);
+      this.openStreams.delete(controller);
+    };
+    if (signal.aborted) controller.abort(signal.reason);
+
+    // `after` wins over `tail`; a tail is turned into the cursor it starts behind (whole lines).
+    let start = options.after?.kind === 'time' ? options.after : undefined;
+    let selection = options;
+    let response;
+    let firstQuery;
+    try {
+      if (start === undefined && options.tail !== undefined && options.tail > 0) {
+        start = await findTailStart(client, container, options.tail, controller.signal);
+        selection = { ...options, tail: undefined };
+      }
+      firstQuery = dockerLogsQuery(selection, start);
+      response = await client.openLogs(container.id, firstQuery, controller.signal);
+    } catch (err) {
+      release();
+      throw this.engineError(err, name);
+    }
+    // Released at once on abort, even if nobody ever iterates.
+    controller.signal.addEventListener(
+      'abort',
+      () => {
+        response.destroy();
+        release();
+      },
+      { once: true },
+    );
+    return new DockerLogStream({
+      client,
+      containerId: container.id,
+      tty: container.tty,
+      logDriver: container.logDriver,
+      options: selection,
+      start,
+      firstResponse: response,
+      firstQuery,
+      signal: controller.signal,
+      logger: this.options.logger,
+      onDaemonLost: (message) => this.reportLoss(message),
+      onRelease: release,
+    });
+  }
+
+  private requestTimeoutMs(): number {
+    const configured = this.options.requestTimeoutMs ?? this.options.config['requestTimeoutMs'];
+    if (configured === undefined) return DEFAULT_REQUEST_TIMEOUT_MS;
+    if (typeof configured !== 'number' || !Number.isFinite(configured) || configured <= 0) {
+      throw new InvalidArgumentError('requestTimeoutMs', 'requestTimeoutMs must be a number of milliseconds > 0');
+    }
+    return configured;
+  }
+
+  private requireClient(): DockerClient {
+    if (this.client === undefined) throw new EngineUnavailableError('the moby engine is not started');
+    return this.client;
+  }
+
+  /** A typed error for the client; logged at debug when it is the client's doing, else at warn. */
+  private engineError(err: unknown, ref: string): Error {
+    if ((err as Error | undefined)?.name === 'AbortError') return err as Error;
+    const mapped = toEngineError(err, ref);
+    if (mapped instanceof EngineUnavailableError) {
+      this.reportLoss(mapped.message);
+    } else if (isEngineGateError(mapped) && mapped.statusCode >= 500 && mapped.statusCode !== 501) {
+      this.options.logger.error({ err, ref }, mapped.message);
+    } else {
+      this.options.logger.debug({ ref, code: mapped.code }, mapped.message);
+    }
+    return mapped;
+  }
+
+  /**
+   * The daemon stopped answering mid-request: tell the gateway at once (it closes the streams
+   * with 1012 and restarts the engine when health() is ok again), once per outage.
+   */
+  private reportLoss(message: string): void {
+    if (!this.knownHealthy) return;
+    this.knownHealthy = false;
+    this.options.logger.warn({ docker: this.client?.description }, message);
+    this.options.reportHealth({ ok: false, message });
+  }
+}

@@ -1,0 +1,438 @@
+// A PRIVATE Docker daemon for the real-engine suites: its own data-root, exec-root, pidfile and
+// unix socket under one short temp dir, no bridge and no iptables, started as a child process
+// whose PID is kept (and the only thing ever signalled). It lets dockerd start its own managed
+// containerd (under the exec-root), never a system one.
+//
+//   const dockerd = await dockerdForTest(t);          // skips (or fails, see below) when impossible
+//   if (!dockerd) return;
+//   const id = await runBusybox(dockerd, 'echo hi');  // a container of the offline busybox image
+//
+// When `ENGINEGATE_REQUIRE_ENGINES` names `moby`, a daemon that cannot be started is a test
+// failure, not a skip (CI sets it: a skipped suite would hide a broken harness).
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { access, mkdtemp, open, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { constants, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
+import type { Test } from 'tap';
+// dockerode is a dependency of @enginegate/plugin-moby, not of the workspace root, so it is
+// loaded from there; the type comes from the same place.
+import type Dockerode from '../../plugins/moby/node_modules/@types/dockerode/index.js';
+import { aptInstall, busyboxRootfsTar } from './busybox-rootfs.js';
+
+const run = promisify(execFile);
+const requireFromMoby = createRequire(new URL('../../plugins/moby/package.json', import.meta.url));
+const DockerodeClass = requireFromMoby('dockerode') as typeof Dockerode;
+
+export type { Dockerode };
+
+export const BUSYBOX_IMAGE = 'enginegate-busybox:latest';
+const READY_TIMEOUT_MS = 60_000;
+const STOP_TIMEOUT_MS = 20_000;
+
+export interface PrivateDockerd {
+  /** Path of the daemon's unix socket (well under the 107-byte limit). */
+  readonly socket: string;
+  /** `unix://<socket>`, for DOCKER_HOST. */
+  readonly host: string;
+  /** A client of this daemon. */
+  readonly docker: Dockerode;
+  /** The busybox image, imported offline (`ENV PATH=/bin`). */
+  readonly image: string;
+  /** The temp dir holding everything (data-root, exec-root, socket, dockerd.log). */
+  readonly dir: string;
+  /** PID of the running dockerd, or undefined while stopped. */
+  readonly pid: number | undefined;
+  /** SIGTERM the daemon (SIGKILL after 20 s) and wait for it to exit. */
+  stop(): Promise<void>;
+  /** SIGKILL the daemon — a crash: its managed containerd and the containers keep running. */
+  kill(): Promise<void>;
+  /** Starts the daemon again on the same data-root; resolves once it answers ping. */
+  start(): Promise<void>;
+  /** stop() + start(). */
+  restart(): Promise<void>;
+  /** Removes every container, stops the daemon (and its containerd), deletes the temp dir. */
+  destroy(): Promise<void>;
+}
+
+async function commandExists(path: string): Promise<boolean> {
+  try {
+    await access(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function findOnPath(command: string): string | undefined {
+  for (const dir of (process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin').split(':').concat(['/usr/sbin', '/sbin'])) {
+    if (dir !== '' && existsSync(join(dir, command))) return join(dir, command);
+  }
+  return undefined;
+}
+
+/** Installs docker.io (and what dockerd runs) when missing; resolves to a reason on failure. */
+async function ensureDockerPackages(): Promise<string | undefined> {
+  const missing: string[] = [];
+  if (!findOnPath('dockerd')) missing.push('docker.io');
+  if (!findOnPath('containerd')) missing.push('containerd');
+  if (!findOnPath('runc')) missing.push('runc');
+  if (missing.length === 0) return undefined;
+  return aptInstall(missing);
+}
+
+/** Every daemon this process started, so that an abrupt exit still stops them (by PID). */
+const liveDaemons = new Set<ChildProcess>();
+let exitHookInstalled = false;
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  // SIGTERM, not SIGKILL: dockerd then stops its containers and its managed containerd itself.
+  const stopAll = () => {
+    for (const child of liveDaemons) {
+      if (child.pid !== undefined && child.exitCode === null) {
+        try {
+          process.kill(child.pid, 'SIGTERM');
+        } catch {
+          // already gone
+        }
+      }
+    }
+  };
+  process.on('exit', stopAll);
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      stopAll();
+      process.exit(128 + (signal === 'SIGINT' ? 2 : 15));
+    });
+  }
+}
+
+function waitForExit(child: ChildProcess, timeoutMs: number): Promise<boolean> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), timeoutMs);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+  });
+}
+
+async function tailOfFile(path: string, bytes = 2000): Promise<string> {
+  try {
+    const text = await readFile(path, 'utf8');
+    return text.slice(-bytes);
+  } catch {
+    return '';
+  }
+}
+
+/** True while `pid` runs; a zombie (an orphan that PID 1 has not reaped yet) counts as gone. */
+async function processAlive(pid: number): Promise<boolean> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined);
+  if (stat === undefined) return false;
+  // "pid (comm) S ...": the state follows the last ')'.
+  return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+}
+
+function killQuietly(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // gone already
+  }
+}
+
+/** Unmounts every mount point at or below `dir`, deepest first (mounts can be stacked). */
+async function unmountAllUnder(dir: string): Promise<void> {
+  for (let round = 0; round < 10; round++) {
+    const mountinfo = await readFile('/proc/self/mountinfo', 'utf8').catch(() => '');
+    const points = mountinfo
+      .split('\n')
+      // Field 5 is the mount point, with spaces and the like octal-escaped.
+      .map((line) => line.split(' ')[4]?.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8))))
+      .filter((point): point is string => point !== undefined && (point === dir || point.startsWith(`${dir}/`)))
+      .sort((a, b) => b.length - a.length);
+    if (points.length === 0) return;
+    for (const point of points) await run('umount', ['-l', point]).catch(() => undefined);
+  }
+}
+
+class DockerdProcess implements PrivateDockerd {
+  readonly socket: string;
+  readonly host: string;
+  readonly docker: Dockerode;
+  readonly image = BUSYBOX_IMAGE;
+  private child: ChildProcess | undefined;
+  private readonly dataRoot: string;
+  private readonly execRoot: string;
+  private readonly logFile: string;
+
+  constructor(readonly dir: string) {
+    this.socket = join(dir, 'd.sock');
+    this.host = `unix://${this.socket}`;
+    this.dataRoot = join(dir, 'data');
+    this.execRoot = join(dir, 'x');
+    this.logFile = join(dir, 'dockerd.log');
+    this.docker = new DockerodeClass({ socketPath: this.socket });
+  }
+
+  get pid(): number | undefined {
+    return this.child?.exitCode === null && this.child.signalCode === null ? this.child.pid : undefined;
+  }
+
+  async start(): Promise<void> {
+    if (this.pid !== undefined) return;
+    const dockerd = findOnPath('dockerd') ?? 'dockerd';
+    const configFile = join(this.dir, 'daemon.json');
+    // An empty config: never read the machine's /etc/docker/daemon.json.
+    await writeFile(configFile, '{}\n');
+    const namespace = `egm-${process.pid}-${this.dir.slice(-6).replace(/[^a-zA-Z0-9]/g, '')}`;
+    // A killed daemon leaves its pidfile, and dockerd refuses to start over one.
+    await rm(join(this.dir, 'dockerd.pid'), { force: true });
+    const log = await open(this.logFile, 'a');
+    // setpriv --pdeathsig: should this process die without running any handler (a SIGKILL,
+    // a test-runner timeout), the kernel still sends dockerd SIGTERM. It execs dockerd: the
+    // child's PID is dockerd's.
+    const setpriv = findOnPath('setpriv');
+    const command = setpriv ?? dockerd;
+    const child = spawn(
+      command,
+      [
+        ...(setpriv ? ['--pdeathsig', 'TERM', '--', dockerd] : []),
+        `--data-root=${this.dataRoot}`,
+        `--exec-root=${this.execRoot}`,
+        `--pidfile=${join(this.dir, 'dockerd.pid')}`,
+        `--config-file=${configFile}`,
+        `-H`,
+        this.host,
+        '--bridge=none',
+        '--iptables=false',
+        '--ip-forward=false',
+        '--ip-masq=false',
+        // Its own containerd namespaces: the runc state of two daemons never meets.
+        `--containerd-namespace=${namespace}`,
+        `--containerd-plugins-namespace=${namespace}-p`,
+        // Containers that ignore SIGTERM (a shell as PID 1) must not hold up a stop for 15 s.
+        '--shutdown-timeout=1',
+        '--log-level=warn',
+      ],
+      { stdio: ['ignore', log.fd, log.fd], detached: false },
+    );
+    await log.close();
+    this.child = child;
+    liveDaemons.add(child);
+    child.once('exit', () => liveDaemons.delete(child));
+    installExitHook();
+
+    const deadline = Date.now() + READY_TIMEOUT_MS;
+    for (;;) {
+      if (child.exitCode !== null || child.signalCode !== null) {
+        throw new Error(`dockerd exited (${child.exitCode ?? child.signalCode}) before answering: ${await tailOfFile(this.logFile)}`);
+      }
+      try {
+        await pingDaemon(this.docker, 1000);
+        return;
+      } catch {
+        if (Date.now() > deadline) {
+          await this.stop();
+          throw new Error(`dockerd did not answer ping within ${READY_TIMEOUT_MS} ms: ${await tailOfFile(this.logFile)}`);
+        }
+        await sleep(100);
+      }
+    }
+  }
+
+  async stop(): Promise<void> {
+    const child = this.child;
+    if (child === undefined || child.pid === undefined) return;
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    if (!(await waitForExit(child, STOP_TIMEOUT_MS))) {
+      child.kill('SIGKILL');
+      await waitForExit(child, STOP_TIMEOUT_MS);
+    }
+  }
+
+  async kill(): Promise<void> {
+    const child = this.child;
+    if (child === undefined || child.pid === undefined) return;
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await waitForExit(child, STOP_TIMEOUT_MS);
+    // dockerd 20.10 cannot reconnect to a managed containerd that outlived it (the dial times
+    // out), so a crash takes both down, as a crash of the machine's docker service would.
+    await this.stopManagedContainerd('SIGKILL');
+  }
+
+  async restart(): Promise<void> {
+    await this.stop();
+    await this.start();
+  }
+
+  async destroy(): Promise<void> {
+    if (this.pid !== undefined) {
+      try {
+        const containers = await this.docker.listContainers({ all: true, abortSignal: AbortSignal.timeout(5000) });
+        await Promise.all(
+          containers.map((c) => this.docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)),
+        );
+      } catch {
+        // the daemon is going away anyway
+      }
+    }
+    await this.stop();
+    // Should dockerd have failed to stop it, its containerd is still ours: stop it by its PID.
+    await this.stopManagedContainerd('SIGTERM');
+    // After a kill() with no start() since, container shims (and their containers) outlived it.
+    await this.killLeftoverShims();
+    // dockerd bind-mounts its data-root (and overlays below it); a killed one leaves them.
+    await unmountAllUnder(this.dir);
+    await rm(this.dir, { recursive: true, force: true, maxRetries: 3 }).catch(() => undefined);
+  }
+
+  private async stopManagedContainerd(signal: 'SIGTERM' | 'SIGKILL'): Promise<void> {
+    const pidFile = join(this.execRoot, 'containerd', 'containerd.pid');
+    const pid = Number((await readFile(pidFile, 'utf8').catch(() => '')).trim());
+    if (!Number.isInteger(pid) || pid <= 1) return;
+    // Only if it really is the containerd of this exec-root (the PID could have been reused).
+    const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+    if ((await processAlive(pid)) && cmdline.includes(this.execRoot)) {
+      process.kill(pid, signal);
+      for (let i = 0; i < 100 && (await processAlive(pid)); i++) await sleep(100);
+      if (await processAlive(pid)) process.kill(pid, 'SIGKILL');
+    }
+    // An orphan that died stays a zombie until PID 1 reaps it, and dockerd would take that
+    // zombie for a live containerd and wait on it: the pidfile must go.
+    await rm(pidFile, { force: true });
+  }
+
+  /**
+   * SIGKILLs the containerd shims this daemon's containerd started (their command line names
+   * our exec-root) and every process below them — the containers.
+   */
+  private async killLeftoverShims(): Promise<void> {
+    const pids = (await readdir('/proc').catch(() => [] as string[])).filter((name) => /^\d+$/.test(name)).map(Number);
+    const parentOf = new Map<number, number>();
+    const shims: number[] = [];
+    for (const pid of pids) {
+      const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined);
+      if (stat === undefined) continue;
+      parentOf.set(pid, Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+      const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+      if (cmdline.includes('containerd-shim') && cmdline.includes(this.execRoot)) shims.push(pid);
+    }
+    if (shims.length === 0) return;
+    const isBelow = (pid: number, ancestor: number): boolean => {
+      for (let p = parentOf.get(pid); p !== undefined && p > 1; p = parentOf.get(p)) if (p === ancestor) return true;
+      return false;
+    };
+    for (const shim of shims) {
+      for (const pid of pids) if (isBelow(pid, shim)) killQuietly(pid);
+      killQuietly(shim);
+    }
+  }
+
+  async importBusyboxImage(): Promise<void> {
+    const tar = await busyboxRootfsTar(join(this.dir, 'img'));
+    const [repo, tag] = BUSYBOX_IMAGE.split(':');
+    const progress = await this.docker.importImage(tar, { repo, tag, changes: ['ENV PATH=/bin'] });
+    const output = await new Promise<string>((resolve, reject) => {
+      let text = '';
+      progress.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      progress.on('end', () => resolve(text));
+      progress.on('error', reject);
+    });
+    if (/"error"/.test(output)) throw new Error(`docker import failed: ${output}`);
+    await this.docker.getImage(BUSYBOX_IMAGE).inspect();
+  }
+}
+
+/**
+ * Starts a private dockerd with the busybox image imported. Resolves to `{ skip: reason }`
+ * when Docker cannot run here (not root, packages missing and apt failing, daemon failing).
+ */
+export async function startDockerd(): Promise<PrivateDockerd | { skip: string }> {
+  if (process.platform !== 'linux') return { skip: 'a private dockerd needs Linux' };
+  if (process.getuid?.() !== 0) return { skip: 'a private dockerd needs root' };
+  const packageFailure = await ensureDockerPackages();
+  if (packageFailure !== undefined) return { skip: packageFailure };
+  if (!(await commandExists(findOnPath('dockerd') ?? '/usr/sbin/dockerd'))) return { skip: 'dockerd is not installed' };
+  // Short: the socket path must stay under 107 bytes.
+  const dir = await mkdtemp('/tmp/egm-');
+  const daemon = new DockerdProcess(dir);
+  try {
+    await daemon.start();
+    await daemon.importBusyboxImage();
+    return daemon;
+  } catch (err) {
+    await daemon.destroy();
+    return { skip: `private dockerd failed: ${(err as Error).message}` };
+  }
+}
+
+/** Resolves when the daemon answers `/_ping` within `timeoutMs`, else rejects. */
+export async function pingDaemon(docker: Dockerode, timeoutMs: number): Promise<void> {
+  // dockerode's ping takes `{ abortSignal }` like its other calls; its types only list a callback.
+  const ping = docker.ping.bind(docker) as unknown as (options: { abortSignal: AbortSignal }) => Promise<unknown>;
+  await ping({ abortSignal: AbortSignal.timeout(timeoutMs) });
+}
+
+/** True when CI demands the moby suites run: a skip is then a failure. */
+export function mobyRequired(): boolean {
+  return (process.env.ENGINEGATE_REQUIRE_ENGINES ?? '').split(/[\s,]+/).includes('moby');
+}
+
+/**
+ * One private dockerd for a tap test (usually the file's root `t`), destroyed at its teardown.
+ * Resolves to undefined after skipping the test — or failing it, when `ENGINEGATE_REQUIRE_ENGINES`
+ * names `moby`.
+ */
+export async function dockerdForTest(t: Test): Promise<PrivateDockerd | undefined> {
+  const result = await startDockerd();
+  if ('skip' in result) {
+    if (mobyRequired()) t.fail(`ENGINEGATE_REQUIRE_ENGINES includes moby, but: ${result.skip}`);
+    else t.test(`a private dockerd: ${result.skip}`, { skip: result.skip }, () => undefined);
+    return undefined;
+  }
+  t.teardown(() => result.destroy());
+  return result;
+}
+
+export interface BusyboxContainerOptions {
+  name?: string;
+  tty?: boolean;
+  /** A Docker log driver, e.g. `none` (default: the daemon's, json-file). */
+  logDriver?: string;
+  /** Start it (default true); false leaves it created. */
+  start?: boolean;
+}
+
+/** Runs `sh -c script` in a detached busybox container without network; resolves to its full ID. */
+export async function runBusybox(
+  dockerd: PrivateDockerd,
+  script: string,
+  options: BusyboxContainerOptions = {},
+): Promise<string> {
+  const container = await dockerd.docker.createContainer({
+    Image: dockerd.image,
+    Cmd: ['sh', '-c', script],
+    Tty: options.tty ?? false,
+    // `sh` as PID 1 ignores SIGTERM: without this, every stop (and a daemon's shutdown) waits 10 s.
+    StopTimeout: 1,
+    ...(options.name !== undefined ? { name: options.name } : {}),
+    HostConfig: {
+      NetworkMode: 'none',
+      ...(options.logDriver !== undefined ? { LogConfig: { Type: options.logDriver, Config: {} } } : {}),
+    },
+  });
+  if (options.start !== false) await container.start();
+  return container.id;
+}
+
+/** Resolves once the container has exited; returns its exit code. */
+export async function waitForExitCode(dockerd: PrivateDockerd, id: string): Promise<number> {
+  const result = (await dockerd.docker.getContainer(id).wait()) as { StatusCode: number };
+  return result.StatusCode;
+}
