@@ -5,3 +5,4 @@ export * from './cursor.js';
 export * from './time.js';
 export * from './line-splitter.js';
 export * from './docker-frame-demuxer.js';
+export * from './timestamp-parser.js';

@@ -15,7 +15,6 @@ export {
   jsonFileFormat,
   rawFormat,
   journaldJsonFormat,
-  TimestampParser,
   type LogFileFormat,
   type LogEntry,
 } from './log-formats.js';

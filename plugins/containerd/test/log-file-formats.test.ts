@@ -7,13 +7,12 @@ import { chmod, cp, mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/pro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { decodeCursor, formatTimestamp, parseRfc3339, type LogOptions } from '@enginegate/plugin-api';
+import { TimestampParser, decodeCursor, formatTimestamp, parseRfc3339, type LogOptions } from '@enginegate/plugin-api';
 import {
   JournaldStream,
   LogFileStream,
   LogLocator,
   LogRoots,
-  TimestampParser,
   criFormat,
   jsonFileFormat,
   type ContainerdContainer,

@@ -1,5 +1,4 @@
-import { DockerFrameDemuxer, LineSplitter, type StreamName, type UnixNanos } from '@enginegate/plugin-api';
-import { DockerTimestampParser } from './docker-timestamp.js';
+import { DockerFrameDemuxer, LineSplitter, TimestampParser, type StreamName, type UnixNanos } from '@enginegate/plugin-api';
 
 /** One whole line (or a cut piece of an over-long one) with the time Docker stamped it. */
 export type ParsedLineSink = (stream: StreamName, time: UnixNanos, line: Buffer, partial: boolean) => void;
@@ -34,7 +33,7 @@ const MAX_TIMESTAMP_BYTES = 40;
  */
 export class MultiplexedLogParser implements DockerLogParser {
   private readonly demuxer = new DockerFrameDemuxer();
-  private readonly timestamps = new DockerTimestampParser();
+  private readonly timestamps = new TimestampParser();
   private readonly splitters = { stdout: new LineSplitter(), stderr: new LineSplitter() };
   /** The time of the first piece of the line being joined, per stream. */
   private readonly lineTime = { stdout: 0n, stderr: 0n };
@@ -101,7 +100,7 @@ export class MultiplexedLogParser implements DockerLogParser {
  */
 export class TtyLogParser implements DockerLogParser {
   private readonly splitter = new LineSplitter();
-  private readonly timestamps = new DockerTimestampParser();
+  private readonly timestamps = new TimestampParser();
   private atLineStart = true;
   private time: UnixNanos = 0n;
   /** Bytes of the current line until Docker's next piece stamp. */

@@ -10,7 +10,7 @@ export {
   type DockerEndpoint,
 } from './docker-endpoint.js';
 export { MultiplexedLogParser, TtyLogParser, DOCKER_PIECE_BYTES, type DockerLogParser } from './docker-log-parsers.js';
-export { DockerTimestampParser, toDockerTimeParam } from './docker-timestamp.js';
+export { toDockerTimeParam } from './docker-timestamp.js';
 export { dockerLogsQuery } from './docker-log-stream.js';
 
 /**
