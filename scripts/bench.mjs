@@ -12,7 +12,7 @@ for (const args of [['-b'], ['-p', 'test/bench']]) {
   const r = spawnSync(process.execPath, [tsc, ...args], { cwd: root, stdio: 'inherit' });
   if (r.status !== 0) process.exit(r.status ?? 1);
 }
-const dist = join(root, 'test', 'bench', 'dist');
+const dist = join(root, '.bench-dist', 'bench');
 for (const file of readdirSync(dist).filter((f) => f.endsWith('.js')).sort()) {
   if (only && !file.includes(only)) continue;
   console.log(`\n## ${file.replace(/\.js$/, '')}`);

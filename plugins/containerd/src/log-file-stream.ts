@@ -10,6 +10,7 @@ import {
   type StreamName,
 } from '@enginegate/plugin-api';
 import { ChangeWaiter } from './change-waiter.js';
+import { DEFAULT_EXIT_SETTLE_MS } from './plugin-config.js';
 import type { LogFileFormat } from './log-formats.js';
 import {
   comparePositions,
@@ -215,7 +216,7 @@ export class LogFileStream implements AsyncIterable<LogRecord[]> {
       if (this.exit) {
         // Writers (the shim, the CRI plugin, a logging binary) may still be flushing the last
         // lines: end only once the file has stayed quiet for a moment.
-        const settleMs = this.o.exitSettleMs ?? 200;
+        const settleMs = this.o.exitSettleMs ?? DEFAULT_EXIT_SETTLE_MS;
         const quietFor = Date.now() - Math.max(lastGrowthAt, this.exitSeenAt);
         if (quietFor < settleMs) {
           await this.waiter.wait(settleMs - quietFor);

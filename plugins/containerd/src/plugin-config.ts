@@ -2,6 +2,12 @@ import { InvalidArgumentError } from '@enginegate/plugin-api';
 import { DEFAULT_LOG_ROOTS } from './log-roots.js';
 
 export const DEFAULT_CONTAINERD_ADDRESS = '/run/containerd/containerd.sock';
+/**
+ * How long a followed log must stay quiet after its task exited before the stream ends: the
+ * shim may still be copying the last lines into the file after the exit event (seen taking
+ * over 200 ms on a loaded 2-core machine).
+ */
+export const DEFAULT_EXIT_SETTLE_MS = 600;
 
 /** The containerd plugin's settings (`pluginConfig.containerd`, CLI flags, environment). */
 export interface ContainerdPluginConfig {
@@ -52,6 +58,6 @@ export function readPluginConfig(
     protoDir: typeof protoDir === 'string' ? protoDir : undefined,
     journalctlPath: typeof journalctlPath === 'string' ? journalctlPath : 'journalctl',
     pollIntervalMs: positiveNumber(config['pollIntervalMs'], 'pollIntervalMs', 250),
-    exitSettleMs: positiveNumber(config['exitSettleMs'], 'exitSettleMs', 200),
+    exitSettleMs: positiveNumber(config['exitSettleMs'], 'exitSettleMs', DEFAULT_EXIT_SETTLE_MS),
   };
 }
