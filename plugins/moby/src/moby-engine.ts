@@ -170,8 +170,13 @@ export class MobyEngine implements Engine {
     let firstQuery;
     try {
       if (start === undefined && options.tail !== undefined && options.tail > 0) {
-        start = await findTailStart(client, container, options.tail, controller.signal);
+        const tailed = await findTailStart(client, container, options.tail, controller.signal);
+        start = tailed.start;
         selection = { ...options, tail: undefined };
+        // `docker logs --tail N` gives N lines, not N plus those written while they were found.
+        if (!options.follow && tailed.lastTime !== undefined && (options.until === undefined || tailed.lastTime < options.until)) {
+          selection.until = tailed.lastTime;
+        }
       }
       firstQuery = dockerLogsQuery(selection, start);
       response = await client.openLogs(container.id, firstQuery, controller.signal);

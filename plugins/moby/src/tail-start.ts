@@ -11,9 +11,11 @@ export interface TailedContainer {
 }
 
 /**
- * Where `tail=N` starts, counted in whole lines: the cursor of the record right before the
- * first of the last N (the stream skips through it), or undefined when the log holds N lines
- * or fewer (then it starts at the beginning).
+ * Where `tail=N` starts, counted in whole lines: `start` is the cursor of the record right
+ * before the first of the last N (the stream skips through it), or undefined when the log
+ * holds N lines or fewer (then it starts at the beginning). `lastTime` is the time of the
+ * newest record seen: a `follow=false` read ends there, so that lines written while the tail
+ * is being found do not make it longer than N.
  *
  * Docker's own `tail` counts log entries, and each 16 KiB piece of a long line is one: it can
  * start inside a line and give fewer lines than asked. So Docker is asked for the last N+1
@@ -27,12 +29,13 @@ export async function findTailStart(
   container: TailedContainer,
   tail: number,
   signal: AbortSignal,
-): Promise<TimeCursor | undefined> {
+): Promise<{ start: TimeCursor | undefined; lastTime: UnixNanos | undefined }> {
   const base: DockerLogsQuery = { follow: false, stdout: true, stderr: true, timestamps: true };
   for (let entries = tail + 1; ; entries *= 4) {
     const last = await readRecordTimes(client, container, { ...base, tail: String(entries) }, signal);
+    const lastTime = last.times.reduce<UnixNanos | undefined>((max, t) => (max === undefined || t > max ? t : max), undefined);
     if (last.times.length <= tail) {
-      if (last.entries < entries) return undefined; // the whole log: N lines or fewer
+      if (last.entries < entries) return { start: undefined, lastTime }; // the whole log: N lines or fewer
       continue;
     }
     const before = last.times.length - tail - 1;
@@ -47,7 +50,7 @@ export async function findTailStart(
       signal,
     );
     const sameTime = instant.times.filter((t) => t === time).length;
-    return { kind: 'time', time, seq: sameTime - sameTimeFromBefore };
+    return { start: { kind: 'time', time, seq: sameTime - sameTimeFromBefore }, lastTime };
   }
 }
 

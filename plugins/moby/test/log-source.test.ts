@@ -151,6 +151,20 @@ async function suite(dockerd: PrivateDockerd): Promise<void> {
     t.ok(ttyLines[0]!.line.subarray(0, 102400).equals(Buffer.alloc(102400, 'x')), 'no timestamp inside');
   });
 
+  t.test('tail=N with follow=false gives exactly N lines while the container keeps writing', async (t) => {
+    const id = await runBusybox(dockerd, 'i=1; while true; do echo "busy $i"; i=$((i+1)); usleep 2000; done');
+    t.teardown(() => dockerd.docker.getContainer(id).remove({ force: true }));
+    await waitForLines(id, 50);
+    for (const tail of [1, 3, 10]) {
+      for (let round = 0; round < 3; round++) {
+        const got = lines((await collect(await open(id, { ...ALL, tail }))).records);
+        t.equal(got.length, tail, `tail=${tail}, round ${round + 1}: ${got.length} lines`);
+        const numbers = got.map((l) => Number(l.split(' ')[1]));
+        t.ok(numbers.every((n, i) => i === 0 || n === numbers[i - 1]! + 1), 'consecutive lines');
+      }
+    }
+  });
+
   t.test('tail counts whole lines, though Docker’s own tail counts 16 KiB pieces', async (t) => {
     const id = await runBusybox(dockerd, 'echo one; head -c 40000 /dev/zero | tr "\\0" T; echo; echo three; echo four');
     await waitForExitCode(dockerd, id);
