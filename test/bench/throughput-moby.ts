@@ -3,16 +3,15 @@
 // the Engine API (the same request the moby plugin makes), then the gateway delivers it in
 // each framing. Prints one ratio per framing (1.00 = as fast as the engine hands logs out).
 //
-//   npm run bench -- throughput-moby     (root; starts and stops its own dockerd)
+//   npm run bench -- throughput-moby     (starts and stops its own dockerd; needs root)
 import { request } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import WebSocket from 'ws';
 import { createGateway } from '@enginegate/gateway';
 import mobyPlugin from '@enginegate/plugin-moby';
 import { runBusybox, startDockerd, waitForExitCode } from '../harness/dockerd.js';
+import { BENCH_TOKEN, best, printRows, readViaHttp, readViaWebSocket } from './gateway-readers.js';
 
 const LINES = Number(process.env.BENCH_LINES ?? 300_000);
-const TOKEN = 'bench';
 
 async function main() {
   const dockerd = await startDockerd();
@@ -25,7 +24,7 @@ async function main() {
     await waitForExitCode(dockerd, id);
     const gw = await createGateway({
       port: 0,
-      token: TOKEN,
+      token: BENCH_TOKEN,
       plugins: [mobyPlugin],
       engine: 'moby',
       pluginConfig: { moby: { dockerSocket: dockerd.socket } },
@@ -33,22 +32,14 @@ async function main() {
     });
     const url = await gw.listen();
     try {
-      const baseline = await best(() => engineApi(dockerd.socket, id));
-      const rows: Array<[string, number]> = [
-        ['ws raw (no subprotocol)', await best(() => viaWebSocket(url, id, undefined))],
-        ['ws v1.binary.enginegate', await best(() => viaWebSocket(url, id, 'v1.binary.enginegate'))],
-        ['ws v1.text.enginegate', await best(() => viaWebSocket(url, id, 'v1.text.enginegate'))],
-        ['ws v1.json.enginegate', await best(() => viaWebSocket(url, id, 'v1.json.enginegate'))],
-        ['http text/plain', await best(() => viaHttp(url, id))],
-      ];
-      const rate = (ms: number) => Math.round(LINES / (ms / 1000));
-      console.log(`docker container history of ${LINES} lines (json-file driver), best of 3 runs`);
-      console.log(`baseline: Engine API read directly   ${baseline.toFixed(0)} ms  ${rate(baseline)} lines/s`);
-      for (const [name, ms] of rows) {
-        console.log(
-          `${name.padEnd(28)} ${ms.toFixed(0).padStart(6)} ms  ${String(rate(ms)).padStart(8)} lines/s  ratio to baseline ${(baseline / ms).toFixed(2)}`,
-        );
+      const baseline = await best(() => readEngineApi(dockerd.socket, id));
+      const rows: Array<[string, number]> = [];
+      for (const protocol of [undefined, 'v1.binary.enginegate', 'v1.text.enginegate', 'v1.json.enginegate']) {
+        rows.push([`ws ${protocol ?? 'raw (no subprotocol)'}`, await best(() => readViaWebSocket(url, id, protocol, LINES))]);
       }
+      rows.push(['http text/plain', await best(() => readViaHttp(url, id, 'text/plain', LINES))]);
+      console.log(`docker container history of ${LINES} lines (json-file driver), best of 3 runs`);
+      printRows('Engine API read directly', baseline, rows, LINES);
     } finally {
       await gw.close();
     }
@@ -57,14 +48,8 @@ async function main() {
   }
 }
 
-async function best(run: () => Promise<number>): Promise<number> {
-  let min = Infinity;
-  for (let i = 0; i < 3; i++) min = Math.min(min, await run());
-  return min;
-}
-
 /** What the moby plugin asks Docker for (timestamps on, both streams), body read to the end. */
-function engineApi(socketPath: string, id: string): Promise<number> {
+function readEngineApi(socketPath: string, id: string): Promise<number> {
   const start = performance.now();
   return new Promise((resolve, reject) => {
     const req = request({ socketPath, path: `/containers/${id}/logs?stdout=1&stderr=1&timestamps=1&follow=0` }, (res) => {
@@ -76,39 +61,6 @@ function engineApi(socketPath: string, id: string): Promise<number> {
     req.on('error', reject);
     req.end();
   });
-}
-
-function viaWebSocket(base: string, id: string, protocol: string | undefined): Promise<number> {
-  const start = performance.now();
-  const ws = new WebSocket(`${base.replace('http', 'ws')}/passthrough/engine/logs/${id}?follow=false`, protocol ? [protocol] : [], {
-    headers: { authorization: `Bearer ${TOKEN}` },
-  });
-  let lines = 0;
-  ws.on('message', (data: Buffer, isBinary) => {
-    if (protocol === undefined) {
-      for (let i = data.indexOf(10); i !== -1; i = data.indexOf(10, i + 1)) lines++;
-    } else if (!isBinary || data[0] !== 3) {
-      lines++;
-    }
-  });
-  return new Promise((resolve, reject) => {
-    ws.on('close', (code) => {
-      if (code !== 1000 || lines !== LINES) reject(new Error(`${protocol ?? 'raw'}: close ${code} after ${lines} lines`));
-      else resolve(performance.now() - start);
-    });
-    ws.on('error', reject);
-  });
-}
-
-async function viaHttp(base: string, id: string): Promise<number> {
-  const start = performance.now();
-  const res = await fetch(`${base}/passthrough/engine/logs/${id}?follow=false`, { headers: { authorization: `Bearer ${TOKEN}` } });
-  let lines = 0;
-  for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-    for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) lines++;
-  }
-  if (lines !== LINES) throw new Error(`http: ${lines} lines`);
-  return performance.now() - start;
 }
 
 await main();
