@@ -20,6 +20,10 @@ export function nanosToMs(ns: UnixNanos): number {
 
 const pad = (n: number, width: number) => String(n).padStart(width, '0');
 
+/** The last second formatted: a log's lines mostly share their second, and dates are costly. */
+let lastSecond: bigint | undefined;
+let lastSecondText = '';
+
 /** Docker's fixed-width form `2006-01-02T15:04:05.000000000Z`, as `docker logs -t` prints. */
 export function formatTimestamp(ns: UnixNanos): string {
   let secs = ns / NS_PER_S;
@@ -28,12 +32,14 @@ export function formatTimestamp(ns: UnixNanos): string {
     frac += NS_PER_S;
     secs -= 1n;
   }
-  const d = new Date(Number(secs) * 1000);
-  return (
-    `${pad(d.getUTCFullYear(), 4)}-${pad(d.getUTCMonth() + 1, 2)}-${pad(d.getUTCDate(), 2)}` +
-    `T${pad(d.getUTCHours(), 2)}:${pad(d.getUTCMinutes(), 2)}:${pad(d.getUTCSeconds(), 2)}` +
-    `.${frac.toString().padStart(9, '0')}Z`
-  );
+  if (secs !== lastSecond) {
+    const d = new Date(Number(secs) * 1000);
+    lastSecondText =
+      `${pad(d.getUTCFullYear(), 4)}-${pad(d.getUTCMonth() + 1, 2)}-${pad(d.getUTCDate(), 2)}` +
+      `T${pad(d.getUTCHours(), 2)}:${pad(d.getUTCMinutes(), 2)}:${pad(d.getUTCSeconds(), 2)}`;
+    lastSecond = secs;
+  }
+  return `${lastSecondText}.${frac.toString().padStart(9, '0')}Z`;
 }
 
 const RFC3339 =

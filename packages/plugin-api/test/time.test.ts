@@ -48,3 +48,20 @@ t.test('parseTimeParam takes RFC3339, Unix seconds and durations', async (t) => 
   t.match(err.message, /since="yesterday"/);
   t.equal(err.statusCode, 400);
 });
+
+t.test('formatTimestamp stays right across seconds (it remembers the last second it formatted)', async (t) => {
+  const reference = (ns: bigint) => {
+    const iso = new Date(Number(ns / NS_PER_S) * 1000).toISOString(); // 2024-01-02T15:04:05.000Z
+    return `${iso.slice(0, 19)}.${(ns % NS_PER_S).toString().padStart(9, '0')}Z`;
+  };
+  let mismatches = 0;
+  const start = 1704207845n * NS_PER_S;
+  for (const ns of [start, start + 999_999_999n, start + NS_PER_S, start, start + 86_400n * NS_PER_S + 1n, start - 1n]) {
+    if (formatTimestamp(ns) !== reference(ns)) mismatches++;
+  }
+  for (let i = 0n; i < 5000n; i++) {
+    const ns = start + i * 333_333_333n;
+    if (formatTimestamp(ns) !== reference(ns)) mismatches++;
+  }
+  t.equal(mismatches, 0);
+});

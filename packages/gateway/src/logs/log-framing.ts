@@ -59,11 +59,14 @@ function timestampPrefix(record: LineRecord, options: FramingOptions): string {
 export function jsonRecord(record: LogRecord): string {
   switch (record.type) {
     case 'line': {
-      const time = record.time === null ? null : formatTimestamp(record.time);
-      const text = isUtf8(record.line)
-        ? { type: 'line', stream: record.stream, time, line: record.line.toString('utf8'), cursor: record.cursor }
-        : { type: 'line', stream: record.stream, time, base64: record.line.toString('base64'), cursor: record.cursor };
-      return JSON.stringify(record.partial ? { ...text, partial: true } : text);
+      // Written by hand, not JSON.stringify({...}): this runs once per line, and only the line
+      // text needs escaping (stream, time and cursor are plain ASCII by construction).
+      const time = record.time === null ? 'null' : `"${formatTimestamp(record.time)}"`;
+      const content = isUtf8(record.line)
+        ? `"line":${JSON.stringify(record.line.toString('utf8'))}`
+        : `"base64":"${record.line.toString('base64')}"`;
+      const partial = record.partial ? ',"partial":true' : '';
+      return `{"type":"line","stream":"${record.stream}","time":${time},${content},"cursor":${JSON.stringify(record.cursor)}${partial}}`;
     }
     case 'exit':
       return JSON.stringify({ type: 'exit', exitCode: record.exitCode });
