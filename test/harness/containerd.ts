@@ -18,6 +18,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import type { Test } from 'tap';
 import { aptInstall, buildBusyboxRootfs } from './busybox-rootfs.js';
+import { findOnPath, tailOfFile, trackDaemon, waitForExit } from './daemon-process.js';
 
 const run = promisify(execFile);
 
@@ -45,13 +46,6 @@ export interface TaskOptions {
   labels?: Record<string, string>;
 }
 
-function findOnPath(command: string): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(':').concat(['/usr/sbin', '/usr/bin', '/sbin', '/bin'])) {
-    if (dir !== '' && existsSync(join(dir, command))) return join(dir, command);
-  }
-  return undefined;
-}
-
 /** Installs containerd, runc and busybox-static when missing; resolves to a reason on failure. */
 export async function ensureContainerdPackages(): Promise<string | undefined> {
   const missing = new Set<string>();
@@ -62,36 +56,6 @@ export async function ensureContainerdPackages(): Promise<string | undefined> {
   return aptInstall([...missing]);
 }
 
-/** Every daemon this process started, so that an abrupt exit still stops them (by PID). */
-const liveDaemons = new Set<ChildProcess>();
-let exitHookInstalled = false;
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  const stopAll = () => {
-    for (const child of liveDaemons) {
-      if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) {
-        try {
-          process.kill(child.pid, 'SIGTERM');
-        } catch {
-          // already gone
-        }
-      }
-    }
-  };
-  process.on('exit', stopAll);
-}
-
-function waitForExit(child: ChildProcess, timeoutMs: number): Promise<boolean> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(false), timeoutMs);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve(true);
-    });
-  });
-}
 
 function processAlive(pid: number): boolean {
   try {
@@ -174,13 +138,11 @@ export class PrivateContainerd {
     });
     await log.close();
     this.child = child;
-    liveDaemons.add(child);
-    child.once('exit', () => liveDaemons.delete(child));
-    installExitHook();
+    trackDaemon(child);
     const deadline = Date.now() + READY_TIMEOUT_MS;
     for (;;) {
       if (child.exitCode !== null || child.signalCode !== null) {
-        throw new Error(`containerd exited (${child.exitCode ?? child.signalCode}): ${await this.logTail()}`);
+        throw new Error(`containerd exited (${child.exitCode ?? child.signalCode}): ${await tailOfFile(this.logFile)}`);
       }
       if (existsSync(this.address)) {
         try {
@@ -192,7 +154,7 @@ export class PrivateContainerd {
       }
       if (Date.now() > deadline) {
         await this.kill();
-        throw new Error(`containerd did not answer within ${READY_TIMEOUT_MS} ms: ${await this.logTail()}`);
+        throw new Error(`containerd did not answer within ${READY_TIMEOUT_MS} ms: ${await tailOfFile(this.logFile)}`);
       }
       await sleep(50);
     }
@@ -310,11 +272,6 @@ export class PrivateContainerd {
       .filter((p): p is string => p !== undefined && (p === this.dir || p.startsWith(this.dir + '/')))
       .sort((a, b) => b.length - a.length);
     for (const point of points) await run('umount', ['-l', point]).catch(() => undefined);
-  }
-
-  private async logTail(): Promise<string> {
-    const text = await readFile(this.logFile, 'utf8').catch(() => '');
-    return text.slice(-2000);
   }
 }
 

@@ -12,7 +12,7 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { access, mkdtemp, open, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { constants, existsSync } from 'node:fs';
+import { constants } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
@@ -21,6 +21,7 @@ import type { Test } from 'tap';
 // loaded from there; the type comes from the same place.
 import type Dockerode from '../../plugins/moby/node_modules/@types/dockerode/index.js';
 import { aptInstall, busyboxRootfsTar } from './busybox-rootfs.js';
+import { findOnPath, tailOfFile, trackDaemon, waitForExit } from './daemon-process.js';
 
 const run = promisify(execFile);
 const requireFromMoby = createRequire(new URL('../../plugins/moby/package.json', import.meta.url));
@@ -66,13 +67,6 @@ async function commandExists(path: string): Promise<boolean> {
   }
 }
 
-function findOnPath(command: string): string | undefined {
-  for (const dir of (process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin').split(':').concat(['/usr/sbin', '/sbin'])) {
-    if (dir !== '' && existsSync(join(dir, command))) return join(dir, command);
-  }
-  return undefined;
-}
-
 /** Installs docker.io (and what dockerd runs) when missing; resolves to a reason on failure. */
 async function ensureDockerPackages(): Promise<string | undefined> {
   const missing: string[] = [];
@@ -81,53 +75,6 @@ async function ensureDockerPackages(): Promise<string | undefined> {
   if (!findOnPath('runc')) missing.push('runc');
   if (missing.length === 0) return undefined;
   return aptInstall(missing);
-}
-
-/** Every daemon this process started, so that an abrupt exit still stops them (by PID). */
-const liveDaemons = new Set<ChildProcess>();
-let exitHookInstalled = false;
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  // SIGTERM, not SIGKILL: dockerd then stops its containers and its managed containerd itself.
-  const stopAll = () => {
-    for (const child of liveDaemons) {
-      if (child.pid !== undefined && child.exitCode === null) {
-        try {
-          process.kill(child.pid, 'SIGTERM');
-        } catch {
-          // already gone
-        }
-      }
-    }
-  };
-  process.on('exit', stopAll);
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => {
-      stopAll();
-      process.exit(128 + (signal === 'SIGINT' ? 2 : 15));
-    });
-  }
-}
-
-function waitForExit(child: ChildProcess, timeoutMs: number): Promise<boolean> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(false), timeoutMs);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve(true);
-    });
-  });
-}
-
-async function tailOfFile(path: string, bytes = 2000): Promise<string> {
-  try {
-    const text = await readFile(path, 'utf8');
-    return text.slice(-bytes);
-  } catch {
-    return '';
-  }
 }
 
 /** True while `pid` runs; a zombie (an orphan that PID 1 has not reaped yet) counts as gone. */
@@ -224,9 +171,7 @@ class DockerdProcess implements PrivateDockerd {
     );
     await log.close();
     this.child = child;
-    liveDaemons.add(child);
-    child.once('exit', () => liveDaemons.delete(child));
-    installExitHook();
+    trackDaemon(child);
 
     const deadline = Date.now() + READY_TIMEOUT_MS;
     for (;;) {
