@@ -4,10 +4,10 @@
 //   const rootfs = await buildBusyboxRootfs('/tmp/x/rootfs');  // /bin/busybox + /bin/<applet> links
 //   const tar = await busyboxRootfsTar('/tmp/x');              // /tmp/x/busybox-rootfs.tar (a layer tar)
 import { execFile } from 'node:child_process';
-import { access, copyFile, chmod, mkdir, rm, symlink } from 'node:fs/promises';
-import { constants } from 'node:fs';
+import { copyFile, chmod, mkdir, rm, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { isExecutable } from './daemon-process.js';
 
 const run = promisify(execFile);
 
@@ -32,15 +32,6 @@ export async function aptInstall(packages: readonly string[]): Promise<string | 
     return undefined;
   } catch (err) {
     return `apt-get install ${packages.join(' ')} failed: ${(err as Error).message.split('\n')[0]}`;
-  }
-}
-
-async function isExecutable(path: string): Promise<boolean> {
-  try {
-    await access(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
   }
 }
 

@@ -2,8 +2,8 @@
 // its binary, stopping it by PID if the test process ends abruptly, waiting for it to exit,
 // and the end of its log for error messages.
 import type { ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { constants, existsSync } from 'node:fs';
+import { access, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /** The full path of `command` on PATH, or in the sbin directories root's PATH may lack. */
@@ -12,6 +12,16 @@ export function findOnPath(command: string): string | undefined {
     if (dir !== '' && existsSync(join(dir, command))) return join(dir, command);
   }
   return undefined;
+}
+
+/** True when `path` is a file this process may execute. */
+export async function isExecutable(path: string): Promise<boolean> {
+  try {
+    await access(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Every daemon this process started, so that an abrupt exit still stops them (by PID). */

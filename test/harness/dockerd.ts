@@ -11,8 +11,7 @@
 // failure, not a skip (CI sets it: a skipped suite would hide a broken harness).
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { access, mkdtemp, open, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { constants } from 'node:fs';
+import { mkdtemp, open, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
@@ -21,7 +20,7 @@ import type { Test } from 'tap';
 // loaded from there; the type comes from the same place.
 import type Dockerode from '../../plugins/moby/node_modules/@types/dockerode/index.js';
 import { aptInstall, busyboxRootfsTar } from './busybox-rootfs.js';
-import { findOnPath, tailOfFile, trackDaemon, waitForExit } from './daemon-process.js';
+import { findOnPath, isExecutable, tailOfFile, trackDaemon, waitForExit } from './daemon-process.js';
 
 const run = promisify(execFile);
 const requireFromMoby = createRequire(new URL('../../plugins/moby/package.json', import.meta.url));
@@ -56,15 +55,6 @@ export interface PrivateDockerd {
   restart(): Promise<void>;
   /** Removes every container, stops the daemon (and its containerd), deletes the temp dir. */
   destroy(): Promise<void>;
-}
-
-async function commandExists(path: string): Promise<boolean> {
-  try {
-    await access(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Installs docker.io (and what dockerd runs) when missing; resolves to a reason on failure. */
@@ -303,7 +293,7 @@ export async function startDockerd(): Promise<PrivateDockerd | { skip: string }>
   if (process.getuid?.() !== 0) return { skip: 'a private dockerd needs root' };
   const packageFailure = await ensureDockerPackages();
   if (packageFailure !== undefined) return { skip: packageFailure };
-  if (!(await commandExists(findOnPath('dockerd') ?? '/usr/sbin/dockerd'))) return { skip: 'dockerd is not installed' };
+  if (!(await isExecutable(findOnPath('dockerd') ?? '/usr/sbin/dockerd'))) return { skip: 'dockerd is not installed' };
   // Short: the socket path must stay under 107 bytes.
   const dir = await mkdtemp('/tmp/egm-');
   const daemon = new DockerdProcess(dir);
