@@ -20,18 +20,20 @@ export function nanosToMs(ns: UnixNanos): number {
 
 const pad = (n: number, width: number) => String(n).padStart(width, '0');
 
+/** Whole seconds (rounded down, also before 1970) and the 0..999,999,999 nanoseconds after them. */
+export function splitNanos(ns: UnixNanos): [seconds: bigint, nanos: bigint] {
+  const secs = ns / NS_PER_S;
+  const frac = ns % NS_PER_S;
+  return frac < 0n ? [secs - 1n, frac + NS_PER_S] : [secs, frac];
+}
+
 /** The last second formatted: a log's lines mostly share their second, and dates are costly. */
 let lastSecond: bigint | undefined;
 let lastSecondText = '';
 
 /** Docker's fixed-width form `2006-01-02T15:04:05.000000000Z`, as `docker logs -t` prints. */
 export function formatTimestamp(ns: UnixNanos): string {
-  let secs = ns / NS_PER_S;
-  let frac = ns % NS_PER_S;
-  if (frac < 0n) {
-    frac += NS_PER_S;
-    secs -= 1n;
-  }
+  const [secs, frac] = splitNanos(ns);
   if (secs !== lastSecond) {
     const d = new Date(Number(secs) * 1000);
     lastSecondText =

@@ -6,6 +6,7 @@ import {
   parseTimeParam,
   InvalidArgumentError,
   NS_PER_S,
+  splitNanos,
 } from '@enginegate/plugin-api';
 
 t.test('formatTimestamp is Docker fixed-width', async (t) => {
@@ -64,4 +65,11 @@ t.test('formatTimestamp stays right across seconds (it remembers the last second
     if (formatTimestamp(ns) !== reference(ns)) mismatches++;
   }
   t.equal(mismatches, 0);
+});
+
+t.test('splitNanos rounds down, before 1970 too', async (t) => {
+  t.same(splitNanos(1_500_000_000n), [1n, 500_000_000n]);
+  t.same(splitNanos(-1n), [-1n, 999_999_999n]);
+  t.same(splitNanos(0n), [0n, 0n]);
+  t.equal(formatTimestamp(-1n), '1969-12-31T23:59:59.999999999Z');
 });
