@@ -145,6 +145,16 @@ export class LogFileStream implements AsyncIterable<LogRecord[]> {
     // Where the line the splitter is assembling starts (it may have begun in an earlier read).
     let lineStart = offset;
     let lastGrowthAt = Date.now();
+    // The end of a file (rotated away, or an older sibling read to its end): a line cannot
+    // continue into the next file, so the splitter starts afresh there.
+    const moveToNextSegment = async (finished: LogSegment) => {
+      await finished.close();
+      this.segments[index] = null;
+      index++;
+      offset = 0;
+      lineStart = 0;
+      lines = new LineSplitter();
+    };
     for (;;) {
       if (this.released) return;
       const segment = this.segments[index];
@@ -182,13 +192,7 @@ export class LogFileStream implements AsyncIterable<LogRecord[]> {
       }
 
       if (index < this.segments.length - 1) {
-        // The end of a rotated file: a line cannot continue into the next file.
-        await segment.close();
-        this.segments[index] = null;
-        index++;
-        offset = 0;
-        lineStart = 0;
-        lines = new LineSplitter();
+        await moveToNextSegment(segment);
         continue;
       }
       if (!following) return;
@@ -196,12 +200,7 @@ export class LogFileStream implements AsyncIterable<LogRecord[]> {
       const change = await this.checkRotation(segment, offset);
       if (this.released) return;
       if (change === 'rotated') {
-        await segment.close();
-        this.segments[index] = null;
-        index++;
-        offset = 0;
-        lineStart = 0;
-        lines = new LineSplitter();
+        await moveToNextSegment(segment);
         continue;
       }
       if (change === 'truncated') {
