@@ -14,7 +14,9 @@ for (const args of [['-b'], ['-p', 'test/bench']]) {
 }
 const dist = join(root, '.bench-dist', 'bench');
 // Benchmarks are the throughput-*/memory-* entry points; the other modules are their shared parts.
-for (const file of readdirSync(dist).filter((f) => /^(throughput|memory)-.*\.js$/.test(f)).sort()) {
+for (const file of readdirSync(dist)
+  .filter((f) => /^(throughput|memory)-.*\.js$/.test(f))
+  .sort()) {
   if (only && !file.includes(only)) continue;
   console.log(`\n## ${file.replace(/\.js$/, '')}`);
   const r = spawnSync(process.execPath, ['--expose-gc', join(dist, file)], { cwd: root, stdio: 'inherit' });

@@ -31,18 +31,22 @@ const ROW_NOTES = {
   'containerd/tty-merged':
     'A limit of the test machine, and so an untested path, not a known bug: `ctr run -d` cannot start ' +
     'a detached TTY task with a `--log-uri` (it attaches a console) and nerdctl is not installed, so no ' +
-    'TTY container with a log file can be created. nerdctl writes a TTY container\'s output as `stdout` ' +
+    "TTY container with a log file can be created. nerdctl writes a TTY container's output as `stdout` " +
     'entries of the same json-file log, which the plugin reads with the same code, but no test runs one.',
   'containerd/non-utf8-bytes':
-    'A documented limit of the log format: nerdctl\'s json-file driver stores each line as a JSON string, ' +
-    'so bytes that are not UTF-8 are already U+FFFD on disk, before the plugin reads them. Docker\'s `local` ' +
-    'driver keeps raw bytes, which is why moby passes. The suite\'s containerd containers are nerdctl-style ' +
-    'only; CRI and `ctr --log-uri file://` logs are covered by the plugin\'s own tests, not by this table.',
+    "A documented limit of the log format: nerdctl's json-file driver stores each line as a JSON string, " +
+    "so bytes that are not UTF-8 are already U+FFFD on disk, before the plugin reads them. Docker's `local` " +
+    "driver keeps raw bytes, which is why moby passes. The suite's containerd containers are nerdctl-style " +
+    "only; CRI and `ctr --log-uri file://` logs are covered by the plugin's own tests, not by this table.",
 };
 
 function run(command, args, env) {
   return new Promise((resolve) => {
-    const child = spawn(command, args, { cwd: root, stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, ...env } });
+    const child = spawn(command, args, {
+      cwd: root,
+      stdio: ['ignore', 'inherit', 'inherit'],
+      env: { ...process.env, ...env },
+    });
     child.on('close', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
   });
 }
@@ -66,10 +70,14 @@ async function main() {
   const startedAt = Date.now();
   // tap's own exit code is not fatal: a failing scenario is a table row, not a reason to keep
   // the doc stale. The reds show up in the table.
-  const tapCode = await run(process.execPath, [join(root, 'node_modules', 'tap', 'dist', 'esm', 'run.mjs'), ...TEST_FILES], {
-    TS_NODE_PROJECT: join(root, 'tsconfig.test.json'),
-    ENGINEGATE_CONFORMANCE_REPORT: reportFile,
-  });
+  const tapCode = await run(
+    process.execPath,
+    [join(root, 'node_modules', 'tap', 'dist', 'esm', 'run.mjs'), ...TEST_FILES],
+    {
+      TS_NODE_PROJECT: join(root, 'tsconfig.test.json'),
+      ENGINEGATE_CONFORMANCE_REPORT: reportFile,
+    },
+  );
   const seconds = ((Date.now() - startedAt) / 1000).toFixed(0);
 
   const testkit = await import(pathToFileURL(join(root, 'packages', 'testkit', 'dist', 'index.js')).href);
@@ -78,7 +86,10 @@ async function main() {
 
   const problems = [];
   for (const engine of ENGINES) {
-    if (!results.some((r) => r.engine === engine)) problems.push(`no results for ${engine} (was its daemon skipped? set ENGINEGATE_REQUIRE_ENGINES=moby,containerd)`);
+    if (!results.some((r) => r.engine === engine))
+      problems.push(
+        `no results for ${engine} (was its daemon skipped? set ENGINEGATE_REQUIRE_ENGINES=moby,containerd)`,
+      );
   }
   const differing = [];
   for (const { name } of testkit.SCENARIOS) {
@@ -93,7 +104,10 @@ async function main() {
     }
   }
   for (const { key, result } of differing) {
-    if (!ROW_NOTES[key]) problems.push(`${key} is ${result?.result ?? 'missing'} (${result?.reason ?? 'no reason'}) and ROW_NOTES does not explain it`);
+    if (!ROW_NOTES[key])
+      problems.push(
+        `${key} is ${result?.result ?? 'missing'} (${result?.reason ?? 'no reason'}) and ROW_NOTES does not explain it`,
+      );
   }
   const failures = results.filter((r) => r.result === 'fail');
   if (problems.length > 0) {

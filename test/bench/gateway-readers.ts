@@ -5,11 +5,20 @@ import WebSocket from 'ws';
 
 export const BENCH_TOKEN = 'bench';
 
-export function readViaWebSocket(base: string, container: string, protocol: string | undefined, expectedLines: number): Promise<number> {
+export function readViaWebSocket(
+  base: string,
+  container: string,
+  protocol: string | undefined,
+  expectedLines: number,
+): Promise<number> {
   const start = performance.now();
-  const ws = new WebSocket(`${base.replace('http', 'ws')}/passthrough/engine/logs/${container}?follow=false`, protocol ? [protocol] : [], {
-    headers: { authorization: `Bearer ${BENCH_TOKEN}` },
-  });
+  const ws = new WebSocket(
+    `${base.replace('http', 'ws')}/passthrough/engine/logs/${container}?follow=false`,
+    protocol ? [protocol] : [],
+    {
+      headers: { authorization: `Bearer ${BENCH_TOKEN}` },
+    },
+  );
   let lines = 0;
   ws.on('message', (data: Buffer, isBinary) => {
     if (protocol === undefined) {
@@ -20,14 +29,20 @@ export function readViaWebSocket(base: string, container: string, protocol: stri
   });
   return new Promise((resolve, reject) => {
     ws.on('close', (code) => {
-      if (code !== 1000 || lines !== expectedLines) reject(new Error(`${protocol ?? 'raw'}: close ${code} after ${lines} lines`));
+      if (code !== 1000 || lines !== expectedLines)
+        reject(new Error(`${protocol ?? 'raw'}: close ${code} after ${lines} lines`));
       else resolve(performance.now() - start);
     });
     ws.on('error', reject);
   });
 }
 
-export async function readViaHttp(base: string, container: string, accept: string, expectedLines: number): Promise<number> {
+export async function readViaHttp(
+  base: string,
+  container: string,
+  accept: string,
+  expectedLines: number,
+): Promise<number> {
   const start = performance.now();
   const res = await fetch(`${base}/passthrough/engine/logs/${container}?follow=false`, {
     headers: { authorization: `Bearer ${BENCH_TOKEN}`, accept },
@@ -47,9 +62,16 @@ export async function best(run: () => Promise<number>): Promise<number> {
   return min;
 }
 
-export function printRows(baselineName: string, baselineMs: number, rows: Array<[string, number]>, lines: number): void {
+export function printRows(
+  baselineName: string,
+  baselineMs: number,
+  rows: Array<[string, number]>,
+  lines: number,
+): void {
   const rate = (ms: number) => Math.round(lines / (ms / 1000));
-  console.log(`baseline: ${baselineName.padEnd(28)} ${baselineMs.toFixed(0).padStart(6)} ms  ${String(rate(baselineMs)).padStart(8)} lines/s`);
+  console.log(
+    `baseline: ${baselineName.padEnd(28)} ${baselineMs.toFixed(0).padStart(6)} ms  ${String(rate(baselineMs)).padStart(8)} lines/s`,
+  );
   for (const [name, ms] of rows) {
     console.log(
       `${name.padEnd(38)} ${ms.toFixed(0).padStart(6)} ms  ${String(rate(ms)).padStart(8)} lines/s  ratio to baseline ${(baselineMs / ms).toFixed(2)}`,

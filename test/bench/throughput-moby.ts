@@ -20,7 +20,10 @@ async function main() {
     return;
   }
   try {
-    const id = await runBusybox(dockerd, `yes 'a line of log output that is seventy-two bytes long, give or take...' | head -n ${LINES}`);
+    const id = await runBusybox(
+      dockerd,
+      `yes 'a line of log output that is seventy-two bytes long, give or take...' | head -n ${LINES}`,
+    );
     await waitForExitCode(dockerd, id);
     const gw = await createGateway({
       port: 0,
@@ -35,7 +38,10 @@ async function main() {
       const baseline = await best(() => readEngineApi(dockerd.socket, id));
       const rows: Array<[string, number]> = [];
       for (const protocol of [undefined, 'v1.binary.enginegate', 'v1.text.enginegate', 'v1.json.enginegate']) {
-        rows.push([`ws ${protocol ?? 'raw (no subprotocol)'}`, await best(() => readViaWebSocket(url, id, protocol, LINES))]);
+        rows.push([
+          `ws ${protocol ?? 'raw (no subprotocol)'}`,
+          await best(() => readViaWebSocket(url, id, protocol, LINES)),
+        ]);
       }
       rows.push(['http text/plain', await best(() => readViaHttp(url, id, 'text/plain', LINES))]);
       console.log(`docker container history of ${LINES} lines (json-file driver), best of 3 runs`);
@@ -52,12 +58,17 @@ async function main() {
 function readEngineApi(socketPath: string, id: string): Promise<number> {
   const start = performance.now();
   return new Promise((resolve, reject) => {
-    const req = request({ socketPath, path: `/containers/${id}/logs?stdout=1&stderr=1&timestamps=1&follow=0` }, (res) => {
-      let bytes = 0;
-      res.on('data', (chunk: Buffer) => (bytes += chunk.length));
-      res.on('end', () => (bytes > LINES ? resolve(performance.now() - start) : reject(new Error(`engine API gave ${bytes} bytes`))));
-      res.on('error', reject);
-    });
+    const req = request(
+      { socketPath, path: `/containers/${id}/logs?stdout=1&stderr=1&timestamps=1&follow=0` },
+      (res) => {
+        let bytes = 0;
+        res.on('data', (chunk: Buffer) => (bytes += chunk.length));
+        res.on('end', () =>
+          bytes > LINES ? resolve(performance.now() - start) : reject(new Error(`engine API gave ${bytes} bytes`)),
+        );
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     req.end();
   });

@@ -27,7 +27,10 @@ async function main() {
   const baseline = await best(() => pullDirect(engine));
   const rows: Array<[string, number]> = [];
   for (const protocol of [undefined, 'v1.binary.enginegate', 'v1.text.enginegate', 'v1.json.enginegate']) {
-    rows.push([`ws ${protocol ?? 'raw (no subprotocol)'}`, await best(() => readViaWebSocket(url, CONTAINER, protocol, LINES))]);
+    rows.push([
+      `ws ${protocol ?? 'raw (no subprotocol)'}`,
+      await best(() => readViaWebSocket(url, CONTAINER, protocol, LINES)),
+    ]);
   }
   for (const accept of ['text/plain', 'application/x-ndjson']) {
     rows.push([`http ${accept}`, await best(() => readViaHttp(url, CONTAINER, accept, LINES))]);
@@ -40,7 +43,11 @@ async function main() {
 
 async function pullDirect(engine: MockEngine): Promise<number> {
   const start = performance.now();
-  const it = await engine.logs.open({ ref: CONTAINER }, { follow: false, stdout: true, stderr: true }, new AbortController().signal);
+  const it = await engine.logs.open(
+    { ref: CONTAINER },
+    { follow: false, stdout: true, stderr: true },
+    new AbortController().signal,
+  );
   let lines = 0;
   for await (const batch of it) lines += batch.length;
   if (lines !== LINES) throw new Error(`direct read gave ${lines} lines`);

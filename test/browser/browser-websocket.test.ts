@@ -161,13 +161,16 @@ async function runBrowserTests(browser: Browser): Promise<void> {
   function openLogStream(page: Page, key: string, container: string, protocols: string[]): Promise<void> {
     const url = `${wsBase}/passthrough/engine/logs/${container}`;
     return page.evaluate(
-      ([k, u, p]) => (globalThis as unknown as { openLogStream(k: string, u: string, p: string[]): void }).openLogStream(k, u, p),
+      ([k, u, p]) =>
+        (globalThis as unknown as { openLogStream(k: string, u: string, p: string[]): void }).openLogStream(k, u, p),
       [key, url, protocols] as [string, string, string[]],
     );
   }
 
   async function waitForClose(page: Page, key: string, timeoutMs = 15_000): Promise<RecordedStream> {
-    await page.waitForFunction(`window.streams[${JSON.stringify(key)}]?.closed != null`, undefined, { timeout: timeoutMs });
+    await page.waitForFunction(`window.streams[${JSON.stringify(key)}]?.closed != null`, undefined, {
+      timeout: timeoutMs,
+    });
     return (await page.evaluate(`window.streams[${JSON.stringify(key)}]`)) as RecordedStream;
   }
 
@@ -185,7 +188,10 @@ async function runBrowserTests(browser: Browser): Promise<void> {
       t.equal(json.protocol, 'v1.json.enginegate', 'the server selected the JSON framing subprotocol');
       t.equal(json.errored, false, 'no error event');
       t.same(json.closed, { code: 1000, reason: json.closed?.reason ?? '', wasClean: true }, 'closed 1000, cleanly');
-      t.ok(json.messages.every((m) => m.isText), 'every message is a text message');
+      t.ok(
+        json.messages.every((m) => m.isText),
+        'every message is a text message',
+      );
 
       const records = json.messages.map((m) => JSON.parse(m.data ?? 'null') as Record<string, unknown>);
       t.ok(
@@ -228,7 +234,10 @@ async function runBrowserTests(browser: Browser): Promise<void> {
       t.equal(text.opened, true, 'the socket opened');
       t.equal(text.protocol, 'v1.text.enginegate', 'the server selected the text framing subprotocol');
       t.same(text.closed?.code, 1000, 'closed 1000 after the last line');
-      t.ok(text.messages.every((m) => m.isText), 'every message is a text message');
+      t.ok(
+        text.messages.every((m) => m.isText),
+        'every message is a text message',
+      );
       t.same(
         text.messages.map((m) => m.data),
         Array.from({ length: LINE_COUNT }, (_, i) => `line ${i}`),
@@ -255,7 +264,10 @@ async function runBrowserTests(browser: Browser): Promise<void> {
   t.test('a page from another origin is refused before the upgrade', async (t) => {
     addRunningContainer('browser-foreign');
     const page = await openPage(foreignPage.origin);
-    const { stream, error } = await openRefusedStream(page, 'foreign', 'browser-foreign', ['v1.json.enginegate', authProtocol]);
+    const { stream, error } = await openRefusedStream(page, 'foreign', 'browser-foreign', [
+      'v1.json.enginegate',
+      authProtocol,
+    ]);
     t.equal(stream.opened, false, 'the socket never opened');
     t.equal(stream.errored, true, 'the page saw an error event');
     t.equal(stream.closed?.code, 1006, 'closed abnormally (1006), as browsers report a refused handshake');
@@ -267,7 +279,10 @@ async function runBrowserTests(browser: Browser): Promise<void> {
     addRunningContainer('browser-wrong-token');
     const page = await openPage(allowedPage.origin);
     const wrongAuth = AUTH_SUBPROTOCOL_PREFIX + Buffer.from('not-the-token').toString('base64url');
-    const { stream, error } = await openRefusedStream(page, 'wrong', 'browser-wrong-token', ['v1.json.enginegate', wrongAuth]);
+    const { stream, error } = await openRefusedStream(page, 'wrong', 'browser-wrong-token', [
+      'v1.json.enginegate',
+      wrongAuth,
+    ]);
     t.equal(stream.opened, false, 'the socket never opened');
     t.equal(stream.messages.length, 0, 'no log line reached the page');
     // Chromium words a 401 handshake answer this way rather than quoting the status.

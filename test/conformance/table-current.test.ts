@@ -15,7 +15,11 @@ const lines = doc.split('\n');
 function parseResultTable(): { engines: string[]; rows: Map<string, string[]> } {
   const headerAt = lines.findIndex((line) => line.startsWith('| scenario |') && !line.includes('| checks |'));
   if (headerAt === -1) return { engines: [], rows: new Map() };
-  const cells = (line: string) => line.split('|').slice(1, -1).map((cell) => cell.trim());
+  const cells = (line: string) =>
+    line
+      .split('|')
+      .slice(1, -1)
+      .map((cell) => cell.trim());
   const engines = cells(lines[headerAt]!).slice(1);
   const rows = new Map<string, string[]>();
   for (const line of lines.slice(headerAt + 2)) {
@@ -58,9 +62,16 @@ t.test('every skip or failure has its footnote, and every differing row is expla
     for (const [i, cell] of outcomes.entries()) {
       const footnote = OUTCOME.exec(cell)?.[3];
       if (results[i] === 'pass') continue;
-      t.ok(footnote && new RegExp(`^${footnote}\\. ${engines[i]} / ${scenario}: .+`, 'm').test(doc), `${engines[i]} / ${scenario} (${cell}) has a footnote with its reason`);
+      t.ok(
+        footnote && new RegExp(`^${footnote}\\. ${engines[i]} / ${scenario}: .+`, 'm').test(doc),
+        `${engines[i]} / ${scenario} (${cell}) has a footnote with its reason`,
+      );
       if (new Set(results).size > 1) {
-        t.match(explained, `\`${engines[i]}/${scenario}\`:`, `${engines[i]} / ${scenario} differs from the other engines and is explained`);
+        t.match(
+          explained,
+          `\`${engines[i]}/${scenario}\`:`,
+          `${engines[i]} / ${scenario} differs from the other engines and is explained`,
+        );
       }
     }
   }

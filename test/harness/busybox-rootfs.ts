@@ -40,7 +40,8 @@ export async function ensureBusybox(): Promise<string> {
   if (await isExecutable(BUSYBOX_BINARY)) return BUSYBOX_BINARY;
   const failure = await aptInstall(['busybox-static']);
   if (failure !== undefined) throw new Error(failure);
-  if (!(await isExecutable(BUSYBOX_BINARY))) throw new Error(`${BUSYBOX_BINARY} is missing after installing busybox-static`);
+  if (!(await isExecutable(BUSYBOX_BINARY)))
+    throw new Error(`${BUSYBOX_BINARY} is missing after installing busybox-static`);
   return BUSYBOX_BINARY;
 }
 

@@ -43,7 +43,8 @@ export interface CriContainerSpec {
 type Callback = (err: GrpcJs.ServiceError | null, response?: any) => void;
 
 export class CriClient {
-  private readonly runtime: GrpcJs.Client & Record<string, (req: object, options: GrpcJs.CallOptions, cb: Callback) => void>;
+  private readonly runtime: GrpcJs.Client &
+    Record<string, (req: object, options: GrpcJs.CallOptions, cb: Callback) => void>;
 
   constructor(address: string) {
     const definition = protoLoader.loadSync(['cri/runtime/v1/api.proto'], {

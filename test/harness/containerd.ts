@@ -49,13 +49,13 @@ export interface TaskOptions {
 /** Installs containerd, runc and busybox-static when missing; resolves to a reason on failure. */
 export async function ensureContainerdPackages(): Promise<string | undefined> {
   const missing = new Set<string>();
-  if (!findOnPath('containerd') || !findOnPath('ctr') || !findOnPath('containerd-shim-runc-v2')) missing.add('containerd');
+  if (!findOnPath('containerd') || !findOnPath('ctr') || !findOnPath('containerd-shim-runc-v2'))
+    missing.add('containerd');
   if (!findOnPath('runc')) missing.add('runc');
   if (!existsSync('/bin/busybox')) missing.add('busybox-static');
   if (missing.size === 0) return undefined;
   return aptInstall([...missing]);
 }
-
 
 function processAlive(pid: number): boolean {
   try {
@@ -88,7 +88,10 @@ export class PrivateContainerd {
     this.rootfs = join(dir, 'rootfs');
     this.configFile = join(dir, 'config.toml');
     this.logFile = join(dir, 'containerd.log');
-    this.namespace = `egc-${dir.slice(-6).replace(/[^a-zA-Z0-9]/g, 'x').toLowerCase()}`;
+    this.namespace = `egc-${dir
+      .slice(-6)
+      .replace(/[^a-zA-Z0-9]/g, 'x')
+      .toLowerCase()}`;
   }
 
   get pid(): number | undefined {
@@ -133,9 +136,13 @@ export class PrivateContainerd {
   async start(): Promise<void> {
     if (this.pid !== undefined) return;
     const log = await open(this.logFile, 'a');
-    const child = spawn(findOnPath('containerd') ?? 'containerd', ['--config', this.configFile, '--log-level', 'warn'], {
-      stdio: ['ignore', log.fd, log.fd],
-    });
+    const child = spawn(
+      findOnPath('containerd') ?? 'containerd',
+      ['--config', this.configFile, '--log-level', 'warn'],
+      {
+        stdio: ['ignore', log.fd, log.fd],
+      },
+    );
     await log.close();
     this.child = child;
     trackDaemon(child);
@@ -227,7 +234,8 @@ export class PrivateContainerd {
         namespaces = (await this.ctr(['namespaces', 'ls', '-q'])).split('\n').filter(Boolean);
         for (const ns of namespaces) {
           const tasks = (await this.ctr(['-n', ns, 'tasks', 'ls', '-q'])).split('\n').filter(Boolean);
-          for (const id of tasks) await this.ctr(['-n', ns, 'tasks', 'kill', '-s', 'SIGKILL', id]).catch(() => undefined);
+          for (const id of tasks)
+            await this.ctr(['-n', ns, 'tasks', 'kill', '-s', 'SIGKILL', id]).catch(() => undefined);
           for (const id of tasks) await this.ctr(['-n', ns, 'tasks', 'rm', '-f', id]).catch(() => undefined);
           const containers = (await this.ctr(['-n', ns, 'containers', 'ls', '-q'])).split('\n').filter(Boolean);
           for (const id of containers) await this.ctr(['-n', ns, 'containers', 'rm', id]).catch(() => undefined);
@@ -361,7 +369,10 @@ export function containerdRequired(): boolean {
  * teardown. Resolves to undefined after skipping the test — or failing it, when
  * `ENGINEGATE_REQUIRE_ENGINES` names `containerd`.
  */
-export async function containerdForTest(t: Test, options: ContainerdOptions = {}): Promise<PrivateContainerd | undefined> {
+export async function containerdForTest(
+  t: Test,
+  options: ContainerdOptions = {},
+): Promise<PrivateContainerd | undefined> {
   const result = await startContainerd(options);
   if ('skip' in result) {
     if (containerdRequired()) t.fail(`ENGINEGATE_REQUIRE_ENGINES includes containerd, but: ${result.skip}`);

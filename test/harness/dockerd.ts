@@ -90,7 +90,9 @@ async function unmountAllUnder(dir: string): Promise<void> {
     const points = mountinfo
       .split('\n')
       // Field 5 is the mount point, with spaces and the like octal-escaped.
-      .map((line) => line.split(' ')[4]?.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8))))
+      .map((line) =>
+        line.split(' ')[4]?.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8))),
+      )
       .filter((point): point is string => point !== undefined && (point === dir || point.startsWith(`${dir}/`)))
       .sort((a, b) => b.length - a.length);
     if (points.length === 0) return;
@@ -166,7 +168,9 @@ class DockerdProcess implements PrivateDockerd {
     const deadline = Date.now() + READY_TIMEOUT_MS;
     for (;;) {
       if (child.exitCode !== null || child.signalCode !== null) {
-        throw new Error(`dockerd exited (${child.exitCode ?? child.signalCode}) before answering: ${await tailOfFile(this.logFile)}`);
+        throw new Error(
+          `dockerd exited (${child.exitCode ?? child.signalCode}) before answering: ${await tailOfFile(this.logFile)}`,
+        );
       }
       try {
         await pingDaemon(this.docker, 1000);
@@ -174,7 +178,9 @@ class DockerdProcess implements PrivateDockerd {
       } catch {
         if (Date.now() > deadline) {
           await this.stop();
-          throw new Error(`dockerd did not answer ping within ${READY_TIMEOUT_MS} ms: ${await tailOfFile(this.logFile)}`);
+          throw new Error(
+            `dockerd did not answer ping within ${READY_TIMEOUT_MS} ms: ${await tailOfFile(this.logFile)}`,
+          );
         }
         await sleep(100);
       }
@@ -211,7 +217,12 @@ class DockerdProcess implements PrivateDockerd {
       try {
         const containers = await this.docker.listContainers({ all: true, abortSignal: AbortSignal.timeout(5000) });
         await Promise.all(
-          containers.map((c) => this.docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)),
+          containers.map((c) =>
+            this.docker
+              .getContainer(c.Id)
+              .remove({ force: true })
+              .catch(() => undefined),
+          ),
         );
       } catch {
         // the daemon is going away anyway

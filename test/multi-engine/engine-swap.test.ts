@@ -73,10 +73,14 @@ class CliFollower {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 
   constructor(url: string, container: string) {
-    this.child = spawn(process.execPath, [CLI_BIN, 'logs', container, '-f', '--tail', '0', '--timestamps', '--url', url, '--token', TOKEN], {
-      cwd: REPO_ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    this.child = spawn(
+      process.execPath,
+      [CLI_BIN, 'logs', container, '-f', '--tail', '0', '--timestamps', '--url', url, '--token', TOKEN],
+      {
+        cwd: REPO_ROOT,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     this.child.stdout!.on('data', (chunk: Buffer) => (this.stdout += chunk.toString()));
     this.child.stderr!.on('data', (chunk: Buffer) => (this.stderr += chunk.toString()));
     this.exited = new Promise((resolve) => this.child.once('exit', (code, signal) => resolve({ code, signal })));
@@ -96,10 +100,16 @@ class CliFollower {
 
   /** Waits until a line printed after the first `fromLine` lines matches `pattern`. */
   async waitForLine(pattern: RegExp, fromLine: number, timeoutMs = 20_000): Promise<void> {
-    await waitFor(`the CLI to print a line matching ${pattern} (stderr: ${this.stderr.slice(-300)})`, () => {
-      if (!this.running) throw new Error(`the CLI exited: ${this.stderr}`);
-      return this.lines().slice(fromLine).some((line) => pattern.test(line.text));
-    }, timeoutMs);
+    await waitFor(
+      `the CLI to print a line matching ${pattern} (stderr: ${this.stderr.slice(-300)})`,
+      () => {
+        if (!this.running) throw new Error(`the CLI exited: ${this.stderr}`);
+        return this.lines()
+          .slice(fromLine)
+          .some((line) => pattern.test(line.text));
+      },
+      timeoutMs,
+    );
   }
 
   async stop(): Promise<void> {
@@ -108,7 +118,10 @@ class CliFollower {
   }
 }
 
-async function switchEngine(client: LogsClient, name: string | null): Promise<{ status: number; json: unknown; sentAt: number }> {
+async function switchEngine(
+  client: LogsClient,
+  name: string | null,
+): Promise<{ status: number; json: unknown; sentAt: number }> {
   const sentAt = Date.now();
   const { status, json } = await client.request('PUT', '/engine', { name });
   return { status, json, sentAt };
@@ -130,7 +143,9 @@ class StreamWatchers {
 
   constructor(url: string, streams: Array<{ ref: string; framing: Framing }>) {
     const specs = streams.map(({ ref, framing }) => ({ ref, protocol: FRAMING_PROTOCOL[framing] ?? null }));
-    this.child = spawn(process.execPath, [WATCHERS_SCRIPT, url, TOKEN, JSON.stringify(specs)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = spawn(process.execPath, [WATCHERS_SCRIPT, url, TOKEN, JSON.stringify(specs)], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let pending = '';
     this.child.stdout!.on('data', (chunk: Buffer) => {
       pending += chunk.toString();
@@ -146,28 +161,38 @@ class StreamWatchers {
   private check(): void {
     const error = this.events.find((e) => e.event === 'error');
     if (error) throw new Error(`stream watchers: ${(error as { message: string }).message}`);
-    if (this.child.exitCode !== null && this.child.exitCode !== 0) throw new Error(`stream watchers exited ${this.child.exitCode}: ${this.stderr}`);
+    if (this.child.exitCode !== null && this.child.exitCode !== 0)
+      throw new Error(`stream watchers exited ${this.child.exitCode}: ${this.stderr}`);
   }
 
   /** Resolves once every stream has had its first message. */
   ready(timeoutMs = 20_000): Promise<void> {
-    return waitFor('every watched stream to get a line', () => {
-      this.check();
-      return this.events.some((e) => e.event === 'ready');
-    }, timeoutMs);
+    return waitFor(
+      'every watched stream to get a line',
+      () => {
+        this.check();
+        return this.events.some((e) => e.event === 'ready');
+      },
+      timeoutMs,
+    );
   }
 
   /** Resolves with every stream's close, once all have closed. */
   async closes(count: number, timeoutMs = 10_000): Promise<Array<{ code: number; reason: string; at: number }>> {
-    await waitFor('every watched stream to close', () => {
-      this.check();
-      return this.events.filter((e) => e.event === 'close').length === count;
-    }, timeoutMs);
+    await waitFor(
+      'every watched stream to close',
+      () => {
+        this.check();
+        return this.events.filter((e) => e.event === 'close').length === count;
+      },
+      timeoutMs,
+    );
     return this.events.filter((e): e is Extract<WatcherEvent, { event: 'close' }> => e.event === 'close');
   }
 
   stop(): void {
-    if (this.child.exitCode === null && this.child.signalCode === null && this.child.pid !== undefined) process.kill(this.child.pid, 'SIGTERM');
+    if (this.child.exitCode === null && this.child.signalCode === null && this.child.pid !== undefined)
+      process.kill(this.child.pid, 'SIGTERM');
   }
 }
 
@@ -189,7 +214,10 @@ async function expectSwitchClosesAll(
     `all ${streams.length} streams closed with 1012`,
   );
   const slowest = Math.max(...closes.map((c) => c.at - sentAt));
-  t.ok(slowest < CLOSE_WITHIN_MS, `every stream closed within ${CLOSE_WITHIN_MS} ms of the switch (slowest ${slowest} ms)`);
+  t.ok(
+    slowest < CLOSE_WITHIN_MS,
+    `every stream closed within ${CLOSE_WITHIN_MS} ms of the switch (slowest ${slowest} ms)`,
+  );
 }
 
 async function suite(dockerd: PrivateDockerd, cd: PrivateContainerd): Promise<void> {
@@ -221,44 +249,52 @@ async function suite(dockerd: PrivateDockerd, cd: PrivateContainerd): Promise<vo
   const cli = new CliFollower(url, SHARED_NAME);
   t.teardown(() => cli.stop());
 
-  await t.test('moby → containerd: 20 moby streams close 1012 within 1 s; containerd serves; the CLI follows on', async (t) => {
-    t.same(gw.engines.status, { name: 'moby', state: 'running' }, 'moby is active');
-    await cli.waitForLine(/^moby tick \d+$/, 0);
-    t.pass('the CLI prints moby lines');
-    const cliLinesBefore = cli.lines().length;
-    const streams = Array.from({ length: CLIENTS }, (_, i) => ({
-      ref: i % 2 === 0 ? SHARED_NAME : MOBY_ONLY_NAME,
-      framing: FRAMINGS[i % FRAMINGS.length]!,
-    }));
-    await expectSwitchClosesAll(t, url, streams, async () => {
-      t.equal(gw.openStreams, CLIENTS + 1, `${CLIENTS} sockets and the CLI are open`);
-      const put = await switchEngine(client, 'containerd');
-      t.equal(put.status, 200, 'PUT /engine containerd answers 200');
-      t.match(put.json, { name: 'containerd', state: 'running' }, 'containerd is running');
-      return put;
-    });
+  await t.test(
+    'moby → containerd: 20 moby streams close 1012 within 1 s; containerd serves; the CLI follows on',
+    async (t) => {
+      t.same(gw.engines.status, { name: 'moby', state: 'running' }, 'moby is active');
+      await cli.waitForLine(/^moby tick \d+$/, 0);
+      t.pass('the CLI prints moby lines');
+      const cliLinesBefore = cli.lines().length;
+      const streams = Array.from({ length: CLIENTS }, (_, i) => ({
+        ref: i % 2 === 0 ? SHARED_NAME : MOBY_ONLY_NAME,
+        framing: FRAMINGS[i % FRAMINGS.length]!,
+      }));
+      await expectSwitchClosesAll(t, url, streams, async () => {
+        t.equal(gw.openStreams, CLIENTS + 1, `${CLIENTS} sockets and the CLI are open`);
+        const put = await switchEngine(client, 'containerd');
+        t.equal(put.status, 200, 'PUT /engine containerd answers 200');
+        t.match(put.json, { name: 'containerd', state: 'running' }, 'containerd is running');
+        return put;
+      });
 
-    const served = await client.readHttp(SHARED_NAME, { follow: false, tail: 3 });
-    t.equal(served.status, 200);
-    // At least the 3 asked for: a live log can grow between finding where the tail starts and reading it.
-    t.match(served.body.toString(), /^(containerd tick \d+\n){3,}$/, `${SHARED_NAME} now comes from containerd`);
-    const gone = await client.readHttp(MOBY_ONLY_NAME, { follow: false });
-    t.equal(gone.status, 404, 'a container only moby has is a 404 on containerd');
+      const served = await client.readHttp(SHARED_NAME, { follow: false, tail: 3 });
+      t.equal(served.status, 200);
+      // At least the 3 asked for: a live log can grow between finding where the tail starts and reading it.
+      t.match(served.body.toString(), /^(containerd tick \d+\n){3,}$/, `${SHARED_NAME} now comes from containerd`);
+      const gone = await client.readHttp(MOBY_ONLY_NAME, { follow: false });
+      t.equal(gone.status, 404, 'a container only moby has is a 404 on containerd');
 
-    await cli.waitForLine(/^containerd tick \d+$/, cliLinesBefore);
-    t.ok(cli.running, 'the CLI kept running and now prints containerd lines');
-    await waitFor('the closed streams to be released', () => gw.openStreams === 1, 5000);
-    t.equal(gw.openStreams, 1, 'only the CLI’s new stream is open');
-  });
+      await cli.waitForLine(/^containerd tick \d+$/, cliLinesBefore);
+      t.ok(cli.running, 'the CLI kept running and now prints containerd lines');
+      await waitFor('the closed streams to be released', () => gw.openStreams === 1, 5000);
+      t.equal(gw.openStreams, 1, 'only the CLI’s new stream is open');
+    },
+  );
 
   await t.test('containerd → moby: containerd streams close 1012; the CLI follows back', async (t) => {
     const cliLinesBefore = cli.lines().length;
-    await expectSwitchClosesAll(t, url, FRAMINGS.map((framing) => ({ ref: SHARED_NAME, framing })), async () => {
-      const put = await switchEngine(client, 'moby');
-      t.equal(put.status, 200);
-      t.match(put.json, { name: 'moby', state: 'running' }, 'moby is running again');
-      return put;
-    });
+    await expectSwitchClosesAll(
+      t,
+      url,
+      FRAMINGS.map((framing) => ({ ref: SHARED_NAME, framing })),
+      async () => {
+        const put = await switchEngine(client, 'moby');
+        t.equal(put.status, 200);
+        t.match(put.json, { name: 'moby', state: 'running' }, 'moby is running again');
+        return put;
+      },
+    );
     const served = await client.readHttp(MOBY_ONLY_NAME, { follow: false, tail: 1 });
     t.match(served.body.toString(), /^(moby-only tick \d+\n)+$/, 'moby serves again');
     await cli.waitForLine(/^moby tick \d+$/, cliLinesBefore);
@@ -324,9 +360,15 @@ async function suite(dockerd: PrivateDockerd, cd: PrivateContainerd): Promise<vo
       seen.add(line.text);
       return again;
     });
-    t.same(repeated.map((line) => line.text), [], 'no line printed twice');
+    t.same(
+      repeated.map((line) => line.text),
+      [],
+      'no line printed twice',
+    );
     // The engines' order in the output: moby, containerd, moby, containerd.
-    const runs = printed.map((line) => line.text.split(' ')[0]).filter((engine, i, all) => i === 0 || engine !== all[i - 1]);
+    const runs = printed
+      .map((line) => line.text.split(' ')[0])
+      .filter((engine, i, all) => i === 0 || engine !== all[i - 1]);
     t.same(runs, ['moby', 'containerd', 'moby', 'containerd'], 'the CLI followed every switch');
     // Within one stretch of an engine's lines, the ticker numbers are consecutive: resuming on
     // an engine at the cursor's time skipped none of that engine's lines after that time.
@@ -352,36 +394,52 @@ async function suite(dockerd: PrivateDockerd, cd: PrivateContainerd): Promise<vo
   // CRI) it resumes at that moment, as above. A `ctr --log-uri file://` log is raw bytes with
   // no times: there the cursor means nothing, and the gateway says so (400 naming `after`)
   // rather than replaying the whole log or guessing; the CLI stops with that message.
-  await t.test('a moby cursor on a containerd container whose log has no times: 400 naming after=, the CLI stops saying so', async (t) => {
-    const rawName = uniqueId('swap-raw');
-    await cd.runTask({ id: rawName, logUri: `file://${join(cd.logDir, `${rawName}.log`)}`, script: tickerScript('raw') });
-    await switchEngine(client, 'moby');
-    await runBusybox(dockerd, tickerScript('moby'), { name: rawName });
-    let ndjson = '';
-    await waitFor('a first moby line', async () => {
-      ndjson = (await client.readHttp(rawName, { follow: false, tail: 1 }, { accept: 'application/x-ndjson' })).body.toString();
-      return ndjson.trim() !== '';
-    });
-    const mobyCursor = (JSON.parse(ndjson.trim().split('\n').at(-1)!) as { cursor: string }).cursor;
-    t.match(mobyCursor, /^t\d+\.\d+$/, `moby hands out time cursors (${mobyCursor})`);
+  await t.test(
+    'a moby cursor on a containerd container whose log has no times: 400 naming after=, the CLI stops saying so',
+    async (t) => {
+      const rawName = uniqueId('swap-raw');
+      await cd.runTask({
+        id: rawName,
+        logUri: `file://${join(cd.logDir, `${rawName}.log`)}`,
+        script: tickerScript('raw'),
+      });
+      await switchEngine(client, 'moby');
+      await runBusybox(dockerd, tickerScript('moby'), { name: rawName });
+      let ndjson = '';
+      await waitFor('a first moby line', async () => {
+        ndjson = (
+          await client.readHttp(rawName, { follow: false, tail: 1 }, { accept: 'application/x-ndjson' })
+        ).body.toString();
+        return ndjson.trim() !== '';
+      });
+      const mobyCursor = (JSON.parse(ndjson.trim().split('\n').at(-1)!) as { cursor: string }).cursor;
+      t.match(mobyCursor, /^t\d+\.\d+$/, `moby hands out time cursors (${mobyCursor})`);
 
-    const rawCli = new CliFollower(url, rawName);
-    t.teardown(() => rawCli.stop());
-    await rawCli.waitForLine(/^moby tick \d+$/, 0);
-    const put = await switchEngine(client, 'containerd');
-    t.match(put.json, { name: 'containerd', state: 'running' });
+      const rawCli = new CliFollower(url, rawName);
+      t.teardown(() => rawCli.stop());
+      await rawCli.waitForLine(/^moby tick \d+$/, 0);
+      const put = await switchEngine(client, 'containerd');
+      t.match(put.json, { name: 'containerd', state: 'running' });
 
-    const refused = await client.readHttp(rawName, { follow: false, after: mobyCursor });
-    t.equal(refused.status, 400, 'the moby cursor on a raw-log containerd container is a 400');
-    t.match(JSON.parse(refused.body.toString()), { error: { code: 'INVALID_ARGUMENT', message: /after/ } }, 'naming after=');
-    const { code } = await Promise.race([rawCli.exited, sleep(15_000).then(() => ({ code: 'still running' }))]);
-    t.equal(code, 1, 'the CLI exits 1 instead of hanging or replaying the log');
-    t.match(rawCli.stderr, /after/, `and says why: ${rawCli.stderr.trim()}`);
-    const printed = rawCli.lines().map((line) => line.text);
-    t.ok(printed.length > 0 && printed.every((text) => /^moby tick \d+$/.test(text)), `it printed only moby lines, no replay (${printed.length})`);
-    await waitFor('every stream released', () => gw.openStreams === 0, 5000);
-    t.equal(gw.openStreams, 0, 'no stream left open');
-  });
+      const refused = await client.readHttp(rawName, { follow: false, after: mobyCursor });
+      t.equal(refused.status, 400, 'the moby cursor on a raw-log containerd container is a 400');
+      t.match(
+        JSON.parse(refused.body.toString()),
+        { error: { code: 'INVALID_ARGUMENT', message: /after/ } },
+        'naming after=',
+      );
+      const { code } = await Promise.race([rawCli.exited, sleep(15_000).then(() => ({ code: 'still running' }))]);
+      t.equal(code, 1, 'the CLI exits 1 instead of hanging or replaying the log');
+      t.match(rawCli.stderr, /after/, `and says why: ${rawCli.stderr.trim()}`);
+      const printed = rawCli.lines().map((line) => line.text);
+      t.ok(
+        printed.length > 0 && printed.every((text) => /^moby tick \d+$/.test(text)),
+        `it printed only moby lines, no replay (${printed.length})`,
+      );
+      await waitFor('every stream released', () => gw.openStreams === 0, 5000);
+      t.equal(gw.openStreams, 0, 'no stream left open');
+    },
+  );
 }
 
 // Last: the classes above must be initialised before the suite runs.

@@ -29,7 +29,10 @@ const DEFAULT_STOP_GRACE_MS = 2000;
  * `commandsFile` (or `$ENGINEGATE_PROCESS_LOGS_FILE`) is a JSON file holding the commands array.
  * A mistake throws, so `register` fails and the gateway reports the plugin by name.
  */
-export function parseConfig(config: Readonly<Record<string, unknown>>, env: NodeJS.ProcessEnv = process.env): ProcessLogsConfig {
+export function parseConfig(
+  config: Readonly<Record<string, unknown>>,
+  env: NodeJS.ProcessEnv = process.env,
+): ProcessLogsConfig {
   let commands: unknown = config['commands'];
   const file = config['commandsFile'] ?? (commands === undefined ? env[COMMANDS_FILE_ENV] : undefined);
   if (file !== undefined) {
@@ -37,15 +40,20 @@ export function parseConfig(config: Readonly<Record<string, unknown>>, env: Node
     try {
       commands = JSON.parse(readFileSync(file, 'utf8'));
     } catch (err) {
-      throw new InvalidArgumentError('commandsFile', `cannot read the commands from ${file}: ${(err as Error).message}`);
+      throw new InvalidArgumentError(
+        'commandsFile',
+        `cannot read the commands from ${file}: ${(err as Error).message}`,
+      );
     }
   }
   const list = commands ?? [];
-  if (!Array.isArray(list)) throw new InvalidArgumentError('commands', 'commands must be an array of { name, command, args? }');
+  if (!Array.isArray(list))
+    throw new InvalidArgumentError('commands', 'commands must be an array of { name, command, args? }');
   const names = new Set<string>();
   const parsed = list.map((entry: unknown, i) => {
     const spec = checkCommandSpec(entry, `commands[${i}]`);
-    if (names.has(spec.name)) throw new InvalidArgumentError('commands', `commands[${i}]: the name ${spec.name} is used twice`);
+    if (names.has(spec.name))
+      throw new InvalidArgumentError('commands', `commands[${i}]: the name ${spec.name} is used twice`);
     names.add(spec.name);
     return spec;
   });
@@ -57,19 +65,25 @@ export function parseConfig(config: Readonly<Record<string, unknown>>, env: Node
 }
 
 export function checkCommandSpec(entry: unknown, where = 'command'): CommandSpec {
-  if (entry === null || typeof entry !== 'object') throw new InvalidArgumentError('commands', `${where} must be an object`);
+  if (entry === null || typeof entry !== 'object')
+    throw new InvalidArgumentError('commands', `${where} must be an object`);
   const { name, command, args, cwd, env } = entry as Record<string, unknown>;
   try {
     validateContainerRef(name);
   } catch (err) {
     throw new InvalidArgumentError('commands', `${where}.name: ${(err as Error).message}`);
   }
-  if (typeof command !== 'string' || command === '') throw new InvalidArgumentError('commands', `${where}.command must be a program to run`);
+  if (typeof command !== 'string' || command === '')
+    throw new InvalidArgumentError('commands', `${where}.command must be a program to run`);
   if (args !== undefined && !(Array.isArray(args) && args.every((a) => typeof a === 'string'))) {
     throw new InvalidArgumentError('commands', `${where}.args must be an array of strings`);
   }
-  if (cwd !== undefined && typeof cwd !== 'string') throw new InvalidArgumentError('commands', `${where}.cwd must be a path`);
-  if (env !== undefined && !(env !== null && typeof env === 'object' && Object.values(env).every((v) => typeof v === 'string'))) {
+  if (cwd !== undefined && typeof cwd !== 'string')
+    throw new InvalidArgumentError('commands', `${where}.cwd must be a path`);
+  if (
+    env !== undefined &&
+    !(env !== null && typeof env === 'object' && Object.values(env).every((v) => typeof v === 'string'))
+  ) {
     throw new InvalidArgumentError('commands', `${where}.env must map names to strings`);
   }
   const spec: CommandSpec = { name: name as string, command };

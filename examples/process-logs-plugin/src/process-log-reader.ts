@@ -87,7 +87,10 @@ export class ProcessLogReader implements AsyncIterableIterator<LogRecord[]> {
     if (this.position < this.log.firstIndex) {
       const lost = this.log.firstIndex - this.position;
       this.position = this.log.firstIndex;
-      batch.push({ type: 'gap', reason: `${lost} lines were dropped from the in-memory log (maxLogBytes) before they were read` });
+      batch.push({
+        type: 'gap',
+        reason: `${lost} lines were dropped from the in-memory log (maxLogBytes) before they were read`,
+      });
     }
     let bytes = 0;
     const end = Math.min(this.log.endIndex, this.stop);
@@ -96,7 +99,14 @@ export class ProcessLogReader implements AsyncIterableIterator<LogRecord[]> {
       if (until !== undefined && stored.time > until) break; // the end: see finished()
       this.position += 1;
       if (stored.stream === 'stdout' ? !stdout : !stderr) continue;
-      batch.push({ type: 'line', stream: stored.stream, time: stored.time, line: stored.line, cursor: stored.cursor, ...(stored.partial ? { partial: true } : {}) });
+      batch.push({
+        type: 'line',
+        stream: stored.stream,
+        time: stored.time,
+        line: stored.line,
+        cursor: stored.cursor,
+        ...(stored.partial ? { partial: true } : {}),
+      });
       bytes += stored.line.length;
     }
     return batch;

@@ -1,4 +1,10 @@
-import { TimeCursorSequencer, isAfterCursor, type StreamName, type TimeCursor, type UnixNanos } from '@enginegate/plugin-api';
+import {
+  TimeCursorSequencer,
+  isAfterCursor,
+  type StreamName,
+  type TimeCursor,
+  type UnixNanos,
+} from '@enginegate/plugin-api';
 
 /** One captured line, as kept in memory. */
 export interface StoredLine {

@@ -89,12 +89,19 @@ export class ProcessLogsEngine implements Engine {
     await target.stop('SIGKILL');
   }
 
-  private async openLogs(ref: ContainerRef, options: LogOptions, signal: AbortSignal): Promise<AsyncIterable<LogRecord[]>> {
+  private async openLogs(
+    ref: ContainerRef,
+    options: LogOptions,
+    signal: AbortSignal,
+  ): Promise<AsyncIterable<LogRecord[]>> {
     this.assertStarted();
     // Resolve first: a bad reference is a 404/409 before the gateway upgrades the connection.
     const target = this.resolve(ref.ref);
     if (options.after !== undefined && options.after.kind !== 'time') {
-      throw new InvalidArgumentError('after', 'this cursor is not one of the process-logs engine (it issues time cursors)');
+      throw new InvalidArgumentError(
+        'after',
+        'this cursor is not one of the process-logs engine (it issues time cursors)',
+      );
     }
     const reader = new ProcessLogReader(target.log, options, (closed) => {
       this.readers.delete(closed);
@@ -116,7 +123,11 @@ export class ProcessLogsEngine implements Engine {
     if (looksLikeIdPrefix(ref)) {
       const matches = all.filter((p) => p.id.startsWith(ref));
       if (matches.length === 1) return matches[0]!;
-      if (matches.length > 1) throw new AmbiguousContainerError(ref, matches.map((p) => p.id));
+      if (matches.length > 1)
+        throw new AmbiguousContainerError(
+          ref,
+          matches.map((p) => p.id),
+        );
     }
     this.logger.debug({ ref }, 'no such process');
     throw new ContainerNotFoundError(ref);

@@ -1,7 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:os';
-import { LineSplitter, formatTimestamp, type ContainerInfo, type PluginLogger, type StreamName } from '@enginegate/plugin-api';
+import {
+  LineSplitter,
+  formatTimestamp,
+  type ContainerInfo,
+  type PluginLogger,
+  type StreamName,
+} from '@enginegate/plugin-api';
 import type { CommandSpec } from './plugin-config.js';
 import { ProcessLog, wallClockNanos } from './process-log.js';
 
@@ -45,8 +51,15 @@ export class SupervisedProcess {
       });
       this.child.once('error', (err) => {
         // Spawning failed (no such command): the reason goes where a shell would put it.
-        this.logger.warn({ process: spec.name, command: spec.command, err: err.message }, 'process could not be started');
-        this.log.append('stderr', Buffer.from(`process-logs: cannot start ${JSON.stringify(spec.command)}: ${err.message}`), false);
+        this.logger.warn(
+          { process: spec.name, command: spec.command, err: err.message },
+          'process could not be started',
+        );
+        this.log.append(
+          'stderr',
+          Buffer.from(`process-logs: cannot start ${JSON.stringify(spec.command)}: ${err.message}`),
+          false,
+        );
         this.log.markExited(CANNOT_START_EXIT_CODE);
         resolve();
       });

@@ -18,7 +18,19 @@ const results = await runConformanceSuite(t, {
 });
 
 t.test('every scenario but tty-merged passes', async (t) => {
-  t.same(results.map((r) => r.scenario), SCENARIOS.map((s) => s.name), 'every scenario ran');
-  t.same(results.filter((r) => r.result === 'fail'), [], 'none failed');
-  t.same(results.filter((r) => r.result === 'skip').map((r) => r.scenario), ['tty-merged'], 'only tty-merged is skipped, with its reason');
+  t.same(
+    results.map((r) => r.scenario),
+    SCENARIOS.map((s) => s.name),
+    'every scenario ran',
+  );
+  t.same(
+    results.filter((r) => r.result === 'fail'),
+    [],
+    'none failed',
+  );
+  t.same(
+    results.filter((r) => r.result === 'skip').map((r) => r.scenario),
+    ['tty-merged'],
+    'only tty-merged is skipped, with its reason',
+  );
 });

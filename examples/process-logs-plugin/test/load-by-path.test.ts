@@ -37,11 +37,23 @@ t.test('createGateway loads the plugin from a relative path, as --plugin ./path 
   t.teardown(() => gateway.close());
   t.same(gateway.pluginErrors, [], `${relativePath} loads without complaint`);
   const client = new LogsClient(await gateway.listen(), TOKEN);
-  t.match((await client.request('GET', '/engine')).json, { name: 'process-logs', state: 'running' }, 'the plugin is the running engine');
+  t.match(
+    (await client.request('GET', '/engine')).json,
+    { name: 'process-logs', state: 'running' },
+    'the plugin is the running engine',
+  );
   const listed = (await client.request('GET', '/passthrough/engine/containers')).json as Array<{ names: string[] }>;
-  t.same(listed.map((c) => c.names), [['greeter']], 'its configured process is listed as a container');
+  t.same(
+    listed.map((c) => c.names),
+    [['greeter']],
+    'its configured process is listed as a container',
+  );
   const logs = await client.readHttp('greeter', { follow: true, stderr: false });
-  t.equal(logs.body.toString(), 'hello from a process\n', 'its stdout is served, and the followed stream ends when it exits');
+  t.equal(
+    logs.body.toString(),
+    'hello from a process\n',
+    'its stdout is served, and the followed stream ends when it exits',
+  );
 });
 
 t.test('`enginegate serve --plugin ./path` loads it, refuses a broken one by name, and serves its logs', async (t) => {
@@ -53,8 +65,27 @@ t.test('`enginegate serve --plugin ./path` loads it, refuses a broken one by nam
   const brokenArg = `./${relative(REPO_ROOT, fileURLToPath(new URL('./fixtures/throws-in-register.mjs', import.meta.url)))}`;
   const child = spawn(
     process.execPath,
-    [CLI_BIN, 'serve', '--listen', '127.0.0.1:0', '--token', TOKEN, '--state-dir', stateDir, '--engine', 'process-logs', '--plugin', pluginArg, '--plugin', brokenArg],
-    { cwd: REPO_ROOT, env: { ...process.env, [COMMANDS_FILE_ENV]: commandsFile, ENGINEGATE_LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] },
+    [
+      CLI_BIN,
+      'serve',
+      '--listen',
+      '127.0.0.1:0',
+      '--token',
+      TOKEN,
+      '--state-dir',
+      stateDir,
+      '--engine',
+      'process-logs',
+      '--plugin',
+      pluginArg,
+      '--plugin',
+      brokenArg,
+    ],
+    {
+      cwd: REPO_ROOT,
+      env: { ...process.env, [COMMANDS_FILE_ENV]: commandsFile, ENGINEGATE_LOG_LEVEL: 'info' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
   );
   let stdout = '';
   let stderr = '';
@@ -69,7 +100,10 @@ t.test('`enginegate serve --plugin ./path` loads it, refuses a broken one by nam
   });
 
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no "listening on" within 20 s; stderr:\n${stderr}\nstdout:\n${stdout}`)), 20_000);
+    const timer = setTimeout(
+      () => reject(new Error(`no "listening on" within 20 s; stderr:\n${stderr}\nstdout:\n${stdout}`)),
+      20_000,
+    );
     const look = () => {
       const match = /enginegate: listening on (http:\/\/\S+)/.exec(stderr);
       if (match) {
@@ -78,20 +112,34 @@ t.test('`enginegate serve --plugin ./path` loads it, refuses a broken one by nam
       }
     };
     child.stderr.on('data', look);
-    void exited.then((code) => reject(new Error(`enginegate serve exited (${code}) before listening; stderr:\n${stderr}`)));
+    void exited.then((code) =>
+      reject(new Error(`enginegate serve exited (${code}) before listening; stderr:\n${stderr}`)),
+    );
   });
-  t.match(stderr, /enginegate: engine process-logs \(running\)/, 'the banner names the plugin\'s engine, running');
+  t.match(stderr, /enginegate: engine process-logs \(running\)/, "the banner names the plugin's engine, running");
   const client = new LogsClient(url, TOKEN);
   const logs = await client.readHttp('greeter', { follow: true }, { accept: 'application/x-ndjson' });
-  const records = logs.body.toString().trim().split('\n').map((line) => JSON.parse(line) as { type: string; stream?: string; line?: string; exitCode?: number });
+  const records = logs.body
+    .toString()
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as { type: string; stream?: string; line?: string; exitCode?: number });
   t.same(
-    records.filter((r) => r.type === 'line').map((r) => [r.stream, r.line]).sort(),
-    [['stderr', 'and from its stderr'], ['stdout', 'hello from a process']],
+    records
+      .filter((r) => r.type === 'line')
+      .map((r) => [r.stream, r.line])
+      .sort(),
+    [
+      ['stderr', 'and from its stderr'],
+      ['stdout', 'hello from a process'],
+    ],
     'both lines are served, each on its stream',
   );
   t.same(records.at(-1), { type: 'exit', exitCode: 0 }, 'the followed stream ends with the exit record');
-  const refusal = stdout.split('\n').find((line) => line.includes('plugin failed to load') && line.includes('throws-in-register'));
-  t.ok(refusal, 'the broken plugin\'s refusal is logged, naming it');
+  const refusal = stdout
+    .split('\n')
+    .find((line) => line.includes('plugin failed to load') && line.includes('throws-in-register'));
+  t.ok(refusal, "the broken plugin's refusal is logged, naming it");
   t.match(refusal ?? '', /"level":50/, 'at error level');
 
   child.kill('SIGTERM');

@@ -12,11 +12,20 @@ const PROCESS_LOGS_PLUGIN = fileURLToPath(new URL('../dist/index.js', import.met
 
 /** Each broken plugin, and what the refusal must say about it. */
 const BROKEN: Array<{ file: string; says: RegExp }> = [
-  { file: 'throws-in-register.mjs', says: /\(name "throws-in-register"\) failed in register: cannot reach the imaginary daemon/ },
-  { file: 'wrong-api-version.mjs', says: /\(name "from-the-future"\) is written for plugin API version 2; this gateway supports 1/ },
+  {
+    file: 'throws-in-register.mjs',
+    says: /\(name "throws-in-register"\) failed in register: cannot reach the imaginary daemon/,
+  },
+  {
+    file: 'wrong-api-version.mjs',
+    says: /\(name "from-the-future"\) is written for plugin API version 2; this gateway supports 1/,
+  },
   { file: 'default-export-function.mjs', says: /has no default export object \(got function\)/ },
   { file: 'missing-register.mjs', says: /\(name "missing-register"\) has no register function/ },
-  { file: 'engine-without-logs.mjs', says: /\(name "engine-without-logs"\) returned no usable engine from register: it has no logs\.open\(\) method/ },
+  {
+    file: 'engine-without-logs.mjs',
+    says: /\(name "engine-without-logs"\) returned no usable engine from register: it has no logs\.open\(\) method/,
+  },
 ];
 
 t.test('broken plugins are refused by name at start; the gateway serves mock and the good plugin', async (t) => {
@@ -54,7 +63,11 @@ t.test('broken plugins are refused by name at start; the gateway serves mock and
   }
 
   const engine = await client.request('GET', '/engine');
-  t.match(engine.json, { name: 'mock', state: 'running', available: ['mock', 'process-logs'] }, 'mock runs; the good plugin is loaded beside it');
+  t.match(
+    engine.json,
+    { name: 'mock', state: 'running', available: ['mock', 'process-logs'] },
+    'mock runs; the good plugin is loaded beside it',
+  );
   const logs = await client.readHttp('mock-chatty', { follow: false, tail: 2 });
   t.equal(logs.status, 200, 'mock serves logs');
   t.equal(logs.body.toString().split('\n').filter(Boolean).length, 2, 'tail=2 gives 2 lines');

@@ -7,7 +7,12 @@ import { parseConfig } from '../src/plugin-config.js';
 // What the conformance suite cannot see: the memory budget, processes that cannot start,
 // signals, and that stopping the engine stops what its processes started.
 const quiet: PluginLogger = { debug() {}, info() {}, warn() {}, error() {} };
-const options = (overrides: Partial<LogOptions> = {}): LogOptions => ({ follow: true, stdout: true, stderr: true, ...overrides });
+const options = (overrides: Partial<LogOptions> = {}): LogOptions => ({
+  follow: true,
+  stdout: true,
+  stderr: true,
+  ...overrides,
+});
 
 async function startedEngine(t: Test, config: Record<string, unknown> = {}): Promise<ProcessLogsEngine> {
   const engine = new ProcessLogsEngine(parseConfig({ commands: [], stopGraceMs: 500, ...config }, {}), quiet);
@@ -63,7 +68,9 @@ t.test('the log keeps maxLogBytes; a reader that fell behind gets a gap record, 
   t.ok(lines.length > 0 && lines.length < 200, `only the newest lines are kept (${lines.length})`);
   t.match(lines.at(-1), /^line 199 /, 'up to the last one');
   t.same(records.at(-1), { type: 'exit', exitCode: 0 }, 'then the exit');
-  const fresh = texts(await readAll(await engine.logs.open({ ref: 'burst' }, options({ follow: false }), new AbortController().signal)));
+  const fresh = texts(
+    await readAll(await engine.logs.open({ ref: 'burst' }, options({ follow: false }), new AbortController().signal)),
+  );
   t.same(fresh, lines, 'a new reader starts at the oldest kept line, without a gap');
 });
 
@@ -118,12 +125,20 @@ t.test('stop() ends even when a process that left the group holds the pipes open
     }
   });
   // Wait until it has left the process group (setsid), so the group's signals miss it.
-  t.ok(await eventuallyTrue(() => readFileSync(`/proc/${escaped}/stat`, 'utf8').split(') ')[1]?.split(' ')[2] === String(escaped), 5000),
-    'the escapee leads its own process group');
+  t.ok(
+    await eventuallyTrue(
+      () => readFileSync(`/proc/${escaped}/stat`, 'utf8').split(') ')[1]?.split(' ')[2] === String(escaped),
+      5000,
+    ),
+    'the escapee leads its own process group',
+  );
   const started = Date.now();
   await engine.stop();
   t.ok(Date.now() - started >= 600, 'stop() waited out SIGTERM and SIGKILL (2 × 300 ms)');
-  t.ok(Date.now() - started < 3000, `stop() returned after ${Date.now() - started} ms (SIGTERM, SIGKILL, then the pipes closed)`);
+  t.ok(
+    Date.now() - started < 3000,
+    `stop() returned after ${Date.now() - started} ms (SIGTERM, SIGKILL, then the pipes closed)`,
+  );
 });
 
 t.test('configuration mistakes are named', async (t) => {
@@ -131,7 +146,15 @@ t.test('configuration mistakes are named', async (t) => {
     [{ commands: 'sh' }, /commands must be an array/],
     [{ commands: [{ name: '../x', command: 'sh' }] }, /commands\[0\]\.name: container reference/],
     [{ commands: [{ name: 'a', command: '' }] }, /commands\[0\]\.command must be a program/],
-    [{ commands: [{ name: 'a', command: 'sh' }, { name: 'a', command: 'sh' }] }, /commands\[1\]: the name a is used twice/],
+    [
+      {
+        commands: [
+          { name: 'a', command: 'sh' },
+          { name: 'a', command: 'sh' },
+        ],
+      },
+      /commands\[1\]: the name a is used twice/,
+    ],
     [{ commands: [{ name: 'a', command: 'sh', args: [1] }] }, /args must be an array of strings/],
     [{ maxLogBytes: -1 }, /maxLogBytes must be a number > 0/],
     [{ commandsFile: '/nonexistent/commands.json' }, /cannot read the commands from \/nonexistent\/commands\.json/],

@@ -28,8 +28,12 @@ export type OptionsConfig = NonNullable<ParseArgsConfig['options']>;
 /** The values `parseArgs` gives for an options table (every option may be absent). */
 export type OptionValues<O extends OptionsConfig> = {
   [K in keyof O]?: O[K] extends { type: 'boolean' }
-    ? O[K] extends { multiple: true } ? boolean[] : boolean
-    : O[K] extends { multiple: true } ? string[] : string;
+    ? O[K] extends { multiple: true }
+      ? boolean[]
+      : boolean
+    : O[K] extends { multiple: true }
+      ? string[]
+      : string;
 };
 
 /** The options every client command (logs, ps, engine, endpoints) takes. */
@@ -72,7 +76,10 @@ function describeParseError(err: unknown): string {
     return option ? `unknown option ${option}` : 'unknown option';
   }
   // Node's messages are one sentence followed by advice for programmers; keep the sentence.
-  return text.split('. ')[0]!.replace(/\.$/, '').replace(/^Option /, 'option ');
+  return text
+    .split('. ')[0]!
+    .replace(/\.$/, '')
+    .replace(/^Option /, 'option ');
 }
 
 /** Exactly `count` positional arguments, else a usage error naming what is missing or extra. */
@@ -81,7 +88,9 @@ export function expectPositionals(command: string, positionals: string[], names:
     throw new UsageError(`missing ${names[positionals.length]} (see \`enginegate ${command} --help\`)`);
   }
   if (positionals.length > names.length) {
-    throw new UsageError(`unexpected argument ${JSON.stringify(positionals[names.length])} (see \`enginegate ${command} --help\`)`);
+    throw new UsageError(
+      `unexpected argument ${JSON.stringify(positionals[names.length])} (see \`enginegate ${command} --help\`)`,
+    );
   }
   return positionals;
 }

@@ -35,7 +35,9 @@ export function parseGatewayAddress(text: string): GatewayAddress {
   try {
     url = new URL(text);
   } catch {
-    throw new UsageError(`--url ${JSON.stringify(text)} is not a URL (e.g. ${DEFAULT_GATEWAY_URL} or unix:/path/to.sock)`);
+    throw new UsageError(
+      `--url ${JSON.stringify(text)} is not a URL (e.g. ${DEFAULT_GATEWAY_URL} or unix:/path/to.sock)`,
+    );
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new UsageError(`--url ${text}: use http://, https:// or unix:`);
@@ -126,7 +128,13 @@ export class GatewayClient {
           try {
             resolve(JSON.parse(raw.toString('utf8')) as T);
           } catch {
-            reject(new GatewayResponseError(`the gateway at ${this.address.display} sent a body that is not JSON for ${method} ${path}`, statusCode, undefined));
+            reject(
+              new GatewayResponseError(
+                `the gateway at ${this.address.display} sent a body that is not JSON for ${method} ${path}`,
+                statusCode,
+                undefined,
+              ),
+            );
           }
         });
       });
@@ -136,7 +144,10 @@ export class GatewayClient {
     });
   }
 
-  private httpRequest(options: http.RequestOptions, onResponse: (res: http.IncomingMessage) => void): http.ClientRequest {
+  private httpRequest(
+    options: http.RequestOptions,
+    onResponse: (res: http.IncomingMessage) => void,
+  ): http.ClientRequest {
     const { baseUrl, socketPath } = this.address;
     if (socketPath !== undefined) return http.request({ ...options, socketPath }, onResponse);
     const transport = baseUrl!.protocol === 'https:' ? https : http;
@@ -185,7 +196,7 @@ export class GatewayClient {
       const what = this.token.token === undefined ? 'needs a token' : 'refused the token';
       return new GatewayResponseError(
         `the gateway at ${this.address.display} ${what} (looked at ${this.token.origin}); ` +
-          'pass --token, set ENGINEGATE_TOKEN, or point --state-dir at the gateway\'s state directory',
+          "pass --token, set ENGINEGATE_TOKEN, or point --state-dir at the gateway's state directory",
         statusCode,
         code ?? 'UNAUTHORIZED',
       );
@@ -193,7 +204,11 @@ export class GatewayClient {
     if (message !== undefined) {
       return new GatewayResponseError(code ? `${message} (${code})` : message, statusCode, code);
     }
-    return new GatewayResponseError(`the gateway at ${this.address.display} answered HTTP ${statusCode}`, statusCode, code);
+    return new GatewayResponseError(
+      `the gateway at ${this.address.display} answered HTTP ${statusCode}`,
+      statusCode,
+      code,
+    );
   }
 
   unreachable(err: unknown): GatewayUnreachableError {

@@ -10,7 +10,13 @@ export {
   type GatewayAddress,
   type ResolvedToken,
 } from './gateway-client.js';
-export { followLogs, DEFAULT_RETRY_POLICY, DEFAULT_SILENCE_TIMEOUT_MS, type FollowLogsOptions, type RetryPolicy } from './log-follower.js';
+export {
+  followLogs,
+  DEFAULT_RETRY_POLICY,
+  DEFAULT_SILENCE_TIMEOUT_MS,
+  type FollowLogsOptions,
+  type RetryPolicy,
+} from './log-follower.js';
 export { LogPrinter, timestampPrefix, type LogPrinterOptions } from './log-printer.js';
 export { formatTable } from './text-table.js';
 export { buildLogsQuery, type LogsArguments } from './commands/logs.js';

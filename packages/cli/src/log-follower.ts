@@ -217,7 +217,11 @@ class LogFollower {
               typeof record.base64 === 'string'
                 ? Buffer.from(record.base64, 'base64')
                 : Buffer.from(typeof record.line === 'string' ? record.line : '', 'utf8');
-            this.printer.line(record.stream === 'stderr' ? 'stderr' : 'stdout', bytes, typeof record.time === 'string' ? record.time : null);
+            this.printer.line(
+              record.stream === 'stderr' ? 'stderr' : 'stdout',
+              bytes,
+              typeof record.time === 'string' ? record.time : null,
+            );
             if (typeof record.cursor === 'string') this.lastCursor = record.cursor;
             break;
           }
@@ -270,7 +274,9 @@ class LogFollower {
           case CLOSE_ENGINE_ERROR:
             settle(
               new CliError(
-                errorRecord ? `${errorRecord.message} (${errorRecord.code})` : `the engine failed while streaming logs${because}`,
+                errorRecord
+                  ? `${errorRecord.message} (${errorRecord.code})`
+                  : `the engine failed while streaming logs${because}`,
               ),
             );
             break;

@@ -4,7 +4,13 @@ import http from 'node:http';
 import { join } from 'node:path';
 import { MOCK_CONTAINERS } from '@enginegate/plugin-mock';
 import { cliEnv, runCli } from './helpers/cli-process.js';
-import { afterMockExitExited, chattyNumbers, startGateway, temporaryDirectory, TOKEN } from './helpers/gateway-fixture.js';
+import {
+  afterMockExitExited,
+  chattyNumbers,
+  startGateway,
+  temporaryDirectory,
+  TOKEN,
+} from './helpers/gateway-fixture.js';
 
 t.setTimeout(120_000);
 const mock = await startGateway(t);
@@ -15,9 +21,15 @@ t.test('errors are one line and a non-zero exit', async (t) => {
   t.equal(notFound.stderr, 'enginegate: no such container: nosuch (CONTAINER_NOT_FOUND)\n');
   t.equal(notFound.stdout, '');
 
-  const wrongToken = await runCli(['logs', 'mock-chatty'], cliEnv({ ENGINEGATE_URL: mock.url, ENGINEGATE_TOKEN: 'wrong' }));
+  const wrongToken = await runCli(
+    ['logs', 'mock-chatty'],
+    cliEnv({ ENGINEGATE_URL: mock.url, ENGINEGATE_TOKEN: 'wrong' }),
+  );
   t.equal(wrongToken.code, 1);
-  t.match(wrongToken.stderr, /^enginegate: the gateway at http:\/\/127\.0\.0\.1:\d+ refused the token \(looked at ENGINEGATE_TOKEN\)[^\n]*\n$/);
+  t.match(
+    wrongToken.stderr,
+    /^enginegate: the gateway at http:\/\/127\.0\.0\.1:\d+ refused the token \(looked at ENGINEGATE_TOKEN\)[^\n]*\n$/,
+  );
 
   const wrongFlag = await runCli(['ps', '--token', 'wrong'], mock.env);
   t.equal(wrongFlag.code, 1);
@@ -26,7 +38,10 @@ t.test('errors are one line and a non-zero exit', async (t) => {
   const emptyStateDir = temporaryDirectory(t, 'enginegate-cli-empty-');
   const noToken = await runCli(['ps', '--state-dir', emptyStateDir], cliEnv({ ENGINEGATE_URL: mock.url }));
   t.equal(noToken.code, 1);
-  t.match(noToken.stderr, `needs a token (looked at --token, ENGINEGATE_TOKEN and ${join(emptyStateDir, 'token')} (none found))`);
+  t.match(
+    noToken.stderr,
+    `needs a token (looked at --token, ENGINEGATE_TOKEN and ${join(emptyStateDir, 'token')} (none found))`,
+  );
   t.equal(noToken.stderr.split('\n').length, 2, 'one line');
 });
 
@@ -40,7 +55,11 @@ t.test('gateway down: one line that says so', async (t) => {
   for (const args of [['logs', 'mock-chatty'], ['ps'], ['engine'], ['endpoints']]) {
     const result = await runCli(args, cliEnv({ ENGINEGATE_URL: url, ENGINEGATE_TOKEN: TOKEN }));
     t.equal(result.code, 1, args[0]);
-    t.equal(result.stderr, `enginegate: cannot reach the gateway at ${url} (is \`enginegate serve\` running?)\n`, args[0]);
+    t.equal(
+      result.stderr,
+      `enginegate: cannot reach the gateway at ${url} (is \`enginegate serve\` running?)\n`,
+      args[0],
+    );
   }
 });
 

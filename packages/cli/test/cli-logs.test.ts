@@ -39,7 +39,11 @@ t.test('-t prints exactly the times the gateway gives docker-style timestamps', 
   t.equal(cliLines.length, 19);
   for (const line of cliLines) t.match(line.slice(0, 31), DOCKER_TIME);
   // The gateway's own `timestamps=true` text framing, stdout only, must be the same bytes.
-  const http = await request(mock.url, 'GET', '/passthrough/engine/logs/mock-exit?follow=false&timestamps=true&stderr=false');
+  const http = await request(
+    mock.url,
+    'GET',
+    '/passthrough/engine/logs/mock-exit?follow=false&timestamps=true&stderr=false',
+  );
   t.equal(http.status, 200);
   t.equal(result.stdout, http.text);
   t.match(result.stderr, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z exit line 20 of 20: exiting with code 3\n$/);
@@ -50,7 +54,11 @@ t.test('mock-bytes: the exact bytes, including those that are not UTF-8', async 
   const result = await runCli(['logs', 'mock-bytes'], mock.env);
   t.equal(result.code, 0);
   const expected = (stream: string) =>
-    Buffer.concat(mockBytesLines().filter((l) => l.stream === stream).flatMap((l) => [l.bytes, Buffer.from('\n')]));
+    Buffer.concat(
+      mockBytesLines()
+        .filter((l) => l.stream === stream)
+        .flatMap((l) => [l.bytes, Buffer.from('\n')]),
+    );
   t.ok(result.stdoutBytes.equals(expected('stdout')), 'stdout is byte-identical');
   t.equal(result.stderr, expected('stderr').toString());
 });
@@ -65,8 +73,14 @@ t.test('logs -f mock-chatty prints new lines live', async (t) => {
   const { stdout, stderr } = cli.output();
   const out = chattyNumbers(stdout);
   t.ok(out[0]! > 1000, `only new lines (${out[0]})`);
-  t.ok(out.every((n) => n % 2 === 1), 'odd lines on stdout');
-  t.ok(chattyNumbers(stderr).every((n) => n % 2 === 0), 'even lines on stderr');
+  t.ok(
+    out.every((n) => n % 2 === 1),
+    'odd lines on stdout',
+  );
+  t.ok(
+    chattyNumbers(stderr).every((n) => n % 2 === 0),
+    'even lines on stderr',
+  );
   t.ok(elapsed >= 300, `lines arrive as they are written (${elapsed} ms)`);
   const result = await cli.stop();
   t.equal(result.signal, 'SIGTERM', 'still following until stopped');

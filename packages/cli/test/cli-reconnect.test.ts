@@ -53,40 +53,55 @@ t.test('reconnect: switching engines under `logs -f` repeats and loses no line',
       await sleep(1200);
       continue;
     }
-    await cli.waitFor(({ stdout }) => chattyNumbers(stdout).length >= before + 3, 8000, `lines after switching to ${name}`);
+    await cli.waitFor(
+      ({ stdout }) => chattyNumbers(stdout).length >= before + 3,
+      8000,
+      `lines after switching to ${name}`,
+    );
   }
-  const { stdout, stderr } = (await cli.stop());
+  const { stdout, stderr } = await cli.stop();
   const numbers = [...chattyNumbers(stdout), ...chattyNumbers(stderr)].sort((a, b) => a - b);
   const first = numbers[0]!;
   const last = numbers.at(-1)!;
-  t.same(numbers, Array.from({ length: last - first + 1 }, (_, i) => first + i), `every line from ${first} to ${last} exactly once`);
+  t.same(
+    numbers,
+    Array.from({ length: last - first + 1 }, (_, i) => first + i),
+    `every line from ${first} to ${last} exactly once`,
+  );
   t.ok(numbers.length > 40, `${numbers.length} lines over four switches`);
   t.notMatch(stderr, /enginegate:/, 'no error printed');
 });
 
-t.test('reconnect: `engine stop` + `engine use mock` under `logs -f` keeps the CLI printing, times only moving forward', async (t) => {
-  const cli = new CliProcess(['logs', '-f', '-t', '--tail', '3', 'mock-chatty'], mock.env);
-  t.teardown(() => cli.stop());
-  await cli.waitFor(({ stdout }) => chattyNumbers(stdout).length >= 4, 5000, 'the first lines');
-  const changes: string[] = [];
-  const onChange = (change: { name: string | null; state: string }) => changes.push(`${change.name}:${change.state}`);
-  mock.gateway.engines.on('change', onChange);
-  t.teardown(() => mock.gateway.engines.off('change', onChange));
-  // `engine use mock` while mock runs changes nothing; stopping and starting it is a real switch.
-  const stopped = await runCli(['engine', 'stop'], mock.env);
-  t.equal(stopped.code, 0, stopped.stderr);
-  await sleep(300);
-  const switched = await runCli(['engine', 'use', 'mock'], mock.env);
-  t.equal(switched.code, 0, switched.stderr);
-  t.same(changes.slice(0, 1), ['null:stopped'], 'the stream was closed (1012) by the stop');
-  t.ok(changes.includes('mock:running'), `the engine was started again (${changes.join(', ')})`);
-  const afterSwitch = cli.output().stdout.length;
-  await cli.waitFor(({ stdout }) => chattyNumbers(stdout.slice(afterSwitch)).length >= 3, 8000, 'lines after the switch');
-  const { stdout, stderr } = await cli.stop();
-  // The mock engine restarts its containers on a switch; what must hold is that no line is
-  // printed twice: every line's time is later than the one before it.
-  const times = [...stdout.matchAll(/^(\S+) chatty line/gm)].map((m) => m[1]!);
-  t.ok(times.length >= 7);
-  for (let i = 1; i < times.length; i++) t.ok(times[i]! > times[i - 1]!, `${times[i - 1]} < ${times[i]}`);
-  t.notMatch(stderr, /enginegate:/);
-});
+t.test(
+  'reconnect: `engine stop` + `engine use mock` under `logs -f` keeps the CLI printing, times only moving forward',
+  async (t) => {
+    const cli = new CliProcess(['logs', '-f', '-t', '--tail', '3', 'mock-chatty'], mock.env);
+    t.teardown(() => cli.stop());
+    await cli.waitFor(({ stdout }) => chattyNumbers(stdout).length >= 4, 5000, 'the first lines');
+    const changes: string[] = [];
+    const onChange = (change: { name: string | null; state: string }) => changes.push(`${change.name}:${change.state}`);
+    mock.gateway.engines.on('change', onChange);
+    t.teardown(() => mock.gateway.engines.off('change', onChange));
+    // `engine use mock` while mock runs changes nothing; stopping and starting it is a real switch.
+    const stopped = await runCli(['engine', 'stop'], mock.env);
+    t.equal(stopped.code, 0, stopped.stderr);
+    await sleep(300);
+    const switched = await runCli(['engine', 'use', 'mock'], mock.env);
+    t.equal(switched.code, 0, switched.stderr);
+    t.same(changes.slice(0, 1), ['null:stopped'], 'the stream was closed (1012) by the stop');
+    t.ok(changes.includes('mock:running'), `the engine was started again (${changes.join(', ')})`);
+    const afterSwitch = cli.output().stdout.length;
+    await cli.waitFor(
+      ({ stdout }) => chattyNumbers(stdout.slice(afterSwitch)).length >= 3,
+      8000,
+      'lines after the switch',
+    );
+    const { stdout, stderr } = await cli.stop();
+    // The mock engine restarts its containers on a switch; what must hold is that no line is
+    // printed twice: every line's time is later than the one before it.
+    const times = [...stdout.matchAll(/^(\S+) chatty line/gm)].map((m) => m[1]!);
+    t.ok(times.length >= 7);
+    for (let i = 1; i < times.length; i++) t.ok(times[i]! > times[i - 1]!, `${times[i - 1]} < ${times[i]}`);
+    t.notMatch(stderr, /enginegate:/);
+  },
+);

@@ -13,13 +13,23 @@ t.test('serve refuses --no-auth on a non-loopback address with one line', async 
     15_000,
   );
   t.not(result.code, 0);
-  t.equal(result.stderr.trimEnd().split('\n').filter((l) => l.startsWith('enginegate:')).length, 1, result.stderr);
+  t.equal(
+    result.stderr
+      .trimEnd()
+      .split('\n')
+      .filter((l) => l.startsWith('enginegate:')).length,
+    1,
+    result.stderr,
+  );
   t.match(result.stderr, /no-auth/);
 });
 
 t.test('serve: prints where it listens and where the token is; ps works with that; SIGTERM stops it', async (t) => {
   const stateDir = temporaryDirectory(t, 'enginegate-cli-serve-');
-  const serve = new CliProcess(['serve', '--engine', 'mock', '--listen', '127.0.0.1:0', '--state-dir', stateDir], cliEnv({}));
+  const serve = new CliProcess(
+    ['serve', '--engine', 'mock', '--listen', '127.0.0.1:0', '--state-dir', stateDir],
+    cliEnv({}),
+  );
   t.teardown(() => serve.stop());
   await serve.waitFor(({ stderr }) => /\n {2}curl .*\n/.test(stderr), 15_000, 'the start banner');
   const { stderr } = serve.output();
@@ -28,7 +38,10 @@ t.test('serve: prints where it listens and where the token is; ps works with tha
   t.match(stderr, /engine mock \(running\)/);
   t.match(stderr, `token in ${join(stateDir, 'token')}`);
   t.match(stderr, /enginegate logs mock-chatty -f/);
-  t.match(stderr, `curl -N -H "Authorization: Bearer $(cat ${join(stateDir, 'token')})" ${url}/passthrough/engine/logs/mock-chatty`);
+  t.match(
+    stderr,
+    `curl -N -H "Authorization: Bearer $(cat ${join(stateDir, 'token')})" ${url}/passthrough/engine/logs/mock-chatty`,
+  );
   const ps = await runCli(['ps', '--url', url!, '--state-dir', stateDir], cliEnv({}));
   t.equal(ps.code, 0, ps.stderr);
   t.match(ps.stdout, /mock-chatty/);

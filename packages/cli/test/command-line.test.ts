@@ -38,7 +38,8 @@ t.test('--listen takes HOST:PORT, [IPv6]:PORT, :PORT and HOST', async (t) => {
   t.same(parseListenAddress('[::1]:7071'), { host: '::1', port: 7071 });
   t.same(parseListenAddress(':9000'), { host: '127.0.0.1', port: 9000 });
   t.same(parseListenAddress('localhost'), { host: 'localhost', port: 7070 });
-  for (const bad of ['host:port', '1.2.3.4:65536', '::1:80', 'h:-1', 'h:']) t.throws(() => parseListenAddress(bad), UsageError, bad);
+  for (const bad of ['host:port', '1.2.3.4:65536', '::1:80', 'h:-1', 'h:'])
+    t.throws(() => parseListenAddress(bad), UsageError, bad);
 });
 
 t.test('--url takes http(s) URLs and unix sockets', async (t) => {
@@ -46,9 +47,14 @@ t.test('--url takes http(s) URLs and unix sockets', async (t) => {
   t.equal(tcp.display, 'http://127.0.0.1:7070');
   t.equal(tcp.basePath, '');
   t.equal(parseGatewayAddress('https://gw.example/base/').basePath, '/base');
-  t.same(parseGatewayAddress('unix:/run/eg.sock'), { display: 'unix:/run/eg.sock', socketPath: '/run/eg.sock', basePath: '' });
+  t.same(parseGatewayAddress('unix:/run/eg.sock'), {
+    display: 'unix:/run/eg.sock',
+    socketPath: '/run/eg.sock',
+    basePath: '',
+  });
   t.equal(parseGatewayAddress('unix:///run/eg.sock').socketPath, '/run/eg.sock');
-  for (const bad of ['ftp://x', 'not a url', 'unix:', 'http://h/?q=1']) t.throws(() => parseGatewayAddress(bad), UsageError, bad);
+  for (const bad of ['ftp://x', 'not a url', 'unix:', 'http://h/?q=1'])
+    t.throws(() => parseGatewayAddress(bad), UsageError, bad);
 });
 
 t.test('the logs query: follow always explicit, times absolute, stream filters', async (t) => {
@@ -56,7 +62,15 @@ t.test('the logs query: follow always explicit, times absolute, stream filters',
   t.equal(String(buildLogsQuery(base)), 'follow=false');
   const now = 1_704_067_200_000_000_000n; // 2024-01-01T00:00:00Z
   const query = buildLogsQuery(
-    { ...base, follow: true, tail: '5', since: '10m', until: '2024-01-01T00:00:00.5Z', namespace: 'k8s.io', stderr: false },
+    {
+      ...base,
+      follow: true,
+      tail: '5',
+      since: '10m',
+      until: '2024-01-01T00:00:00.5Z',
+      namespace: 'k8s.io',
+      stderr: false,
+    },
     now,
   );
   t.equal(query.get('follow'), 'true');
@@ -74,7 +88,11 @@ t.test('plugins: paths relative to the working directory, names resolved from th
   t.equal(resolvePluginSpecifier('../p/index.mjs', '/srv/app'), '/srv/p/index.mjs');
   t.equal(resolvePluginSpecifier('/opt/plugin.js', '/srv/app'), '/opt/plugin.js');
   t.equal(resolvePluginSpecifier('file:///opt/plugin.js', '/srv/app'), '/opt/plugin.js');
-  t.equal(resolvePluginSpecifier('enginegate-plugin-nonexistent', '/srv/app'), 'enginegate-plugin-nonexistent', 'left to the gateway');
+  t.equal(
+    resolvePluginSpecifier('enginegate-plugin-nonexistent', '/srv/app'),
+    'enginegate-plugin-nonexistent',
+    'left to the gateway',
+  );
   // plugin-api is a dependency of the CLI: a name it can resolve becomes a file path.
   t.match(resolvePluginSpecifier('@enginegate/plugin-api', '/'), /packages\/plugin-api\/dist\/index\.js$/);
 });
@@ -90,7 +108,10 @@ t.test('ps table: 12-character IDs, running only unless --all, namespace column 
     { id: 'a'.repeat(64), names: ['/web'], image: 'nginx:1', state: 'running', tty: false, createdAt: '' },
     { id: 'b'.repeat(64), names: ['db', 'db-alias'], image: 'postgres:16', state: 'exited', tty: false, createdAt: '' },
   ];
-  t.equal(formatContainerTable(containers, { all: false }), `CONTAINER ID   IMAGE     STATE     NAMES\n${'a'.repeat(12)}   nginx:1   running   web\n`);
+  t.equal(
+    formatContainerTable(containers, { all: false }),
+    `CONTAINER ID   IMAGE     STATE     NAMES\n${'a'.repeat(12)}   nginx:1   running   web\n`,
+  );
   const all = formatContainerTable(containers, { all: true }).split('\n');
   t.equal(all.length, 4);
   t.equal(all[2], `${'b'.repeat(12)}   postgres:16   exited    db,db-alias`);
@@ -175,6 +196,8 @@ t.test('bad container references never reach the gateway', async (t) => {
   const c = context();
   // Port 9 (discard) on loopback: if the CLI tried to connect, the message would say so.
   t.equal(await main(['logs', '--url', 'http://127.0.0.1:9', '--token', 'x', '../etc/passwd'], c), 1);
-  t.match(c.err(), /^enginegate: container reference "\.\.\/etc\/passwd" is not an ID or a name .*\(INVALID_ARGUMENT\)\n$/);
+  t.match(
+    c.err(),
+    /^enginegate: container reference "\.\.\/etc\/passwd" is not an ID or a name .*\(INVALID_ARGUMENT\)\n$/,
+  );
 });
-

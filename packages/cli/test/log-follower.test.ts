@@ -8,9 +8,7 @@ import { followLogs, GatewayClient, parseGatewayAddress, type RetryPolicy } from
 const FAST_RETRY: RetryPolicy = { initialDelayMs: 20, maxDelayMs: 80, budgetMs: 2000 };
 
 /** What one connection attempt to the fake gateway is answered with. */
-type Answer =
-  | { status: number; body?: unknown }
-  | { script: (ws: WebSocket) => void };
+type Answer = { status: number; body?: unknown } | { script: (ws: WebSocket) => void };
 
 /**
  * A stand-in for the gateway's logs route: answers attempt i with answers[i] (an HTTP status
@@ -18,7 +16,10 @@ type Answer =
  */
 async function fakeGateway(t: { teardown(fn: () => unknown): void }, answers: Answer[]) {
   const requests: { url: URL; headers: http.IncomingHttpHeaders }[] = [];
-  const wss = new WebSocketServer({ noServer: true, handleProtocols: (protocols) => protocols.values().next().value ?? false });
+  const wss = new WebSocketServer({
+    noServer: true,
+    handleProtocols: (protocols) => protocols.values().next().value ?? false,
+  });
   const server = http.createServer((_req, res) => res.writeHead(404).end());
   const sockets = new Set<Socket>();
   server.on('connection', (socket) => {
@@ -29,7 +30,9 @@ async function fakeGateway(t: { teardown(fn: () => unknown): void }, answers: An
     requests.push({ url: new URL(req.url!, 'http://x'), headers: req.headers });
     const answer = answers[requests.length - 1] ?? { status: 500 };
     if ('status' in answer) {
-      const body = JSON.stringify(answer.body ?? { error: { code: 'ENGINE_UNAVAILABLE', message: 'no engine is running' } });
+      const body = JSON.stringify(
+        answer.body ?? { error: { code: 'ENGINE_UNAVAILABLE', message: 'no engine is running' } },
+      );
       socket.end(
         `HTTP/1.1 ${answer.status} X\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n` +
           `${answer.status === 503 ? 'retry-after: 2\r\n' : ''}connection: close\r\n\r\n${body}`,
@@ -45,7 +48,10 @@ async function fakeGateway(t: { teardown(fn: () => unknown): void }, answers: An
     await new Promise((resolve) => server.close(resolve));
   });
   const { port } = server.address() as AddressInfo;
-  const client = new GatewayClient(parseGatewayAddress(`http://127.0.0.1:${port}`), { token: 'sesame', origin: '--token' });
+  const client = new GatewayClient(parseGatewayAddress(`http://127.0.0.1:${port}`), {
+    token: 'sesame',
+    origin: '--token',
+  });
   return { client, requests };
 }
 
@@ -208,7 +214,10 @@ t.test('a stdout that does not drain stops the reading of the socket, until it d
   });
   await new Promise((resolve) => setTimeout(resolve, 500));
   // Had the CLI kept reading, the server's socket would have flushed everything by now.
-  t.ok(serverSocket!.bufferedAmount > 1024 * 1024, `the gateway side is held back (${serverSocket!.bufferedAmount} bytes buffered)`);
+  t.ok(
+    serverSocket!.bufferedAmount > 1024 * 1024,
+    `the gateway side is held back (${serverSocket!.bufferedAmount} bytes buffered)`,
+  );
   stall = false;
   for (const release of stalled.splice(0)) release();
   await done;
@@ -232,7 +241,9 @@ t.test('a 503 on the first connection is reported at once', async (t) => {
 });
 
 t.test('a 401 says the token was refused and where it came from', async (t) => {
-  const { client } = await fakeGateway(t, [{ status: 401, body: { error: { code: 'UNAUTHORIZED', message: 'bad token' } } }]);
+  const { client } = await fakeGateway(t, [
+    { status: 401, body: { error: { code: 'UNAUTHORIZED', message: 'bad token' } } },
+  ]);
   const { done } = run(client, { follow: 'false' });
   await t.rejects(done, { message: /refused the token \(looked at --token\)/ });
 });
@@ -249,7 +260,11 @@ t.test('without follow, reconnecting gives up when the retry budget is spent', a
   for (let i = 0; i < 50; i++) answers.push({ status: 503 });
   const { client, requests } = await fakeGateway(t, answers);
   const started = Date.now();
-  const { out, done } = run(client, { follow: 'false' }, { retry: { initialDelayMs: 10, maxDelayMs: 20, budgetMs: 200 } });
+  const { out, done } = run(
+    client,
+    { follow: 'false' },
+    { retry: { initialDelayMs: 10, maxDelayMs: 20, budgetMs: 200 } },
+  );
   await t.rejects(done, { message: 'no engine is running (ENGINE_UNAVAILABLE)' });
   t.ok(Date.now() - started >= 200, 'kept trying for the whole budget');
   t.ok(requests.length > 3 && requests.length < 40, `retried with backoff (${requests.length} attempts)`);
@@ -273,7 +288,11 @@ t.test('with follow, an unavailable engine is waited out past the budget', async
     },
   });
   const { client, requests } = await fakeGateway(t, answers);
-  const { out, err, done } = run(client, { follow: 'true' }, { retry: { initialDelayMs: 10, maxDelayMs: 20, budgetMs: 30 } });
+  const { out, err, done } = run(
+    client,
+    { follow: 'true' },
+    { retry: { initialDelayMs: 10, maxDelayMs: 20, budgetMs: 30 } },
+  );
   await done;
   t.equal(requests.length, 10);
   t.equal(out.text(), 'line 1\n');
@@ -317,5 +336,8 @@ t.test('base64 lines are written as their exact bytes; -t uses the record time',
   const { out, err, done } = run(client, { follow: 'false' }, { timestamps: true });
   await done;
   t.same(out.bytes(), Buffer.concat([Buffer.from('2024-01-01T00:00:07.000000000Z '), bytes, Buffer.from('\n')]));
-  t.equal(err.text(), 'enginegate: some log lines were lost: log file rotated\n2024-01-01T00:00:08.000000000Z line 8\n');
+  t.equal(
+    err.text(),
+    'enginegate: some log lines were lost: log file rotated\n2024-01-01T00:00:08.000000000Z line 8\n',
+  );
 });

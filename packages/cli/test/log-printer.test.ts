@@ -48,7 +48,9 @@ t.test('stdout lines go to stdout and stderr lines to stderr, in order, byte for
 
 t.test('lines are batched until the end of the tick', async (t) => {
   const journal: { to: string; bytes: Buffer }[] = [];
-  const printer = new LogPrinter(recorder('out', journal).stream, recorder('err', journal).stream, { timestamps: false });
+  const printer = new LogPrinter(recorder('out', journal).stream, recorder('err', journal).stream, {
+    timestamps: false,
+  });
   for (let i = 0; i < 100; i++) printer.line('stdout', Buffer.from(`line ${i}`), null);
   t.equal(journal.length, 0, 'nothing written synchronously');
   await nextTick();
@@ -58,7 +60,9 @@ t.test('lines are batched until the end of the tick', async (t) => {
 
 t.test('-t prefixes Docker fixed-width times; lines without a time get none', async (t) => {
   const journal: { to: string; bytes: Buffer }[] = [];
-  const printer = new LogPrinter(recorder('out', journal).stream, recorder('err', journal).stream, { timestamps: true });
+  const printer = new LogPrinter(recorder('out', journal).stream, recorder('err', journal).stream, {
+    timestamps: true,
+  });
   printer.line('stdout', Buffer.from('a'), '2024-01-02T15:04:05.123456789Z');
   printer.line('stdout', Buffer.from('b'), '2024-01-02T15:04:05.1Z');
   printer.line('stdout', Buffer.from('c'), null);
@@ -96,7 +100,9 @@ t.test('a destination that stops draining is reported, and its drain too', async
 
 t.test('notices go to stderr after the lines before them', async (t) => {
   const journal: { to: string; bytes: Buffer }[] = [];
-  const printer = new LogPrinter(recorder('out', journal).stream, recorder('err', journal).stream, { timestamps: false });
+  const printer = new LogPrinter(recorder('out', journal).stream, recorder('err', journal).stream, {
+    timestamps: false,
+  });
   printer.line('stdout', Buffer.from('before'), null);
   printer.notice('some log lines were lost: rotated');
   await printer.drained();

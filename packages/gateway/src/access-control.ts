@@ -63,7 +63,8 @@ export class AccessControl {
     }
     if (request.ws) {
       const protocol = offeredSubprotocols(request.headers['sec-websocket-protocol']).find(isAuthSubprotocol);
-      if (protocol !== undefined) return Buffer.from(protocol.slice(AUTH_SUBPROTOCOL_PREFIX.length), 'base64url').toString('utf8');
+      if (protocol !== undefined)
+        return Buffer.from(protocol.slice(AUTH_SUBPROTOCOL_PREFIX.length), 'base64url').toString('utf8');
     }
     return undefined;
   }

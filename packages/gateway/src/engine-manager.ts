@@ -163,12 +163,17 @@ export class EngineManager extends EventEmitter {
       });
     } catch (err) {
       void scope.dispose();
-      throw new PluginLoadError(spec, `plugin ${spec} (name "${plugin.name}") failed in register: ${errorText(err)}`, { cause: err });
+      throw new PluginLoadError(spec, `plugin ${spec} (name "${plugin.name}") failed in register: ${errorText(err)}`, {
+        cause: err,
+      });
     }
     const shapeProblem = engineShapeProblem(engine);
     if (shapeProblem !== undefined) {
       void scope.dispose();
-      throw new PluginLoadError(spec, `plugin ${spec} (name "${plugin.name}") returned no usable engine from register: ${shapeProblem}`);
+      throw new PluginLoadError(
+        spec,
+        `plugin ${spec} (name "${plugin.name}") returned no usable engine from register: ${shapeProblem}`,
+      );
     }
     this.engines.set(plugin.name, { name: plugin.name, engine, scope });
   }
@@ -272,7 +277,10 @@ export class EngineManager extends EventEmitter {
 
     const next = target === 'auto' ? null : this.engines.get(target)!;
     this.active = next;
-    this.setState('starting', target === 'auto' ? 'engine switched: picking one (auto)' : `engine switched to ${target}`);
+    this.setState(
+      'starting',
+      target === 'auto' ? 'engine switched: picking one (auto)' : `engine switched to ${target}`,
+    );
     // Streams got their 1012 from the 'change' above; only now is the old engine stopped.
     if (old) await this.stopQuietly(old);
     if (generation !== this.currentGeneration) return;
@@ -297,7 +305,10 @@ export class EngineManager extends EventEmitter {
         if (!health.ok) throw new Error(health.message ?? 'unhealthy');
       } catch (err) {
         tried.push(`${name}: ${errorText(err)}`);
-        this.logger.info({ engine: name, reason: errorText(err) }, `auto: engine ${name} is not reachable, trying the next one`);
+        this.logger.info(
+          { engine: name, reason: errorText(err) },
+          `auto: engine ${name} is not reachable, trying the next one`,
+        );
         await this.stopQuietly(candidate);
         if (generation !== this.currentGeneration) return;
         continue;
@@ -356,7 +367,11 @@ export class EngineManager extends EventEmitter {
       if (this.currentState === 'running') {
         let health: EngineHealth;
         try {
-          health = await withTimeout(target.engine.health(), Math.max(this.options.healthIntervalMs, 2000), `${target.name} health check`);
+          health = await withTimeout(
+            target.engine.health(),
+            Math.max(this.options.healthIntervalMs, 2000),
+            `${target.name} health check`,
+          );
         } catch (err) {
           health = { ok: false, message: errorText(err) };
         }
@@ -372,7 +387,10 @@ export class EngineManager extends EventEmitter {
           if (generation !== this.currentGeneration) return;
           this.problem = errorText(err);
           const delayMs = this.nextRetryDelay();
-          this.logger.debug({ engine: target.name, problem: this.problem, retryInMs: delayMs }, 'engine still unavailable');
+          this.logger.debug(
+            { engine: target.name, problem: this.problem, retryInMs: delayMs },
+            'engine still unavailable',
+          );
           this.schedule(generation, delayMs);
           return;
         }

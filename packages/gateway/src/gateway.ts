@@ -69,7 +69,10 @@ function loggerOption(options: GatewayOptions): boolean | object {
   return options.logger;
 }
 
-function resolveToken(options: GatewayOptions, resolved: ResolvedGatewayOptions): { token: string | null; tokenFile: string | null } {
+function resolveToken(
+  options: GatewayOptions,
+  resolved: ResolvedGatewayOptions,
+): { token: string | null; tokenFile: string | null } {
   if (resolved.noAuth) return { token: null, tokenFile: null };
   if (options.token === '') throw new Error('token must not be empty');
   const given = options.token ?? process.env.ENGINEGATE_TOKEN;
@@ -169,14 +172,19 @@ class GatewayInstance implements Gateway {
     await engines.close();
     await this.app.close();
     await this.container.dispose();
-    if (this.options.socket !== undefined && this.url !== null) await unlink(this.options.socket).catch(() => undefined);
+    if (this.options.socket !== undefined && this.url !== null)
+      await unlink(this.options.socket).catch(() => undefined);
   }
 
   /** Waits briefly for clients to answer the close handshake, then cuts whoever has not. */
   private async closeWebSockets(): Promise<void> {
     const clients = [...this.app.websocketServer.clients];
     await Promise.race([
-      Promise.all(clients.map((ws) => (ws.readyState === ws.CLOSED ? undefined : new Promise((resolve) => ws.once('close', resolve))))),
+      Promise.all(
+        clients.map((ws) =>
+          ws.readyState === ws.CLOSED ? undefined : new Promise((resolve) => ws.once('close', resolve)),
+        ),
+      ),
       new Promise((resolve) => setTimeout(resolve, CLOSE_HANDSHAKE_GRACE_MS).unref()),
     ]);
     for (const ws of this.app.websocketServer.clients) ws.terminate();
@@ -300,7 +308,9 @@ async function setUp(gateway: GatewayInstance, resolved: ResolvedGatewayOptions)
 
   if (resolved.engine !== null) {
     if (resolved.engine !== 'auto' && !engines.has(resolved.engine)) {
-      throw new Error(`engine ${JSON.stringify(resolved.engine)} is not loaded; the loaded engines are ${engines.available().join(', ')} (or auto)`);
+      throw new Error(
+        `engine ${JSON.stringify(resolved.engine)} is not loaded; the loaded engines are ${engines.available().join(', ')} (or auto)`,
+      );
     }
     await engines.use(resolved.engine);
   }

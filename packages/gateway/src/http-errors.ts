@@ -7,7 +7,8 @@ import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
  */
 export class GatewayError extends Error {
   constructor(
-    readonly code: 'UNAUTHORIZED' | 'FORBIDDEN' | 'NOT_FOUND' | 'TOO_MANY_STREAMS' | 'PAYLOAD_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE',
+    readonly code:
+      'UNAUTHORIZED' | 'FORBIDDEN' | 'NOT_FOUND' | 'TOO_MANY_STREAMS' | 'PAYLOAD_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE',
     readonly statusCode: number,
     message: string,
     readonly retryAfterSeconds?: number,
@@ -47,8 +48,12 @@ export function errorAnswer(err: unknown): ErrorAnswer {
 }
 
 export function sendError(reply: FastifyReply, answer: ErrorAnswer): FastifyReply {
-  if (answer.retryAfterSeconds !== undefined) reply.header('retry-after', String(Math.max(1, Math.ceil(answer.retryAfterSeconds))));
-  return reply.code(answer.statusCode).type('application/json; charset=utf-8').send({ error: { code: answer.code, message: answer.message } });
+  if (answer.retryAfterSeconds !== undefined)
+    reply.header('retry-after', String(Math.max(1, Math.ceil(answer.retryAfterSeconds))));
+  return reply
+    .code(answer.statusCode)
+    .type('application/json; charset=utf-8')
+    .send({ error: { code: answer.code, message: answer.message } });
 }
 
 /** Every error and unknown route answers in the JSON error shape; client mistakes log at debug, bugs at error. */
@@ -65,6 +70,10 @@ export function installErrorHandling(app: FastifyInstance): void {
   });
   app.setNotFoundHandler((request, reply) => {
     request.log.debug({ method: request.method, url: request.url }, 'no such route');
-    sendError(reply, { statusCode: 404, code: 'NOT_FOUND', message: `no route ${request.method} ${request.url.split('?')[0]}` });
+    sendError(reply, {
+      statusCode: 404,
+      code: 'NOT_FOUND',
+      message: `no route ${request.method} ${request.url.split('?')[0]}`,
+    });
   });
 }

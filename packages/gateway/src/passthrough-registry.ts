@@ -35,11 +35,23 @@ export class PassthroughRegistry {
     const next = new Map<string, PassthroughEndpoint>();
     for (const endpoint of endpoints) {
       const key = `${endpoint.controller}/${endpoint.endpoint}`;
-      const builtin = BUILTIN_ENDPOINTS.some((b) => b.controller === endpoint.controller && b.endpoint === endpoint.endpoint);
-      if (!SEGMENT.test(String(endpoint.controller)) || !SEGMENT.test(String(endpoint.endpoint)) || typeof endpoint.handler !== 'function') {
-        this.logger.warn({ engine: engineName, endpoint: key }, 'engine passthrough endpoint skipped: bad controller/endpoint name or no handler');
+      const builtin = BUILTIN_ENDPOINTS.some(
+        (b) => b.controller === endpoint.controller && b.endpoint === endpoint.endpoint,
+      );
+      if (
+        !SEGMENT.test(String(endpoint.controller)) ||
+        !SEGMENT.test(String(endpoint.endpoint)) ||
+        typeof endpoint.handler !== 'function'
+      ) {
+        this.logger.warn(
+          { engine: engineName, endpoint: key },
+          'engine passthrough endpoint skipped: bad controller/endpoint name or no handler',
+        );
       } else if (builtin || next.has(key)) {
-        this.logger.warn({ engine: engineName, endpoint: key }, 'engine passthrough endpoint skipped: the path is taken');
+        this.logger.warn(
+          { engine: engineName, endpoint: key },
+          'engine passthrough endpoint skipped: the path is taken',
+        );
       } else {
         next.set(key, endpoint);
       }

@@ -77,11 +77,17 @@ export class PluginLoader {
 /** Checks `{ name, apiVersion: 1, register }`; every complaint names the plugin. */
 export function checkPluginShape(spec: string, candidate: unknown): EnginePlugin {
   if (candidate === null || typeof candidate !== 'object') {
-    throw new PluginLoadError(spec, `plugin ${spec} has no default export object (got ${candidate === null ? 'null' : typeof candidate})`);
+    throw new PluginLoadError(
+      spec,
+      `plugin ${spec} has no default export object (got ${candidate === null ? 'null' : typeof candidate})`,
+    );
   }
   const { name, apiVersion, register } = candidate as Record<string, unknown>;
   if (typeof name !== 'string' || !/^[a-z0-9][a-z0-9_.-]{0,63}$/.test(name)) {
-    throw new PluginLoadError(spec, `plugin ${spec}: "name" must be a lowercase name ([a-z0-9][a-z0-9_.-]*), got ${JSON.stringify(name)}`);
+    throw new PluginLoadError(
+      spec,
+      `plugin ${spec}: "name" must be a lowercase name ([a-z0-9][a-z0-9_.-]*), got ${JSON.stringify(name)}`,
+    );
   }
   if (apiVersion !== PLUGIN_API_VERSION) {
     throw new PluginLoadError(

@@ -34,7 +34,11 @@ t.test("the active engine's passthrough endpoints are listed sorted and served; 
   t.same((await http(url + '/passthrough/good/version?echo=hi')).json(), { version: '1.2.3', echo: 'hi' });
   t.same((await http(url + '/passthrough/alpha/info')).json(), { alpha: true });
   // Switching back to mock withdraws them.
-  await http(url + '/engine', { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{"name":"mock"}' });
+  await http(url + '/engine', {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json' },
+    body: '{"name":"mock"}',
+  });
   t.equal((await http(url + '/passthrough/good/version')).status, 404);
 });
 
@@ -53,7 +57,11 @@ t.test('two gateways in one process share nothing', async (t) => {
   t.match(metricsTwo, /^enginegate_open_streams 0$/m, 'separate metric registries');
   t.match(metricsOne, /^enginegate_streams_total\{transport="websocket",framing="text"\} 1$/m);
   t.match(metricsOne, /^enginegate_engine_state\{engine="mock",state="running"\} 1$/m);
-  await http(two.url + '/engine', { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{"name":null}' });
+  await http(two.url + '/engine', {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json' },
+    body: '{"name":null}',
+  });
   t.equal(one.gw.engines.state, 'running', 'stopping one engine leaves the other gateway alone');
   t.equal(client.ws.readyState, client.ws.OPEN);
   client.ws.close();
@@ -63,7 +71,11 @@ t.test('two gateways in one process share nothing', async (t) => {
 t.test('readyz follows the engine', async (t) => {
   const { url } = await startGateway(t);
   t.same((await http(url + '/readyz')).json(), { status: 'ready', engine: { name: 'mock', state: 'running' } });
-  await http(url + '/engine', { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{"name":null}' });
+  await http(url + '/engine', {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json' },
+    body: '{"name":null}',
+  });
   const notReady = await http(url + '/readyz');
   t.equal(notReady.status, 503);
   t.ok(notReady.headers['retry-after']);

@@ -33,15 +33,28 @@ t.test('engine starting (start() never settles)', async (t) => {
   t.equal(gw.engines.state, 'starting');
   await expectUnavailable(t, url, wsUrl, /hanging is starting/);
   // A switch away from a hung start is not blocked by it.
-  t.same((await http(url + '/engine', { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{"name":"mock"}' })).json(), {
-    name: 'mock',
-    state: 'running',
-  });
+  t.same(
+    (
+      await http(url + '/engine', {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: '{"name":"mock"}',
+      })
+    ).json(),
+    {
+      name: 'mock',
+      state: 'running',
+    },
+  );
 });
 
 t.test('engine unavailable, retried with backoff, recovers when its daemon starts', async (t) => {
   const daemon = { up: false, starts: 0 };
-  const { gw, url, wsUrl } = await startGateway(t, { engine: 'down', plugins: [downPlugin(daemon)], healthIntervalMs: 50 });
+  const { gw, url, wsUrl } = await startGateway(t, {
+    engine: 'down',
+    plugins: [downPlugin(daemon)],
+    healthIntervalMs: 50,
+  });
   t.equal(gw.engines.state, 'unavailable');
   await expectUnavailable(t, url, wsUrl, /down is unavailable: .*ECONNREFUSED/);
   t.ok(await eventually(() => daemon.starts >= 3), `start() is retried (${daemon.starts} attempts)`);
@@ -54,7 +67,11 @@ t.test('engine unavailable, retried with backoff, recovers when its daemon start
 
 t.test('engine lost while streams are open: 1012 "engine lost", new requests 503, then recovery', async (t) => {
   const daemon = { up: true, starts: 0 };
-  const { gw, url, wsUrl } = await startGateway(t, { engine: 'down', plugins: [downPlugin(daemon)], healthIntervalMs: 50 });
+  const { gw, url, wsUrl } = await startGateway(t, {
+    engine: 'down',
+    plugins: [downPlugin(daemon)],
+    healthIntervalMs: 50,
+  });
   t.equal(gw.engines.state, 'running');
   const client = new LogClient(wsUrl + LOGS + '?tail=1', ['v1.json.enginegate']);
   await client.waitForMessages(1);
@@ -101,14 +118,25 @@ t.test('50 open streams and concurrent engine switches: every old stream closes 
   await Promise.all(clients.map((c) => c.waitForMessages(1)));
   t.equal(gw.openStreams, 50);
 
-  const put = (name: string) => http(url + '/engine', { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name }) });
+  const put = (name: string) =>
+    http(url + '/engine', {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name }),
+    });
   const answers = await Promise.all([put('second'), put('mock'), put('second'), put('mock')]);
-  t.same(answers.map((a) => a.status), [200, 200, 200, 200]);
+  t.same(
+    answers.map((a) => a.status),
+    [200, 200, 200, 200],
+  );
   t.same(gw.engines.status, { name: 'mock', state: 'running' }, 'the last switch wins');
 
   const closes = await Promise.all(clients.map((c) => c.closed));
   t.same(new Set(closes.map((c) => c.code)), new Set([1012]), 'every stream closed 1012');
-  t.ok(closes.every((c) => c.reason === 'engine switched to second'), 'the reason names the new engine');
+  t.ok(
+    closes.every((c) => c.reason === 'engine switched to second'),
+    'the reason names the new engine',
+  );
   t.ok(await eventually(() => gw.openStreams === 0), 'no stream left open');
 
   // Streams opened during the switches either got a 503 before the upgrade or were closed 1012.
@@ -123,16 +151,28 @@ t.test('an engine switch ends plain HTTP streams too', async (t) => {
   const ndjson = http(url + LOGS + '?tail=1', { headers: { accept: 'application/x-ndjson' } });
   const raw = http(url + LOGS + '?tail=1');
   t.ok(await eventually(() => gw.openStreams === 2), 'both streams open');
-  await http(url + '/engine', { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{"name":"second"}' });
-  const records = (await ndjson).text.trimEnd().split('\n').map((l) => JSON.parse(l));
-  t.same(records[records.length - 1], { type: 'error', code: 'ENGINE_UNAVAILABLE', message: 'engine switched to second' }, 'NDJSON ends with why');
+  await http(url + '/engine', {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json' },
+    body: '{"name":"second"}',
+  });
+  const records = (await ndjson).text
+    .trimEnd()
+    .split('\n')
+    .map((l) => JSON.parse(l));
+  t.same(
+    records[records.length - 1],
+    { type: 'error', code: 'ENGINE_UNAVAILABLE', message: 'engine switched to second' },
+    'NDJSON ends with why',
+  );
   await t.rejects(raw, 'text/plain is cut off (no final chunk), so the client sees an incomplete body');
   t.ok(await eventually(() => gw.openStreams === 0));
 });
 
 t.test('PUT /engine with an unknown name or a bad body is a 400', async (t) => {
   const { gw, url } = await startGateway(t);
-  const put = (body: string) => http(url + '/engine', { method: 'PUT', headers: { 'content-type': 'application/json' }, body });
+  const put = (body: string) =>
+    http(url + '/engine', { method: 'PUT', headers: { 'content-type': 'application/json' }, body });
   const unknown = await put('{"name":"nosuch"}');
   t.equal(unknown.status, 400);
   t.match(unknown.json().error, { code: 'INVALID_ARGUMENT', message: /unknown engine "nosuch"/ });

@@ -2,7 +2,13 @@
 // never of a half-switched engine, reportHealth.
 import t, { type Test } from 'tap';
 import { createContainer } from 'awilix';
-import { EngineUnavailableError, PLUGIN_API_VERSION, type Engine, type EngineHealth, type PluginOptions } from '@enginegate/plugin-api';
+import {
+  EngineUnavailableError,
+  PLUGIN_API_VERSION,
+  type Engine,
+  type EngineHealth,
+  type PluginOptions,
+} from '@enginegate/plugin-api';
 import mockPlugin from '@enginegate/plugin-mock';
 import { EngineManager, type EngineChange } from '@enginegate/gateway';
 
@@ -98,9 +104,16 @@ t.test('concurrent switches run one after another; the last wins; snapshots neve
   clearInterval(probe);
   t.same(results[2], { name: 'slow', state: 'running' });
   t.same(engines.status, { name: 'slow', state: 'running' });
-  t.ok(seen.every((s) => s === 'EngineUnavailableError' || s.endsWith('@running')), 'a snapshot is of a running engine or a 503');
+  t.ok(
+    seen.every((s) => s === 'EngineUnavailableError' || s.endsWith('@running')),
+    'a snapshot is of a running engine or a 503',
+  );
   const generations = changes.map((c) => c.generation);
-  t.same(generations, [...generations].sort((a, b) => a - b), 'generations only grow');
+  t.same(
+    generations,
+    [...generations].sort((a, b) => a - b),
+    'generations only grow',
+  );
   t.same(
     changes.filter((c) => c.state === 'starting').map((c) => c.reason),
     ['engine switched to slow', 'engine switched to mock', 'engine switched to slow'],
@@ -126,7 +139,12 @@ t.test('reportHealth reacts at once: lost, then recovered', async (t) => {
 });
 
 t.test('a plugin whose register returns no engine is rejected naming it', async (t) => {
-  const engines = new EngineManager({ container: createContainer(), logger: silent, pluginConfig: {}, healthIntervalMs: 50 });
+  const engines = new EngineManager({
+    container: createContainer(),
+    logger: silent,
+    pluginConfig: {},
+    healthIntervalMs: 50,
+  });
   t.teardown(() => engines.close());
   await t.rejects(
     engines.addPlugin('./empty.js', { name: 'empty', apiVersion: 1, register: () => ({}) as Engine }),

@@ -46,13 +46,19 @@ t.test('a paused client: bounded gateway memory, then every line in order', { ti
   t.teardown(() => {
     if (child.exitCode === null) child.kill('SIGKILL');
   });
-  const ready = await new Promise<{ url: string; memory: Memory }>((resolve) => child.once('message', resolve as never));
+  const ready = await new Promise<{ url: string; memory: Memory }>((resolve) =>
+    child.once('message', resolve as never),
+  );
   const { url } = ready;
 
   // Warm the code path (framing, sends, the engine's reader) so that the baseline has it loaded.
-  const warmUp = new WebSocket(url.replace('http', 'ws') + '/passthrough/engine/logs/warm-up?follow=false', ['v1.binary.enginegate'], {
-    headers: { authorization: `Bearer ${TOKEN}` },
-  });
+  const warmUp = new WebSocket(
+    url.replace('http', 'ws') + '/passthrough/engine/logs/warm-up?follow=false',
+    ['v1.binary.enginegate'],
+    {
+      headers: { authorization: `Bearer ${TOKEN}` },
+    },
+  );
   await new Promise((resolve) => warmUp.on('close', resolve));
   // Before the stream exists: what the gateway costs at rest.
   const baseline = await request<Memory>(child, 'memory', 'memory');
@@ -79,8 +85,12 @@ t.test('a paused client: bounded gateway memory, then every line in order', { ti
   const sentWhilePaused = (await bytesSent(url)) - sentBefore;
   const heapGrowth = (paused.heapAndExternal - baseline.heapAndExternal) / MiB;
   const rssGrowth = (paused.rss - baseline.rss) / MiB;
-  t.comment(`baseline: heap+external ${(baseline.heapAndExternal / MiB).toFixed(1)} MiB, rss ${(baseline.rss / MiB).toFixed(1)} MiB`);
-  t.comment(`paused: heap+external +${heapGrowth.toFixed(1)} MiB, rss +${rssGrowth.toFixed(1)} MiB, ${(sentWhilePaused / MiB).toFixed(1)} MiB handed to the socket`);
+  t.comment(
+    `baseline: heap+external ${(baseline.heapAndExternal / MiB).toFixed(1)} MiB, rss ${(baseline.rss / MiB).toFixed(1)} MiB`,
+  );
+  t.comment(
+    `paused: heap+external +${heapGrowth.toFixed(1)} MiB, rss +${rssGrowth.toFixed(1)} MiB, ${(sentWhilePaused / MiB).toFixed(1)} MiB handed to the socket`,
+  );
   t.ok(heapGrowth < 20, `gateway heap+external grew ${heapGrowth.toFixed(1)} MiB (< 20 MiB)`);
   t.ok(rssGrowth < 20, `gateway rss grew ${rssGrowth.toFixed(1)} MiB (< 20 MiB)`);
   t.ok(sentWhilePaused < 20 * MiB, 'the source was not pulled past the high-water mark (+ kernel buffers)');
@@ -96,7 +106,11 @@ t.test('a paused client: bounded gateway memory, then every line in order', { ti
   }
   t.ok(inOrder, 'in order, each line whole');
   const last = received[received.length - 1]!;
-  t.same([last[0], JSON.parse(last.subarray(1).toString())], [3, { type: 'exit', exitCode: 0 }], 'then the exit record');
+  t.same(
+    [last[0], JSON.parse(last.subarray(1).toString())],
+    [3, { type: 'exit', exitCode: 0 }],
+    'then the exit record',
+  );
 
   child.send('stop');
   await new Promise((resolve) => child.once('exit', resolve));

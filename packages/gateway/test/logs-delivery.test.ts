@@ -21,22 +21,45 @@ t.test('follow: live lines arrive as the container writes them, one message per 
   text.ws.close();
 
   const records = json.json().slice(0, 6);
-  t.ok(records.every((r) => r.type === 'line' && typeof r.line === 'string' && TIMESTAMP.test(r.time)), 'one line record per message');
+  t.ok(
+    records.every((r) => r.type === 'line' && typeof r.line === 'string' && TIMESTAMP.test(r.time)),
+    'one line record per message',
+  );
   const numbers = records.map((r) => chattyNumber(r.line));
-  t.same(numbers, numbers.map((_, i) => numbers[0]! + i), 'consecutive lines, none skipped');
-  t.same(records.map((r) => r.stream), numbers.map((n) => (n % 2 === 1 ? 'stdout' : 'stderr')), 'streams kept apart');
+  t.same(
+    numbers,
+    numbers.map((_, i) => numbers[0]! + i),
+    'consecutive lines, none skipped',
+  );
+  t.same(
+    records.map((r) => r.stream),
+    numbers.map((n) => (n % 2 === 1 ? 'stdout' : 'stderr')),
+    'streams kept apart',
+  );
 
   // Each line is delivered before the container writes the next one (100 ms later): lateness
   // is measured from the line's own timestamp.
   const lateness = json.messages.slice(0, 6).map((m, i) => m.at - Date.parse(records[i]!.time));
-  t.ok(lateness.filter((ms) => ms < 100).length >= 4, `lines arrive within 100 ms of being written (lateness ${lateness.join(', ')} ms)`);
+  t.ok(
+    lateness.filter((ms) => ms < 100).length >= 4,
+    `lines arrive within 100 ms of being written (lateness ${lateness.join(', ')} ms)`,
+  );
   const arrivals = json.messages.slice(0, 6).map((m) => m.at);
   const gaps = arrivals.slice(1).map((at, i) => at - arrivals[i]!);
-  t.ok(arrivals[5]! - arrivals[0]! >= 250, `arrivals spread over the writing time (gaps ${gaps.join(', ')} ms), not bunched at the end`);
+  t.ok(
+    arrivals[5]! - arrivals[0]! >= 250,
+    `arrivals spread over the writing time (gaps ${gaps.join(', ')} ms), not bunched at the end`,
+  );
 
   const lines = text.texts().slice(0, 6);
-  t.ok(lines.every((l) => /^chatty line \d+ (stdout|stderr)$/.test(l)), 'text framing: exactly one line per message, no newline');
-  t.ok(text.messages.every((m) => !m.isBinary), 'text framing: text messages');
+  t.ok(
+    lines.every((l) => /^chatty line \d+ (stdout|stderr)$/.test(l)),
+    'text framing: exactly one line per message, no newline',
+  );
+  t.ok(
+    text.messages.every((m) => !m.isBinary),
+    'text framing: text messages',
+  );
 });
 
 t.test('after=<cursor> resumes right after that line: none repeated, none missing', async (t) => {
@@ -53,7 +76,11 @@ t.test('after=<cursor> resumes right after that line: none repeated, none missin
   t.equal(full.length, 900);
   for (const k of [0, 1, 417, 898]) {
     const resumed = await readAll(`mock-chatty?follow=false&until=${until}&after=${full[k].cursor}`);
-    t.same([...full.slice(0, k + 1), ...resumed].map((r) => r.cursor), full.map((r) => r.cursor), `resume after line ${k + 1}`);
+    t.same(
+      [...full.slice(0, k + 1), ...resumed].map((r) => r.cursor),
+      full.map((r) => r.cursor),
+      `resume after line ${k + 1}`,
+    );
   }
 
   // Live: take the cursor of the last line a follower saw, reconnect, continue exactly there.
@@ -67,7 +94,10 @@ t.test('after=<cursor> resumes right after that line: none repeated, none missin
   await second.waitForMessages(3);
   second.ws.close();
   t.same(
-    second.json().slice(0, 3).map((r) => chattyNumber(r.line)),
+    second
+      .json()
+      .slice(0, 3)
+      .map((r) => chattyNumber(r.line)),
     [1, 2, 3].map((i) => chattyNumber(last.line) + i),
     'the resumed follower continues with the very next line',
   );
@@ -76,7 +106,10 @@ t.test('after=<cursor> resumes right after that line: none repeated, none missin
   const bytes = await readAll('mock-bytes?follow=false');
   t.equal(new Set(bytes.map((r) => r.time)).size, 1, 'mock-bytes lines share a time');
   const afterThird = await readAll(`mock-bytes?follow=false&after=${bytes[2].cursor}`);
-  t.same(afterThird.map((r) => r.cursor), bytes.slice(3).map((r) => r.cursor));
+  t.same(
+    afterThird.map((r) => r.cursor),
+    bytes.slice(3).map((r) => r.cursor),
+  );
 });
 
 t.test('raw and binary framings deliver every byte mock-bytes wrote', async (t) => {
@@ -85,13 +118,22 @@ t.test('raw and binary framings deliver every byte mock-bytes wrote', async (t) 
 
   const raw = new LogClient(wsUrl + LOGS + 'mock-bytes?follow=false');
   t.equal((await raw.closed).code, 1000);
-  t.ok(raw.messages.every((m) => m.isBinary), 'raw: binary messages');
+  t.ok(
+    raw.messages.every((m) => m.isBinary),
+    'raw: binary messages',
+  );
   const rawBytes = Buffer.concat(raw.messages.map((m) => m.data));
   t.equal(sha256(rawBytes), sha256(expected), `raw: SHA-256 of ${rawBytes.length} bytes matches`);
-  t.ok(raw.messages.every((m) => m.data.length <= 64 * 1024 + 1), 'raw: no message over 64 KiB (+ its newline)');
+  t.ok(
+    raw.messages.every((m) => m.data.length <= 64 * 1024 + 1),
+    'raw: no message over 64 KiB (+ its newline)',
+  );
   const cjk = raw.messages.filter((m) => m.data.includes(Buffer.from('日日日')));
   t.ok(cjk.length >= 2, 'the 102,000-byte line is cut into several messages');
-  t.ok(cjk.every((m) => isUtf8(m.data)), '…each cut at a UTF-8 boundary');
+  t.ok(
+    cjk.every((m) => isUtf8(m.data)),
+    '…each cut at a UTF-8 boundary',
+  );
 
   const binary = new LogClient(wsUrl + LOGS + 'mock-bytes?follow=false', ['v1.binary.enginegate']);
   t.equal((await binary.closed).code, 1000);
@@ -111,7 +153,10 @@ t.test('text replaces invalid UTF-8 with U+FFFD; json uses base64 for it', async
   const lines = mockBytesLines();
   const text = new LogClient(wsUrl + LOGS + 'mock-bytes?follow=false', ['v1.text.enginegate']);
   await text.closed;
-  t.same(text.texts(), lines.map((l) => l.bytes.toString('utf8')));
+  t.same(
+    text.texts(),
+    lines.map((l) => l.bytes.toString('utf8')),
+  );
   t.equal(text.texts()[1], '\uFFFD\uFFFD starts with 0xff 0xfe');
 
   const json = new LogClient(wsUrl + LOGS + 'mock-bytes?follow=false', ['v1.json.enginegate']);
@@ -134,16 +179,32 @@ t.test('timestamps=true prefixes lines with the fixed-width time in raw, text an
   const { wsUrl } = await startGateway(t);
   const text = new LogClient(wsUrl + LOGS + 'mock-chatty?follow=false&tail=3&timestamps=true', ['v1.text.enginegate']);
   await text.closed;
-  t.ok(text.texts().every((l) => /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{9}Z chatty line \d+ std(out|err)$/.test(l)), 'text');
+  t.ok(
+    text.texts().every((l) => /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{9}Z chatty line \d+ std(out|err)$/.test(l)),
+    'text',
+  );
   const raw = new LogClient(wsUrl + LOGS + 'mock-chatty?follow=false&tail=3&timestamps=1');
   await raw.closed;
-  const rawLines = Buffer.concat(raw.messages.map((m) => m.data)).toString().split('\n');
+  const rawLines = Buffer.concat(raw.messages.map((m) => m.data))
+    .toString()
+    .split('\n');
   t.equal(rawLines.pop(), '', 'raw ends with a newline');
-  t.same(rawLines.map((l) => l.slice(31)), text.texts().map((l) => l.slice(31)));
-  t.ok(rawLines.every((l) => TIMESTAMP.test(l.slice(0, 30)) && l[30] === ' '), 'raw');
-  const binary = new LogClient(wsUrl + LOGS + 'mock-chatty?follow=false&tail=3&timestamps=true', ['v1.binary.enginegate']);
+  t.same(
+    rawLines.map((l) => l.slice(31)),
+    text.texts().map((l) => l.slice(31)),
+  );
+  t.ok(
+    rawLines.every((l) => TIMESTAMP.test(l.slice(0, 30)) && l[30] === ' '),
+    'raw',
+  );
+  const binary = new LogClient(wsUrl + LOGS + 'mock-chatty?follow=false&tail=3&timestamps=true', [
+    'v1.binary.enginegate',
+  ]);
   await binary.closed;
-  t.ok(binary.messages.every((m) => TIMESTAMP.test(m.data.subarray(1, 31).toString()) && m.data[31] === 0x20), 'binary');
+  t.ok(
+    binary.messages.every((m) => TIMESTAMP.test(m.data.subarray(1, 31).toString()) && m.data[31] === 0x20),
+    'binary',
+  );
 });
 
 t.test('a followed container that exits: its last line, the exit record, then 1000', async (t) => {
@@ -160,7 +221,13 @@ t.test('a followed container that exits: its last line, the exit record, then 10
   t.equal(control.data[0], 3, 'binary: a control message');
   t.same(JSON.parse(control.data.subarray(1).toString()), { type: 'exit', exitCode: MOCK_EXIT_CODE });
   t.equal((await raw.closed).code, 1000);
-  t.equal(Buffer.concat(raw.messages.map((m) => m.data)).toString().split('\n').length, 21, 'raw: the 20 lines');
+  t.equal(
+    Buffer.concat(raw.messages.map((m) => m.data))
+      .toString()
+      .split('\n').length,
+    21,
+    'raw: the 20 lines',
+  );
 });
 
 t.test('plain HTTP: text/plain streams lines live; NDJSON with Accept; disconnect releases the source', async (t) => {
@@ -177,17 +244,26 @@ t.test('plain HTTP: text/plain streams lines live; NDJSON with Accept; disconnec
   req.end();
   t.ok(await eventually(() => chunks.length >= 4, 5000), 'chunks arrive while the stream is open');
   t.equal(contentType, 'text/plain; charset=utf-8');
-  t.ok(chunks.slice(0, 4).every((c) => /^(chatty line \d+ std(out|err)\n)+$/.test(c.text)), 'whole lines with newlines');
+  t.ok(
+    chunks.slice(0, 4).every((c) => /^(chatty line \d+ std(out|err)\n)+$/.test(c.text)),
+    'whole lines with newlines',
+  );
   t.ok(chunks[3]!.at - chunks[0]!.at >= 200, 'spread over time: sent as written, not at the end');
   t.equal(mock.activeReaders, 1);
   t.equal(gw.openStreams, 1);
   req.destroy();
-  t.ok(await eventually(() => mock.activeReaders === 0 && gw.openStreams === 0, 2000), 'the client leaving releases the source at once');
+  t.ok(
+    await eventually(() => mock.activeReaders === 0 && gw.openStreams === 0, 2000),
+    'the client leaving releases the source at once',
+  );
 
   const ndjson = await http(url + LOGS + 'mock-exit', { headers: { accept: 'application/x-ndjson' } });
   t.equal(ndjson.status, 200);
   t.match(ndjson.headers['content-type'], /^application\/x-ndjson/);
-  const records = ndjson.text.trimEnd().split('\n').map((l) => JSON.parse(l));
+  const records = ndjson.text
+    .trimEnd()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   t.equal(records.filter((r) => r.type === 'line').length, 20);
   t.same(records[records.length - 1], { type: 'exit', exitCode: MOCK_EXIT_CODE });
   t.ok(records.filter((r) => r.type === 'line').every((r) => TIMESTAMP.test(r.time) && typeof r.cursor === 'string'));

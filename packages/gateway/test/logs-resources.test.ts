@@ -43,7 +43,10 @@ t.test('1,000 WebSocket open/close cycles leave no reader, stream or handle behi
     await Promise.all(Array.from({ length: 10 }, (_, j) => cycle(i + j)));
   }
 
-  t.ok(await eventually(() => mock.activeReaders === readersBefore, 5000), `mock readers back to ${readersBefore} (now ${mock.activeReaders})`);
+  t.ok(
+    await eventually(() => mock.activeReaders === readersBefore, 5000),
+    `mock readers back to ${readersBefore} (now ${mock.activeReaders})`,
+  );
   t.ok(await eventually(() => gw.openStreams === 0, 5000), 'no open stream');
   t.ok(
     await eventually(() => resources() <= resourcesBefore, 5000),
@@ -82,7 +85,9 @@ t.test('a silent peer is dropped after two ping intervals and its source release
 
 t.test('maxStreams: one more WebSocket is closed 1013, one more HTTP request is a 503', async (t) => {
   const { gw, url, wsUrl } = await startGateway(t, { maxStreams: 3 });
-  const clients = [1, 2, 3].map(() => new LogClient(wsUrl + '/passthrough/engine/logs/mock-chatty?tail=0', ['v1.text.enginegate']));
+  const clients = [1, 2, 3].map(
+    () => new LogClient(wsUrl + '/passthrough/engine/logs/mock-chatty?tail=0', ['v1.text.enginegate']),
+  );
   await Promise.all(clients.map((c) => c.opened));
   t.equal(gw.openStreams, 3);
   const extra = new LogClient(wsUrl + '/passthrough/engine/logs/mock-chatty?tail=0', ['v1.text.enginegate']);

@@ -53,7 +53,10 @@ t.test('an unknown container is a 404; a known one by ID prefix is found', async
   t.equal(missing.status, 404);
   t.same(missing.json(), { error: { code: 'CONTAINER_NOT_FOUND', message: 'no such container: no-such-container' } });
   t.equal((await refusedUpgrade(wsUrl + BASE + 'no-such-container')).status, 404);
-  const containers = (await http(url + '/passthrough/engine/containers')).json() as Array<{ id: string; names: string[] }>;
+  const containers = (await http(url + '/passthrough/engine/containers')).json() as Array<{
+    id: string;
+    names: string[];
+  }>;
   const exit = containers.find((c) => c.names.includes('mock-exit'))!;
   const byPrefix = await http(url + BASE + exit.id.slice(0, 12) + '?follow=false&tail=1');
   t.equal(byPrefix.status, 200);
@@ -68,7 +71,11 @@ t.test('unknown routes are 404 in the JSON error shape; a big body is refused', 
   const unknownPassthrough = await http(url + '/passthrough/mock/nothing');
   t.equal(unknownPassthrough.status, 404);
   t.equal(unknownPassthrough.json().error.code, 'NOT_FOUND');
-  const big = await http(url + '/engine', { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'x'.repeat(100_000) }) });
+  const big = await http(url + '/engine', {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ name: 'x'.repeat(100_000) }),
+  });
   t.equal(big.status, 413);
   t.equal(big.json().error.code, 'PAYLOAD_TOO_LARGE');
 });

@@ -38,7 +38,10 @@ t.test('bad plugins are rejected by name; the gateway still serves the mock', as
   const messages = gw.pluginErrors.map((e) => e.message);
   t.equal(messages.length, 7, 'seven plugins rejected');
   t.ok(gw.pluginErrors.every((e) => e instanceof PluginLoadError));
-  t.match(messages[0], new RegExp(`plugin ${specs.throwsInRegister} \\(name "boom"\\) failed in register: kaboom in register`));
+  t.match(
+    messages[0],
+    new RegExp(`plugin ${specs.throwsInRegister} \\(name "boom"\\) failed in register: kaboom in register`),
+  );
   t.match(messages[1], /wrong-api-version\.mjs \(name "future"\) is written for plugin API version 2/);
   t.match(messages[2], /wrong-shape\.mjs: "name" must be/);
   t.match(messages[3], /import-throws\.mjs failed to import: top-level failure while importing/);
@@ -48,11 +51,16 @@ t.test('bad plugins are rejected by name; the gateway still serves the mock', as
 
   const errorLogs = logLines.filter((l) => l.level === 50 && l.msg === 'plugin failed to load; skipped');
   t.equal(errorLogs.length, 7, 'each failure is logged at error');
-  t.ok(errorLogs.some((l) => l.plugin === specs.throwsInRegister && /kaboom/.test(l.err ?? '')), 'the log names the plugin');
+  t.ok(
+    errorLogs.some((l) => l.plugin === specs.throwsInRegister && /kaboom/.test(l.err ?? '')),
+    'the log names the plugin',
+  );
 
   t.same(gw.engines.available(), ['good', 'mock'], 'the good plugin and the mock are loaded');
   const url = await gw.listen();
-  const client = new LogClient(url.replace('http', 'ws') + '/passthrough/engine/logs/mock-exit?follow=false&tail=1', ['v1.text.enginegate']);
+  const client = new LogClient(url.replace('http', 'ws') + '/passthrough/engine/logs/mock-exit?follow=false&tail=1', [
+    'v1.text.enginegate',
+  ]);
   t.equal((await client.closed).code, 1000, 'the mock is served');
   t.equal(client.messages.length, 1);
 });
@@ -62,9 +70,15 @@ t.test('PluginLoader resolves package names and relative paths', async (t) => {
   t.equal(await loader.load('@enginegate/plugin-mock'), mockPlugin, 'a package name gives the package default export');
   const byPath = await loader.load('./fixtures/plugins/good-plugin.mjs');
   t.equal(byPath.name, 'good', 'a path relative to the working directory');
-  await t.rejects(loader.load('./fixtures/plugins/wrong-shape.mjs'), { name: 'PluginLoadError', spec: './fixtures/plugins/wrong-shape.mjs' });
+  await t.rejects(loader.load('./fixtures/plugins/wrong-shape.mjs'), {
+    name: 'PluginLoadError',
+    spec: './fixtures/plugins/wrong-shape.mjs',
+  });
 });
 
 t.test('an initial engine that is not loaded is an error at start', async (t) => {
-  await t.rejects(createGateway({ port: 0, token: TOKEN, logger: false, engine: 'moby' }), /engine "moby" is not loaded; the loaded engines are mock/);
+  await t.rejects(
+    createGateway({ port: 0, token: TOKEN, logger: false, engine: 'moby' }),
+    /engine "moby" is not loaded; the loaded engines are mock/,
+  );
 });

@@ -12,16 +12,40 @@ const authProtocol = (token: string) => AUTH_SUBPROTOCOL_PREFIX + Buffer.from(to
 
 t.test('no token or a wrong token: 401 on every route but /healthz', async (t) => {
   const { url, wsUrl } = await startGateway(t);
-  for (const path of ['/engine', '/readyz', '/metrics', '/passthrough', '/passthrough/engine/containers', LOGS, '/no/such/route']) {
+  for (const path of [
+    '/engine',
+    '/readyz',
+    '/metrics',
+    '/passthrough',
+    '/passthrough/engine/containers',
+    LOGS,
+    '/no/such/route',
+  ]) {
     const none = await http(url + path, { headers: { authorization: '' } });
     t.equal(none.status, 401, `${path}: no token, 401`);
     t.equal(none.json().error.code, 'UNAUTHORIZED');
-    t.equal((await http(url + path, { headers: { authorization: 'Bearer wrong' } })).status, 401, `${path}: wrong token, 401`);
-    t.equal((await http(url + path, { headers: { authorization: `Basic ${TOKEN}` } })).status, 401, `${path}: not a bearer token, 401`);
+    t.equal(
+      (await http(url + path, { headers: { authorization: 'Bearer wrong' } })).status,
+      401,
+      `${path}: wrong token, 401`,
+    );
+    t.equal(
+      (await http(url + path, { headers: { authorization: `Basic ${TOKEN}` } })).status,
+      401,
+      `${path}: not a bearer token, 401`,
+    );
   }
   t.equal((await http(url + '/healthz', { headers: { authorization: '' } })).status, 200, '/healthz needs no token');
-  t.equal((await refusedUpgrade(wsUrl + LOGS, ['v1.text.enginegate'], {})).status, 401, 'WebSocket without a token: 401');
-  t.equal((await refusedUpgrade(wsUrl + LOGS, ['v1.text.enginegate', authProtocol('wrong')], {})).status, 401, 'wrong subprotocol token: 401');
+  t.equal(
+    (await refusedUpgrade(wsUrl + LOGS, ['v1.text.enginegate'], {})).status,
+    401,
+    'WebSocket without a token: 401',
+  );
+  t.equal(
+    (await refusedUpgrade(wsUrl + LOGS, ['v1.text.enginegate', authProtocol('wrong')], {})).status,
+    401,
+    'wrong subprotocol token: 401',
+  );
 });
 
 t.test('the subprotocol token works beside a framing subprotocol, and alone (raw framing)', async (t) => {
@@ -34,7 +58,11 @@ t.test('the subprotocol token works beside a framing subprotocol, and alone (raw
 
   const alone = new LogClient(wsUrl + LOGS, [authProtocol(TOKEN)], {});
   await alone.opened;
-  t.equal(alone.ws.protocol, authProtocol(TOKEN), 'the auth subprotocol is echoed (browsers require a selected protocol)');
+  t.equal(
+    alone.ws.protocol,
+    authProtocol(TOKEN),
+    'the auth subprotocol is echoed (browsers require a selected protocol)',
+  );
   t.equal((await alone.closed).code, 1000);
   t.ok(alone.messages[0]!.isBinary, 'raw framing: binary messages');
   t.match(alone.texts()[0], /^exit line \d+ of 20\n$/);
@@ -43,20 +71,41 @@ t.test('the subprotocol token works beside a framing subprotocol, and alone (raw
 t.test('a foreign Origin is refused with 403 before any upgrade; the own origin is fine', async (t) => {
   const { url, wsUrl } = await startGateway(t, { allowedOrigins: ['https://ui.example'] });
   const port = new URL(url).port;
-  const evil = await refusedUpgrade(wsUrl + LOGS, [], { ...{ authorization: `Bearer ${TOKEN}` }, origin: 'https://evil.example' });
+  const evil = await refusedUpgrade(wsUrl + LOGS, [], {
+    ...{ authorization: `Bearer ${TOKEN}` },
+    origin: 'https://evil.example',
+  });
   t.equal(evil.status, 403);
   t.equal(evil.json().error.code, 'FORBIDDEN');
   t.equal((await http(url + '/engine', { headers: { origin: 'https://evil.example' } })).status, 403);
-  t.equal((await http(url + '/engine', { headers: { origin: 'null' } })).status, 403, 'an opaque origin is foreign too');
+  t.equal(
+    (await http(url + '/engine', { headers: { origin: 'null' } })).status,
+    403,
+    'an opaque origin is foreign too',
+  );
   t.equal((await http(url + '/engine', { headers: { origin: `http://127.0.0.1:${port}` } })).status, 200, 'own origin');
-  t.equal((await http(url + '/engine', { headers: { origin: `http://localhost:${port}` } })).status, 200, 'own origin by name');
-  t.equal((await http(url + '/engine', { headers: { origin: 'https://ui.example' } })).status, 200, 'an allowed extra origin');
+  t.equal(
+    (await http(url + '/engine', { headers: { origin: `http://localhost:${port}` } })).status,
+    200,
+    'own origin by name',
+  );
+  t.equal(
+    (await http(url + '/engine', { headers: { origin: 'https://ui.example' } })).status,
+    200,
+    'an allowed extra origin',
+  );
   t.equal((await http(url + '/engine')).status, 200, 'no Origin (a CLI) is fine');
 });
 
 t.test('noAuth: refused on a non-loopback address, allowed on loopback', async (t) => {
-  await t.rejects(createGateway({ host: '0.0.0.0', port: 0, noAuth: true, logger: false, engine: null }), /no-auth .* refused on 0\.0\.0\.0/);
-  await t.rejects(createGateway({ host: '192.168.1.10', port: 0, noAuth: true, logger: false, engine: null }), /refused/);
+  await t.rejects(
+    createGateway({ host: '0.0.0.0', port: 0, noAuth: true, logger: false, engine: null }),
+    /no-auth .* refused on 0\.0\.0\.0/,
+  );
+  await t.rejects(
+    createGateway({ host: '192.168.1.10', port: 0, noAuth: true, logger: false, engine: null }),
+    /refused/,
+  );
   const { gw, url } = await startGateway(t, { noAuth: true, token: undefined });
   t.equal(gw.token, null);
   t.equal((await http(url + '/engine', { headers: { authorization: '' } })).status, 200, 'no token needed');
@@ -105,7 +154,10 @@ t.test('a unix socket: mode 0600, served, --no-auth allowed on it whatever the h
 
   // A stale socket file (its process was killed) does not stop the next start.
   const { spawnSync } = await import('node:child_process');
-  spawnSync(process.execPath, ['-e', `require('net').createServer().listen(${JSON.stringify(socket)}, () => process.kill(process.pid, 'SIGKILL'))`]);
+  spawnSync(process.execPath, [
+    '-e',
+    `require('net').createServer().listen(${JSON.stringify(socket)}, () => process.kill(process.pid, 'SIGKILL'))`,
+  ]);
   t.ok((await stat(socket)).isSocket(), 'a stale socket file is left behind');
   const again = await createGateway({ socket, noAuth: true, logger: false, engine: null });
   t.teardown(() => again.close());

@@ -14,10 +14,7 @@ export function validateContainerRef(ref: unknown): string {
     throw new InvalidArgumentError('container', 'container reference is empty');
   }
   if (Buffer.byteLength(ref) > MAX_CONTAINER_REF_BYTES) {
-    throw new InvalidArgumentError(
-      'container',
-      `container reference is longer than ${MAX_CONTAINER_REF_BYTES} bytes`,
-    );
+    throw new InvalidArgumentError('container', `container reference is longer than ${MAX_CONTAINER_REF_BYTES} bytes`);
   }
   if (!CONTAINER_REF.test(ref)) {
     throw new InvalidArgumentError(

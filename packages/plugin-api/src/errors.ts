@@ -39,7 +39,10 @@ export class InvalidArgumentError extends EngineGateError {
 export class ContainerNotFoundError extends EngineGateError {
   readonly code = 'CONTAINER_NOT_FOUND' as const;
   readonly statusCode = 404;
-  constructor(readonly ref: string, message = `no such container: ${ref}`) {
+  constructor(
+    readonly ref: string,
+    message = `no such container: ${ref}`,
+  ) {
     super(message);
   }
 }
@@ -47,7 +50,10 @@ export class ContainerNotFoundError extends EngineGateError {
 export class AmbiguousContainerError extends EngineGateError {
   readonly code = 'AMBIGUOUS_CONTAINER' as const;
   readonly statusCode = 409;
-  constructor(readonly ref: string, readonly candidates: readonly string[]) {
+  constructor(
+    readonly ref: string,
+    readonly candidates: readonly string[],
+  ) {
     super(`container reference ${ref} is ambiguous: it matches ${candidates.join(', ')}`);
   }
 }

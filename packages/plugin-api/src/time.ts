@@ -71,7 +71,7 @@ export function parseRfc3339(text: string): UnixNanos | undefined {
 const DURATION_UNIT: Record<string, number> = {
   ns: 1,
   us: 1e3,
-  'µs': 1e3,
+  µs: 1e3,
   ms: 1e6,
   s: 1e9,
   m: 60e9,

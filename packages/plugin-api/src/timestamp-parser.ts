@@ -41,7 +41,13 @@ export class TimestampParser {
   /** The same for a time already decoded into a string (json-file's `time`). */
   parseText(text: string): UnixNanos | undefined {
     const len = text.length;
-    if (this.secondKnown && len >= 20 && len <= 30 && text.charCodeAt(len - 1) === LETTER_Z && text.startsWith(this.secondText)) {
+    if (
+      this.secondKnown &&
+      len >= 20 &&
+      len <= 30 &&
+      text.charCodeAt(len - 1) === LETTER_Z &&
+      text.startsWith(this.secondText)
+    ) {
       if (len === 20) return this.secondNs;
       if (text.charCodeAt(19) === DOT && len > 21) {
         let fraction = 0;
@@ -75,4 +81,3 @@ export class TimestampParser {
     return ns;
   }
 }
-

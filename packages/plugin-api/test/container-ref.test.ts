@@ -1,8 +1,14 @@
 import t from 'tap';
-import { validateContainerRef, validateNamespace, looksLikeIdPrefix, InvalidArgumentError } from '@enginegate/plugin-api';
+import {
+  validateContainerRef,
+  validateNamespace,
+  looksLikeIdPrefix,
+  InvalidArgumentError,
+} from '@enginegate/plugin-api';
 
 t.test('accepts IDs, prefixes and names', async (t) => {
-  for (const ok of ['a', 'abc123', 'my_app.web-1', 'f'.repeat(64), 'x'.repeat(255)]) t.equal(validateContainerRef(ok), ok);
+  for (const ok of ['a', 'abc123', 'my_app.web-1', 'f'.repeat(64), 'x'.repeat(255)])
+    t.equal(validateContainerRef(ok), ok);
 });
 
 t.test('refuses what no engine should see', async (t) => {

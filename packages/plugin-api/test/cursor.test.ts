@@ -22,7 +22,10 @@ t.test('sequencer numbers ties and resume skips exactly the records up to the cu
   const times = [5n, 5n, 5n, 6n, 7n, 7n, 8n];
   const seq = new TimeCursorSequencer();
   const cursors = times.map((time) => ({ time, ...seq.next(time) }));
-  t.same(cursors.map((c) => c.seq), [0, 1, 2, 0, 0, 1, 0]);
+  t.same(
+    cursors.map((c) => c.seq),
+    [0, 1, 2, 0, 0, 1, 0],
+  );
   for (let k = 0; k < times.length; k++) {
     const after = decodeCursor(cursors[k]!.cursor) as TimeCursor;
     // Replay from `after.time` (an inclusive since), as an engine would.
@@ -31,6 +34,10 @@ t.test('sequencer numbers ties and resume skips exactly the records up to the cu
       .filter((time) => time >= after.time)
       .map((time) => ({ time, ...replay.next(time) }))
       .filter((r) => isAfterCursor(after, r.time, r.seq));
-    t.same(resumed.map((r) => r.cursor), cursors.slice(k + 1).map((c) => c.cursor), `resume after #${k}`);
+    t.same(
+      resumed.map((r) => r.cursor),
+      cursors.slice(k + 1).map((c) => c.cursor),
+      `resume after #${k}`,
+    );
   }
 });

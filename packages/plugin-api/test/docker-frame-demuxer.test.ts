@@ -10,7 +10,12 @@ function frame(stream: number, payload: string | Buffer): Buffer {
 }
 
 t.test('demuxes whole frames and frames split at every byte', async (t) => {
-  const wire = Buffer.concat([frame(1, 'out one\n'), frame(2, 'err\n'), frame(1, Buffer.alloc(70000, 0x61)), frame(3, 'boom')]);
+  const wire = Buffer.concat([
+    frame(1, 'out one\n'),
+    frame(2, 'err\n'),
+    frame(1, Buffer.alloc(70000, 0x61)),
+    frame(3, 'boom'),
+  ]);
   const expected = [
     [1, 'out one\n'],
     [2, 'err\n'],
@@ -20,7 +25,8 @@ t.test('demuxes whole frames and frames split at every byte', async (t) => {
   for (const step of [wire.length, 1, 3, 7, 8, 9, 4096]) {
     const d = new DockerFrameDemuxer();
     const got: Array<[DockerStreamType, string]> = [];
-    for (let i = 0; i < wire.length; i += step) d.push(wire.subarray(i, i + step), (s, p) => got.push([s, p.toString()]));
+    for (let i = 0; i < wire.length; i += step)
+      d.push(wire.subarray(i, i + step), (s, p) => got.push([s, p.toString()]));
     t.same(got, expected, `chunks of ${step}`);
     t.notOk(d.midFrame);
   }

@@ -14,7 +14,12 @@ t.test('splits lines and re-joins a line spread over pushes', async (t) => {
     s.push(Buffer.from('c\n\nd'), sink);
     s.end(sink);
   });
-  t.same(out, [['a', false], ['bc', false], ['', false], ['d', true]]);
+  t.same(out, [
+    ['a', false],
+    ['bc', false],
+    ['', false],
+    ['d', true],
+  ]);
 });
 
 t.test('re-joins engine pieces', async (t) => {

@@ -57,7 +57,14 @@ t.test('formatTimestamp stays right across seconds (it remembers the last second
   };
   let mismatches = 0;
   const start = 1704207845n * NS_PER_S;
-  for (const ns of [start, start + 999_999_999n, start + NS_PER_S, start, start + 86_400n * NS_PER_S + 1n, start - 1n]) {
+  for (const ns of [
+    start,
+    start + 999_999_999n,
+    start + NS_PER_S,
+    start,
+    start + 86_400n * NS_PER_S + 1n,
+    start - 1n,
+  ]) {
     if (formatTimestamp(ns) !== reference(ns)) mismatches++;
   }
   for (let i = 0n; i < 5000n; i++) {

@@ -79,9 +79,12 @@ function decodeJsonObject(value: unknown, where: string): DecodedRecord {
   switch (object['type']) {
     case 'line': {
       const { stream, time, cursor, line, base64 } = object;
-      if (stream !== 'stdout' && stream !== 'stderr') throw new FramingError(`${where}: stream is ${JSON.stringify(stream)}`);
+      if (stream !== 'stdout' && stream !== 'stderr')
+        throw new FramingError(`${where}: stream is ${JSON.stringify(stream)}`);
       if (!(time === null || (typeof time === 'string' && FIXED_WIDTH_TIME.test(time)))) {
-        throw new FramingError(`${where}: time ${JSON.stringify(time)} is neither null nor 2006-01-02T15:04:05.000000000Z`);
+        throw new FramingError(
+          `${where}: time ${JSON.stringify(time)} is neither null nor 2006-01-02T15:04:05.000000000Z`,
+        );
       }
       if (typeof cursor !== 'string' || cursor.length === 0) throw new FramingError(`${where}: no cursor`);
       let bytes: Buffer;
@@ -89,7 +92,8 @@ function decodeJsonObject(value: unknown, where: string): DecodedRecord {
         bytes = Buffer.from(line, 'utf8');
       } else if (typeof base64 === 'string' && line === undefined) {
         bytes = Buffer.from(base64, 'base64');
-        if (bytes.toString('base64') !== base64) throw new FramingError(`${where}: base64 ${JSON.stringify(base64.slice(0, 40))} is not canonical base64`);
+        if (bytes.toString('base64') !== base64)
+          throw new FramingError(`${where}: base64 ${JSON.stringify(base64.slice(0, 40))} is not canonical base64`);
         if (isValidUtf8(bytes)) throw new FramingError(`${where}: "base64" carries valid UTF-8; it belongs in "line"`);
       } else {
         throw new FramingError(`${where}: a line record has exactly one of "line" (string) and "base64" (string)`);
@@ -97,7 +101,8 @@ function decodeJsonObject(value: unknown, where: string): DecodedRecord {
       return { type: 'line', stream, bytes, time, cursor };
     }
     case 'exit':
-      if (!Number.isInteger(object['exitCode'])) throw new FramingError(`${where}: exit record without an integer exitCode`);
+      if (!Number.isInteger(object['exitCode']))
+        throw new FramingError(`${where}: exit record without an integer exitCode`);
       return { type: 'exit', exitCode: object['exitCode'] as number };
     case 'gap':
       if (typeof object['reason'] !== 'string') throw new FramingError(`${where}: gap record without a reason`);
@@ -144,7 +149,8 @@ export function decodeTextMessages(messages: ReceivedMessage[]): string[] {
   return messages.map((message, index) => {
     if (message.isBinary) throw new FramingError(`text message ${index} is binary; v1.text.enginegate sends text`);
     const text = message.data.toString('utf8');
-    if (text.includes('\n')) throw new FramingError(`text message ${index} holds a newline: one line per message, without it`);
+    if (text.includes('\n'))
+      throw new FramingError(`text message ${index} holds a newline: one line per message, without it`);
     return text;
   });
 }

@@ -12,7 +12,15 @@ export type {
 } from './conformance-target.js';
 export { SCENARIOS, type ScenarioInfo } from './scenario-catalogue.js';
 export { REPORT_ENV, conformanceTable, readConformanceReport, recordScenarioResult } from './conformance-report.js';
-export { FRAMINGS, FRAMING_PROTOCOL, HttpStatusError, LogSocket, LogsClient, type Framing, type LogQuery } from './logs-client.js';
+export {
+  FRAMINGS,
+  FRAMING_PROTOCOL,
+  HttpStatusError,
+  LogSocket,
+  LogsClient,
+  type Framing,
+  type LogQuery,
+} from './logs-client.js';
 export {
   FramingError,
   decodeBinaryMessages,

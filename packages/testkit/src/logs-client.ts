@@ -109,7 +109,11 @@ export class LogSocket {
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
         this.socket.terminate();
-        reject(new Error(`the gateway did not close the stream within ${timeoutMs} ms (${this.messages.length} messages so far)`));
+        reject(
+          new Error(
+            `the gateway did not close the stream within ${timeoutMs} ms (${this.messages.length} messages so far)`,
+          ),
+        );
       }, timeoutMs);
     });
     try {
@@ -238,7 +242,11 @@ export class LogsClient {
   }
 
   /** Any authenticated request to the gateway, e.g. `PUT /engine`. */
-  async request(method: string, path: string, body?: unknown): Promise<{ status: number; headers: Headers; json: unknown }> {
+  async request(
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<{ status: number; headers: Headers; json: unknown }> {
     const headers: Record<string, string> = { authorization: `Bearer ${this.token}` };
     if (body !== undefined) headers['content-type'] = 'application/json';
     const response = await fetch(new URL(path, this.baseUrl), {

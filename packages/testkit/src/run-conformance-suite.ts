@@ -50,7 +50,9 @@ export async function runConformanceSuite(t: Test, target: ConformanceTarget): P
 
     for (const scenario of SCENARIOS) {
       if (target.only && !target.only.includes(scenario.name)) continue;
-      const missing = scenario.needs.map((capability) => harness.missing(capability)).find((reason) => reason !== undefined);
+      const missing = scenario.needs
+        .map((capability) => harness.missing(capability))
+        .find((reason) => reason !== undefined);
       if (missing !== undefined) {
         await suite.test(scenario.name, { skip: missing }, async () => {});
         report({ engine: target.name, scenario: scenario.name, result: 'skip', reason: missing });
@@ -74,7 +76,9 @@ export async function runConformanceSuite(t: Test, target: ConformanceTarget): P
 }
 
 /** A gateway serving only the plugin under test (beside the built-in mock), on a free loopback port. */
-async function startGateway(target: ConformanceTarget): Promise<{ gateway: Gateway; probe: EngineProbe; close: () => Promise<void> }> {
+async function startGateway(
+  target: ConformanceTarget,
+): Promise<{ gateway: Gateway; probe: EngineProbe; close: () => Promise<void> }> {
   const { plugin } = target;
   const stateDir = mkdtempSync(join(tmpdir(), 'enginegate-testkit-'));
   let gateway: Gateway;
@@ -99,10 +103,15 @@ async function startGateway(target: ConformanceTarget): Promise<{ gateway: Gatew
     rmSync(stateDir, { recursive: true, force: true });
   };
   try {
-    const loadError = gateway.pluginErrors.find((err) => err.message.includes(`"${plugin.name}"`) || err.spec.includes(plugin.name));
+    const loadError = gateway.pluginErrors.find(
+      (err) => err.message.includes(`"${plugin.name}"`) || err.spec.includes(plugin.name),
+    );
     if (loadError) throw new Error(`the gateway refused the plugin under test: ${loadError.message}`);
     const engine = gateway.engines.engineNamed(plugin.name);
-    if (!engine) throw new Error(`the gateway has no engine named ${plugin.name} (loaded: ${gateway.engines.available().join(', ')})`);
+    if (!engine)
+      throw new Error(
+        `the gateway has no engine named ${plugin.name} (loaded: ${gateway.engines.available().join(', ')})`,
+      );
     const probe = new EngineProbe(engine);
     await gateway.listen();
     const running = await eventually(() => gateway.engines.state === 'running', 30_000, 50);

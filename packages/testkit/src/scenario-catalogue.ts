@@ -12,22 +12,78 @@ export interface ScenarioInfo {
 /** Every scenario of the suite, in the order it runs (`stopped-503` restarts the engine, so it is last). */
 export const SCENARIOS: readonly ScenarioInfo[] = [
   { name: 'tail', checks: '`tail=N|all|0` gives the last N lines, followed or not', needs: [] },
-  { name: 'since-until', checks: '`since`/`until` are inclusive, in RFC3339Nano, Unix seconds and durations; `until` ends a followed stream', needs: ['times'] },
-  { name: 'timestamps', checks: '`timestamps=true` prefixes each line with its fixed-width time (text, raw, HTTP)', needs: ['times'] },
-  { name: 'stream-separation', checks: 'stdout and stderr keep their streams; `stdout=false` / `stderr=false` select', needs: ['stderr'] },
-  { name: 'tty-merged', checks: 'a TTY container\'s output arrives whole, on stdout', needs: ['tty'] },
-  { name: 'whole-100k-line', checks: 'a 100 KiB line arrives as one line; raw cuts only at UTF-8 boundaries', needs: [] },
-  { name: 'exact-bytes', checks: 'NUL, CR, tabs, ANSI escapes, emoji and empty lines arrive byte for byte in every framing', needs: [] },
-  { name: 'non-utf8-bytes', checks: 'bytes that are not UTF-8 arrive exact (binary, raw, JSON `base64`) or as U+FFFD (text)', needs: ['binarySafe'] },
-  { name: 'live-delivery', checks: 'followed lines arrive as they are written (WebSocket and HTTP), not at the end', needs: [] },
-  { name: 'exit-record', checks: 'a followed container that exits sends its lines, an `exit` record with the code, then 1000', needs: ['exitCode'] },
-  { name: 'cursor-resume', checks: '`after=<cursor>` resumes exactly behind a record: no line repeated, none skipped', needs: [] },
-  { name: 'abort-releases', checks: 'aborting `open()` or a client leaving releases the engine stream at once', needs: [] },
-  { name: 'not-found-404', checks: 'an unknown or removed container is a 404 `CONTAINER_NOT_FOUND` (HTTP and upgrade)', needs: [] },
-  { name: 'ambiguous-409', checks: 'a unique ID prefix resolves; a shared one is a 409 `AMBIGUOUS_CONTAINER`', needs: ['idPrefix'] },
+  {
+    name: 'since-until',
+    checks: '`since`/`until` are inclusive, in RFC3339Nano, Unix seconds and durations; `until` ends a followed stream',
+    needs: ['times'],
+  },
+  {
+    name: 'timestamps',
+    checks: '`timestamps=true` prefixes each line with its fixed-width time (text, raw, HTTP)',
+    needs: ['times'],
+  },
+  {
+    name: 'stream-separation',
+    checks: 'stdout and stderr keep their streams; `stdout=false` / `stderr=false` select',
+    needs: ['stderr'],
+  },
+  { name: 'tty-merged', checks: "a TTY container's output arrives whole, on stdout", needs: ['tty'] },
+  {
+    name: 'whole-100k-line',
+    checks: 'a 100 KiB line arrives as one line; raw cuts only at UTF-8 boundaries',
+    needs: [],
+  },
+  {
+    name: 'exact-bytes',
+    checks: 'NUL, CR, tabs, ANSI escapes, emoji and empty lines arrive byte for byte in every framing',
+    needs: [],
+  },
+  {
+    name: 'non-utf8-bytes',
+    checks: 'bytes that are not UTF-8 arrive exact (binary, raw, JSON `base64`) or as U+FFFD (text)',
+    needs: ['binarySafe'],
+  },
+  {
+    name: 'live-delivery',
+    checks: 'followed lines arrive as they are written (WebSocket and HTTP), not at the end',
+    needs: [],
+  },
+  {
+    name: 'exit-record',
+    checks: 'a followed container that exits sends its lines, an `exit` record with the code, then 1000',
+    needs: ['exitCode'],
+  },
+  {
+    name: 'cursor-resume',
+    checks: '`after=<cursor>` resumes exactly behind a record: no line repeated, none skipped',
+    needs: [],
+  },
+  {
+    name: 'abort-releases',
+    checks: 'aborting `open()` or a client leaving releases the engine stream at once',
+    needs: [],
+  },
+  {
+    name: 'not-found-404',
+    checks: 'an unknown or removed container is a 404 `CONTAINER_NOT_FOUND` (HTTP and upgrade)',
+    needs: [],
+  },
+  {
+    name: 'ambiguous-409',
+    checks: 'a unique ID prefix resolves; a shared one is a 409 `AMBIGUOUS_CONTAINER`',
+    needs: ['idPrefix'],
+  },
   { name: 'bad-ref-400', checks: 'malformed references are a 400 before the engine is asked', needs: [] },
-  { name: 'bad-params-400', checks: 'malformed parameters and subprotocol offers are a 400 naming the parameter', needs: [] },
+  {
+    name: 'bad-params-400',
+    checks: 'malformed parameters and subprotocol offers are a 400 naming the parameter',
+    needs: [],
+  },
   { name: 'framings-agree', checks: 'raw, text, JSON and binary WebSocket framings carry the same lines', needs: [] },
   { name: 'http-agrees', checks: 'plain HTTP (text/plain and NDJSON) carries what the WebSocket carries', needs: [] },
-  { name: 'stopped-503', checks: 'a stopped engine is a 503 with `Retry-After`, open streams end (1012), and it serves again once started', needs: [] },
+  {
+    name: 'stopped-503',
+    checks: 'a stopped engine is a 503 with `Retry-After`, open streams end (1012), and it serves again once started',
+    needs: [],
+  },
 ];

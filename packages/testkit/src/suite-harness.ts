@@ -1,7 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import type { Test } from 'tap';
 import type { Engine } from '@enginegate/plugin-api';
-import type { Capabilities, CapabilityName, ContainerOptions, ContainerWrite, ConformanceTarget } from './conformance-target.js';
+import type {
+  Capabilities,
+  CapabilityName,
+  ContainerOptions,
+  ContainerWrite,
+  ConformanceTarget,
+} from './conformance-target.js';
 import type { EngineProbe } from './engine-probe.js';
 import {
   decodeBinaryMessages,
@@ -22,7 +28,14 @@ export interface TestContainer {
   remove(): Promise<void>;
 }
 
-const DEFAULT_CAPABILITIES: Required<Capabilities> = { stderr: true, times: true, exitCode: true, tty: true, idPrefix: true, binarySafe: true };
+const DEFAULT_CAPABILITIES: Required<Capabilities> = {
+  stderr: true,
+  times: true,
+  exitCode: true,
+  tty: true,
+  idPrefix: true,
+  binarySafe: true,
+};
 
 /** Time a container may take to write what it was given and exit, before a scenario gives up. */
 export const SETTLE_TIMEOUT_MS = 15_000;
@@ -47,7 +60,10 @@ export class SuiteHarness {
   /** Why the engine cannot do `capability`, or undefined when it can. */
   missing(capability: CapabilityName): string | undefined {
     if (this.capabilities[capability]) return undefined;
-    return this.target.capabilityNotes?.[capability] ?? `the ${this.target.name} engine declares capabilities.${capability} = false`;
+    return (
+      this.target.capabilityNotes?.[capability] ??
+      `the ${this.target.name} engine declares capabilities.${capability} = false`
+    );
   }
 
   get engine(): Engine {
@@ -80,7 +96,11 @@ export class SuiteHarness {
    * logs) until it has. Returns the JSON records of a `follow=false` read: the reference
    * against which other reads are compared.
    */
-  async createFinished(t: Test, written: ContainerWrite[], options: ContainerOptions = {}): Promise<{ container: TestContainer; reference: DecodedLine[] }> {
+  async createFinished(
+    t: Test,
+    written: ContainerWrite[],
+    options: ContainerOptions = {},
+  ): Promise<{ container: TestContainer; reference: DecodedLine[] }> {
     const container = await this.createContainer(t, written, { exitCode: 0, ...options });
     await this.waitForEnd(container.ref, written.length);
     const reference = lineRecords(await this.readJson(container.ref, { follow: false }));
@@ -90,11 +110,18 @@ export class SuiteHarness {
   /** Reads a running container (`follow=false`) until it has written `count` lines. */
   async readJsonWhenComplete(ref: string, count: number): Promise<DecodedRecord[]> {
     let records: DecodedRecord[] = [];
-    const complete = await eventually(async () => {
-      records = await this.readJson(ref, { follow: false });
-      return lineRecords(records).length >= count;
-    }, SETTLE_TIMEOUT_MS, 50);
-    if (!complete) throw new Error(`${ref} had ${lineRecords(records).length} of its ${count} lines readable after ${SETTLE_TIMEOUT_MS} ms`);
+    const complete = await eventually(
+      async () => {
+        records = await this.readJson(ref, { follow: false });
+        return lineRecords(records).length >= count;
+      },
+      SETTLE_TIMEOUT_MS,
+      50,
+    );
+    if (!complete)
+      throw new Error(
+        `${ref} had ${lineRecords(records).length} of its ${count} lines readable after ${SETTLE_TIMEOUT_MS} ms`,
+      );
     return records;
   }
 
@@ -110,7 +137,8 @@ export class SuiteHarness {
           `it had written ${expectedLines} lines`,
       );
     }
-    if (close.code !== 1000) throw new Error(`following ${ref} to its exit ended with close ${close.code} ${close.reason}, not 1000`);
+    if (close.code !== 1000)
+      throw new Error(`following ${ref} to its exit ended with close ${close.code} ${close.reason}, not 1000`);
     return decodeJsonMessages(socket.messages);
   }
 
@@ -134,8 +162,12 @@ export class SuiteHarness {
   private async readMessages(ref: string, query: LogQuery, framing: Framing, timeoutMs = SETTLE_TIMEOUT_MS) {
     const { messages, close, protocol } = await this.client.readSocket(ref, query, framing, timeoutMs);
     const offered = framing === 'raw' ? '' : `v1.${framing}.enginegate`;
-    if (protocol !== offered) throw new Error(`the gateway picked subprotocol ${JSON.stringify(protocol)} for an offer of ${JSON.stringify(offered)}`);
-    if (close.code !== 1000) throw new Error(`the ${framing} stream ended with close ${close.code} ${close.reason}, not 1000`);
+    if (protocol !== offered)
+      throw new Error(
+        `the gateway picked subprotocol ${JSON.stringify(protocol)} for an offer of ${JSON.stringify(offered)}`,
+      );
+    if (close.code !== 1000)
+      throw new Error(`the ${framing} stream ended with close ${close.code} ${close.reason}, not 1000`);
     return messages;
   }
 
@@ -156,7 +188,8 @@ export class SuiteHarness {
     t.equal(http.status, status, `HTTP ${label}: status ${status}`);
     const httpError = new HttpStatusError(http.status, {}, http.body.toString()).error;
     t.equal(httpError?.code, code, `HTTP ${label}: error code ${code} (body ${preview(http.body, 200)})`);
-    if (options.messageMatches) t.match(httpError?.message ?? '', options.messageMatches, `HTTP ${label}: the message says what is wrong`);
+    if (options.messageMatches)
+      t.match(httpError?.message ?? '', options.messageMatches, `HTTP ${label}: the message says what is wrong`);
     if (status === 503) t.ok(http.headers.get('retry-after'), `HTTP ${label}: 503 carries Retry-After`);
 
     try {
@@ -207,7 +240,10 @@ export function sameLines(
     const a = actual[i];
     const e = expected[i];
     const differs =
-      !a || !e || !a.bytes.equals(e.bytes) || (!options.ignoreStream && a.stream !== undefined && e.stream !== undefined && a.stream !== e.stream);
+      !a ||
+      !e ||
+      !a.bytes.equals(e.bytes) ||
+      (!options.ignoreStream && a.stream !== undefined && e.stream !== undefined && a.stream !== e.stream);
     if (differs) {
       return t.fail(message, {
         diagnostic: true,
@@ -232,7 +268,11 @@ export function sleep(ms: number): Promise<void> {
 }
 
 /** Polls `check` until it returns true; false after `timeoutMs`. */
-export async function eventually(check: () => boolean | Promise<boolean>, timeoutMs: number, everyMs = 25): Promise<boolean> {
+export async function eventually(
+  check: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+  everyMs = 25,
+): Promise<boolean> {
   const deadline = performance.now() + timeoutMs;
   for (;;) {
     if (await check()) return true;

@@ -40,6 +40,14 @@ const results = await runConformanceSuite(t, {
 });
 
 t.test('the mock engine runs every scenario: none skipped, all pass', async (t) => {
-  t.same(results.map((r) => r.scenario), SCENARIOS.map((s) => s.name), 'every scenario ran, in order');
-  t.same(results.filter((r) => r.result !== 'pass'), [], 'no scenario failed or was skipped');
+  t.same(
+    results.map((r) => r.scenario),
+    SCENARIOS.map((s) => s.name),
+    'every scenario ran, in order',
+  );
+  t.same(
+    results.filter((r) => r.result !== 'pass'),
+    [],
+    'no scenario failed or was skipped',
+  );
 });

@@ -15,13 +15,19 @@ t.test('docs/plugins.md lists every scenario, in order, with what it checks', as
     name,
     checks: checks!.replace(/\\\|/g, '|'),
   }));
-  t.same(rows, SCENARIOS.map(({ name, checks }) => ({ name, checks })));
+  t.same(
+    rows,
+    SCENARIOS.map(({ name, checks }) => ({ name, checks })),
+  );
 });
 
 t.test('scenario names are unique and stable in form', async (t) => {
   const names = SCENARIOS.map((s) => s.name);
   t.equal(new Set(names).size, names.length, 'unique');
-  t.ok(names.every((name) => /^[a-z0-9]+(-[a-z0-9]+)*$/.test(name)), 'kebab-case');
+  t.ok(
+    names.every((name) => /^[a-z0-9]+(-[a-z0-9]+)*$/.test(name)),
+    'kebab-case',
+  );
   t.equal(names.at(-1), 'stopped-503', 'stopped-503 restarts the engine, so it runs last');
 });
 
@@ -34,10 +40,14 @@ t.test('the JSON-lines report round-trips and renders as a table', async (t) => 
   recordScenarioResult({ engine: 'files', scenario: 'tail', result: 'skip', reason: 'no times' }, file);
   recordScenarioResult({ engine: 'mock', scenario: 'tail', result: 'pass' }, undefined); // no file: nothing written
   const results = readConformanceReport(file);
-  t.same(results, [
-    { engine: 'mock', scenario: 'tail', result: 'pass' },
-    { engine: 'files', scenario: 'tail', result: 'skip', reason: 'no times' },
-  ], 'the later result for an engine and scenario wins');
+  t.same(
+    results,
+    [
+      { engine: 'mock', scenario: 'tail', result: 'pass' },
+      { engine: 'files', scenario: 'tail', result: 'skip', reason: 'no times' },
+    ],
+    'the later result for an engine and scenario wins',
+  );
   const table = conformanceTable(results);
   t.match(table, /^\| scenario \| files \| mock \|$/m, 'a column per engine, sorted');
   t.match(table, /^\| `tail` \| skip \[1\] \| pass \|$/m, 'a row per scenario');

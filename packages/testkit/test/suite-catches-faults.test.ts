@@ -51,15 +51,24 @@ t.test('every fault fails the scenario that covers it; the unfaulted wrapper pas
   t.not(code, 0, 'the faulty runs fail, as they must');
 
   const results = readConformanceReport(reportFile);
-  const outcome = (engine: string, scenario: string) => results.find((r) => r.engine === engine && r.scenario === scenario);
+  const outcome = (engine: string, scenario: string) =>
+    results.find((r) => r.engine === engine && r.scenario === scenario);
   for (const scenario of runs['none']!) {
     t.equal(outcome('faulty-none', scenario)?.result, 'pass', `without a fault, ${scenario} passes`);
   }
-  t.equal(outcome('faulty-outage', 'stopped-503')?.result, 'pass', 'an engine outage through engineHandle is a 503, then served again');
+  t.equal(
+    outcome('faulty-outage', 'stopped-503')?.result,
+    'pass',
+    'an engine outage through engineHandle is a 503, then served again',
+  );
   for (const [fault, scenario] of Object.entries(FAULT_CAUGHT_BY)) {
     const result = outcome(`faulty-${fault}`, scenario);
     t.equal(result?.result, 'fail', `${fault} fails ${scenario}${result?.reason ? ` (${result.reason})` : ''}`);
   }
-  t.match(conformanceTable(results), /\| `tail` \| .*\*\*FAIL\*\*/, 'the report renders as a markdown table with the failures marked');
+  t.match(
+    conformanceTable(results),
+    /\| `tail` \| .*\*\*FAIL\*\*/,
+    'the report renders as a markdown table with the failures marked',
+  );
   if (!t.passing()) t.comment(output.slice(-4000));
 });

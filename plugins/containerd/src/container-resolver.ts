@@ -74,7 +74,8 @@ export class ContainerResolver {
       all.filter((c) => c.id.startsWith(ref.ref)),
     );
     if (byPrefix) return byPrefix;
-    const where = ref.namespace !== undefined ? `namespace ${ref.namespace}` : `namespaces ${namespaces.join(', ') || '(none)'}`;
+    const where =
+      ref.namespace !== undefined ? `namespace ${ref.namespace}` : `namespaces ${namespaces.join(', ') || '(none)'}`;
     throw new ContainerNotFoundError(ref.ref, `no such container: ${ref.ref} (searched containerd ${where})`);
   }
 

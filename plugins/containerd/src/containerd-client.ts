@@ -102,7 +102,9 @@ export class ContainerdClient {
     this.channel = new grpc.Channel(grpcTarget(address), grpc.credentials.createInsecure(), CHANNEL_OPTIONS);
     const services = this.protos.services as any;
     const make = (ctor: grpc.ServiceClientConstructor) =>
-      new ctor(grpcTarget(address), grpc.credentials.createInsecure(), { channelOverride: this.channel }) as ServiceClient;
+      new ctor(grpcTarget(address), grpc.credentials.createInsecure(), {
+        channelOverride: this.channel,
+      }) as ServiceClient;
     const v1 = services.containerd.services;
     this.version = make(v1.version.v1.Version);
     this.namespaces = make(v1.namespaces.v1.Namespaces);
@@ -228,7 +230,9 @@ export function toEngineError(err: unknown, what: string): EngineGateError {
 }
 
 /** A protobuf Timestamp as nanoseconds; null for Go's zero time and unset fields. */
-export function timestampToNanos(ts: { seconds?: string | number; nanos?: number } | null | undefined): UnixNanos | null {
+export function timestampToNanos(
+  ts: { seconds?: string | number; nanos?: number } | null | undefined,
+): UnixNanos | null {
   if (!ts) return null;
   const seconds = BigInt(ts.seconds ?? 0);
   if (seconds <= 0n) return null;

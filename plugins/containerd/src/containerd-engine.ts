@@ -70,7 +70,9 @@ export class ContainerdEngine implements Engine {
       if (fresh) this.teardown();
       throw err instanceof EngineUnavailableError
         ? err
-        : new EngineUnavailableError(`containerd at ${this.address} did not answer: ${(err as Error).message}`, { cause: err });
+        : new EngineUnavailableError(`containerd at ${this.address} did not answer: ${(err as Error).message}`, {
+            cause: err,
+          });
     }
     monitor.start();
   }

@@ -56,7 +56,11 @@ export class ContainerdLogSource implements LogSource {
     const location = await new LogLocator(client, this.roots, this.logger).locate(container, task);
     checkOptionsFit(location, options);
     this.logger.debug(
-      { container: container.id, namespace: container.namespace, log: location.kind === 'file' ? location.path : location.identifier },
+      {
+        container: container.id,
+        namespace: container.namespace,
+        log: location.kind === 'file' ? location.path : location.identifier,
+      },
       'containerd log located',
     );
 
@@ -129,10 +133,16 @@ function checkOptionsFit(location: LogLocation, options: LogOptions): void {
   const timestamped = location.kind === 'journald' || location.format.timestamped;
   if (options.after) {
     if (options.after.kind === 'byte' && timestamped) {
-      throw new InvalidArgumentError('after', 'after= is a byte cursor, but this container’s log is timestamped: use a cursor it returned');
+      throw new InvalidArgumentError(
+        'after',
+        'after= is a byte cursor, but this container’s log is timestamped: use a cursor it returned',
+      );
     }
     if (options.after.kind === 'time' && !timestamped) {
-      throw new InvalidArgumentError('after', 'after= is a time cursor, but this container’s log (a raw file) has no times');
+      throw new InvalidArgumentError(
+        'after',
+        'after= is a time cursor, but this container’s log (a raw file) has no times',
+      );
     }
   }
   if (!timestamped) {

@@ -1,5 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { LineSplitter, NS_PER_S, type LogOptions, type LogRecord, type PluginLogger, type UnixNanos } from '@enginegate/plugin-api';
+import {
+  LineSplitter,
+  NS_PER_S,
+  type LogOptions,
+  type LogRecord,
+  type PluginLogger,
+  type UnixNanos,
+} from '@enginegate/plugin-api';
 import { journaldJsonFormat } from './log-formats.js';
 import type { TaskWatch } from './log-file-stream.js';
 import { RecordAssembler } from './record-assembler.js';
@@ -74,7 +81,13 @@ export class JournaldStream implements AsyncIterable<LogRecord[]> {
       const spawnError = await spawned;
       if (spawnError) {
         this.o.logger.warn({ err: spawnError, journalctl: this.o.journalctlPath }, 'journalctl could not be started');
-        yield [{ type: 'error', code: 'LOGS_UNSUPPORTED', message: `journalctl could not be started: ${spawnError.message}` }];
+        yield [
+          {
+            type: 'error',
+            code: 'LOGS_UNSUPPORTED',
+            message: `journalctl could not be started: ${spawnError.message}`,
+          },
+        ];
         return;
       }
 
@@ -84,7 +97,9 @@ export class JournaldStream implements AsyncIterable<LogRecord[]> {
         if (this.released) return;
         if (this.exit) this.scheduleKill(); // output after the exit: wait for more quiet
         const out: LogRecord[] = [];
-        lines.push(chunk, (line, cut) => assembler.pushLine(line, cut, { index: 0, start: 0, end: 0, fileId: '' }, out));
+        lines.push(chunk, (line, cut) =>
+          assembler.pushLine(line, cut, { index: 0, start: 0, end: 0, fileId: '' }, out),
+        );
         if (out.length > 0) yield out;
         if (assembler.pastUntil) return;
       }

@@ -12,12 +12,7 @@ import {
 import { ChangeWaiter } from './change-waiter.js';
 import { DEFAULT_EXIT_SETTLE_MS } from './plugin-config.js';
 import type { LogFileFormat } from './log-formats.js';
-import {
-  comparePositions,
-  findTailPosition,
-  findTimePosition,
-  type SegmentPosition,
-} from './log-positioning.js';
+import { comparePositions, findTailPosition, findTimePosition, type SegmentPosition } from './log-positioning.js';
 import type { LogRoots } from './log-roots.js';
 import {
   fileIdOf,
@@ -250,7 +245,10 @@ export class LogFileStream implements AsyncIterable<LogRecord[]> {
       if ((after.file === undefined || after.file === current.fileId) && after.offset <= (await current.size())) {
         return { readFrom: { index: last, offset: after.offset }, emitFrom: null };
       }
-      out.push({ type: 'gap', reason: 'the log file the cursor points into was replaced; reading the current file from its start' });
+      out.push({
+        type: 'gap',
+        reason: 'the log file the cursor points into was replaced; reading the current file from its start',
+      });
       return { readFrom: { index: last, offset: 0 }, emitFrom: null };
     }
     if (after?.kind === 'time') {
@@ -277,10 +275,7 @@ export class LogFileStream implements AsyncIterable<LogRecord[]> {
    * read next (any rotated between two looks, then the new current file); `more` means the
    * old file grew after all (the writer appended before switching).
    */
-  private async checkRotation(
-    segment: LogSegment,
-    offset: number,
-  ): Promise<'rotated' | 'truncated' | 'more' | 'none'> {
+  private async checkRotation(segment: LogSegment, offset: number): Promise<'rotated' | 'truncated' | 'more' | 'none'> {
     const stats = await stat(this.o.path).catch(() => null);
     if (!stats) return 'none'; // renamed away, the new file not created yet: keep draining
     if (fileIdOf(stats) === segment.fileId) return stats.size < offset ? 'truncated' : 'none';

@@ -54,7 +54,10 @@ export const criFormat: LogFileFormat = {
     if (streamEnd === -1) return { stream, time, content: line.subarray(line.length), endsLine: true };
     const tag = line[streamEnd + 1];
     const afterTag = line[streamEnd + 2];
-    if ((tag === 0x46 /* F */ || tag === 0x50 /* P */) && (afterTag === SPACE || afterTag === COLON || afterTag === undefined)) {
+    if (
+      (tag === 0x46 /* F */ || tag === 0x50) /* P */ &&
+      (afterTag === SPACE || afterTag === COLON || afterTag === undefined)
+    ) {
       const tagEnd = afterTag === SPACE ? streamEnd + 2 : line.indexOf(SPACE, streamEnd + 1);
       const content = tagEnd === -1 ? line.subarray(line.length) : line.subarray(tagEnd + 1);
       return { stream, time, content, endsLine: tag === 0x46 };

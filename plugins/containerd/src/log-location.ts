@@ -150,7 +150,9 @@ export class LogLocator {
       );
     }
     if (!task) {
-      throw new LogsUnsupportedError(`container ${container.id} has no task and no known log file: logs are not persisted`);
+      throw new LogsUnsupportedError(
+        `container ${container.id} has no task and no known log file: logs are not persisted`,
+      );
     }
     throw new LogsUnsupportedError(
       `logs are not persisted: container ${container.id} writes to ${uri ? 'FIFOs' : 'nothing'} ` +

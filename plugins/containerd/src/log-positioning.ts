@@ -126,11 +126,7 @@ async function findNewline(segment: LogSegment, from: number): Promise<number> {
  * order), found by bisecting byte offsets and then scanning at most one block. Pieces of a
  * split line (CRI `P`) just before it are included, so that the line is delivered whole.
  */
-export async function findFirstAtOrAfter(
-  segment: LogSegment,
-  format: LogFileFormat,
-  time: UnixNanos,
-): Promise<number> {
+export async function findFirstAtOrAfter(segment: LogSegment, format: LogFileFormat, time: UnixNanos): Promise<number> {
   // Invariant: every line starting before `lo` is stamped before `time`; the answer is a line
   // start at or after `lo`, and no later than the first line starting at or after `hi`.
   let lo = 0;

@@ -184,7 +184,9 @@ export async function listRotatedFiles(currentPath: string, scheme: RotationSche
     // The stamp in the name is the rotation time; mtimes lie (gzip rewrites older files later).
     found.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   } else {
-    found.sort(([ka, a], [kb, b]) => (a.mtimeNs < b.mtimeNs ? -1 : a.mtimeNs > b.mtimeNs ? 1 : Number(ka) - Number(kb)));
+    found.sort(([ka, a], [kb, b]) =>
+      a.mtimeNs < b.mtimeNs ? -1 : a.mtimeNs > b.mtimeNs ? 1 : Number(ka) - Number(kb),
+    );
   }
   return found.map(([, file]) => file);
 }

@@ -72,7 +72,8 @@ export class RecordAssembler {
     if (cut || this.inRunawayLine) {
       // A physical line over the splitter's limit (1 MiB): no writer of this format makes one,
       // so it is not an entry; say so once instead of dropping it silently.
-      if (!this.inRunawayLine) out.push({ type: 'gap', reason: 'skipped a log file line longer than 1 MiB that is not a log entry' });
+      if (!this.inRunawayLine)
+        out.push({ type: 'gap', reason: 'skipped a log file line longer than 1 MiB that is not a log entry' });
       this.inRunawayLine = cut;
       return;
     }

@@ -39,13 +39,18 @@ if (cd) {
     t.same(lines(records, 'stderr'), ['err']);
     t.same(records.at(-1)!.type, 'exit');
     t.same((records.at(-1) as { exitCode?: number }).exitCode, 5);
-    t.ok(records.every((r) => r.type !== 'line' || r.partial === undefined), 'no partial lines');
+    t.ok(
+      records.every((r) => r.type !== 'line' || r.partial === undefined),
+      'no partial lines',
+    );
 
     // By pod name (its sandbox container is not a candidate) and by ID, after the task is gone.
     // (stdout and stderr are written by separate goroutines: only the order within a stream is fixed)
     const byPod = await readAll(await engine.logs.open({ ref: 'web' }, ALL, abort.signal));
     t.same([lines(byPod, 'stdout'), lines(byPod, 'stderr')], [['short', long], ['err']]);
-    const byId = await readAll(await engine.logs.open({ ref: id, namespace: 'k8s.io' }, { ...ALL, tail: 1, stderr: false }, abort.signal));
+    const byId = await readAll(
+      await engine.logs.open({ ref: id, namespace: 'k8s.io' }, { ...ALL, tail: 1, stderr: false }, abort.signal),
+    );
     t.same(lines(byId), [long]);
   });
 

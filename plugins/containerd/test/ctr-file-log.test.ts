@@ -29,17 +29,27 @@ if (cd) {
     const first = records.find((r) => r.type === 'line')!;
     // The task runs ~1.2 s: the first line must arrive long before the end, not with it.
     t.ok(first.arrivedAt - started < exit.arrivedAt - started - 600, 'the first line arrived while the task still ran');
-    t.ok(records.every((r) => r.type !== 'line' || (r.stream === 'stdout' && r.time === null)), 'raw: stdout, no times');
+    t.ok(
+      records.every((r) => r.type !== 'line' || (r.stream === 'stdout' && r.time === null)),
+      'raw: stdout, no times',
+    );
   });
 
   t.test('an exited task: the history, no exit record; tail and byte cursors', async (t) => {
     const id = uniqueId('done');
-    await cd.runTask({ id, logUri: `file://${join(cd.logDir, `${id}.log`)}`, script: 'echo a; echo b; echo c; exit 2' });
+    await cd.runTask({
+      id,
+      logUri: `file://${join(cd.logDir, `${id}.log`)}`,
+      script: 'echo a; echo b; echo c; exit 2',
+    });
     await cd.waitForTaskStopped(id);
     const abort = new AbortController();
     const all = await readAll(await engine.logs.open({ ref: id }, FOLLOW, abort.signal), { abort });
     t.same(lines(all), ['a', 'b', 'c'], 'follow on a stopped task ends after the history');
-    t.notOk(all.some((r) => r.type === 'exit'), 'no exit record for a task that had already stopped');
+    t.notOk(
+      all.some((r) => r.type === 'exit'),
+      'no exit record for a task that had already stopped',
+    );
 
     const tail = await readAll(await engine.logs.open({ ref: id }, { ...ALL, tail: 2 }, abort.signal));
     t.same(lines(tail), ['b', 'c']);
@@ -49,7 +59,9 @@ if (cd) {
     const cursor = (all[0] as { cursor: string }).cursor;
     t.match(cursor, /^b2@\d+:\d+$/, 'a byte cursor naming the file');
     const { decodeCursor } = await import('@enginegate/plugin-api');
-    const resumed = await readAll(await engine.logs.open({ ref: id }, { ...ALL, after: decodeCursor(cursor) }, abort.signal));
+    const resumed = await readAll(
+      await engine.logs.open({ ref: id }, { ...ALL, after: decodeCursor(cursor) }, abort.signal),
+    );
     t.same(lines(resumed), ['b', 'c'], 'after= resumes right behind the record');
     const stdoutOff = await readAll(await engine.logs.open({ ref: id }, { ...ALL, stdout: false }, abort.signal));
     t.same(lines(stdoutOff), [], 'a merged raw log is stdout: stdout=false leaves nothing');
@@ -59,18 +71,38 @@ if (cd) {
     const id = uniqueId('fifo');
     await cd.runTask({ id, script: 'echo hidden' });
     const signal = new AbortController().signal;
-    await t.rejects(engine.logs.open({ ref: id }, ALL, signal), { code: 'LOGS_UNSUPPORTED', statusCode: 501 }, 'FIFOs: not persisted');
+    await t.rejects(
+      engine.logs.open({ ref: id }, ALL, signal),
+      { code: 'LOGS_UNSUPPORTED', statusCode: 501 },
+      'FIFOs: not persisted',
+    );
     const raw = uniqueId('raw');
     await cd.runTask({ id: raw, logUri: `file://${join(cd.logDir, `${raw}.log`)}`, script: 'echo x' });
-    await t.rejects(engine.logs.open({ ref: raw }, { ...ALL, since: 1n }, signal), { code: 'INVALID_ARGUMENT', parameter: 'since' });
-    await t.rejects(engine.logs.open({ ref: 'no-such-task' }, ALL, signal), { code: 'CONTAINER_NOT_FOUND', statusCode: 404 });
+    await t.rejects(engine.logs.open({ ref: raw }, { ...ALL, since: 1n }, signal), {
+      code: 'INVALID_ARGUMENT',
+      parameter: 'since',
+    });
+    await t.rejects(engine.logs.open({ ref: 'no-such-task' }, ALL, signal), {
+      code: 'CONTAINER_NOT_FOUND',
+      statusCode: 404,
+    });
     // Valid references that containerd would reject as identifiers, and unknown namespaces.
     for (const ref of ['a-', 'a..b', 'x'.repeat(200)]) {
-      await t.rejects(engine.logs.open({ ref }, ALL, signal), { code: 'CONTAINER_NOT_FOUND' }, `ref ${ref.slice(0, 12)}`);
+      await t.rejects(
+        engine.logs.open({ ref }, ALL, signal),
+        { code: 'CONTAINER_NOT_FOUND' },
+        `ref ${ref.slice(0, 12)}`,
+      );
     }
-    await t.rejects(engine.logs.open({ ref: raw, namespace: 'no-such-ns' }, ALL, signal), { code: 'CONTAINER_NOT_FOUND' });
+    await t.rejects(engine.logs.open({ ref: raw, namespace: 'no-such-ns' }, ALL, signal), {
+      code: 'CONTAINER_NOT_FOUND',
+    });
     for (const namespace of ['a__b', 'a.-b']) {
-      await t.rejects(engine.logs.open({ ref: raw, namespace }, ALL, signal), { code: 'INVALID_ARGUMENT', parameter: 'namespace' }, `namespace ${namespace}`);
+      await t.rejects(
+        engine.logs.open({ ref: raw, namespace }, ALL, signal),
+        { code: 'INVALID_ARGUMENT', parameter: 'namespace' },
+        `namespace ${namespace}`,
+      );
     }
     await t.rejects(engine.logs.open({ ref: '../etc' }, ALL, signal), { code: 'INVALID_ARGUMENT', statusCode: 400 });
     await t.rejects(engine.logs.open({ ref: raw, namespace: 'bad/ns' }, ALL, signal), { code: 'INVALID_ARGUMENT' });

@@ -29,10 +29,20 @@ if (cd) {
     await cd.kill();
     const lostBy = Date.now() + 5000;
     while (!health.some((h) => !h.ok) && Date.now() < lostBy) await sleep(20);
-    t.match(health.find((h) => !h.ok), { ok: false, message: /containerd event stream lost/ }, 'reported lost at once');
+    t.match(
+      health.find((h) => !h.ok),
+      { ok: false, message: /containerd event stream lost/ },
+      'reported lost at once',
+    );
     t.match(await engine.health(), { ok: false });
-    await t.rejects(engine.logs.open({ ref: id }, ALL, new AbortController().signal), { code: 'ENGINE_UNAVAILABLE', statusCode: 503 });
-    t.ok(logger.at('warn').some((e) => /event stream lost/.test(String(e.msg))), 'the loss is logged at warn');
+    await t.rejects(engine.logs.open({ ref: id }, ALL, new AbortController().signal), {
+      code: 'ENGINE_UNAVAILABLE',
+      statusCode: 503,
+    });
+    t.ok(
+      logger.at('warn').some((e) => /event stream lost/.test(String(e.msg))),
+      'the loss is logged at warn',
+    );
 
     await sleep(1500); // the task exits (after ~1 s) while the daemon is down
     await cd.start();
@@ -42,7 +52,11 @@ if (cd) {
     t.same(await engine.health(), { ok: true });
 
     const records = await following;
-    t.same(lines(records), Array.from({ length: 10 }, (_, i) => `n${i}`), 'no line lost across the restart');
+    t.same(
+      lines(records),
+      Array.from({ length: 10 }, (_, i) => `n${i}`),
+      'no line lost across the restart',
+    );
     t.same(records.at(-1)?.type, 'exit');
     t.same((records.at(-1) as { exitCode?: number }).exitCode, 4);
 

@@ -70,7 +70,11 @@ if (cd) {
     }
     t.equal(after, before, 'no descriptor left (server and client side)');
     const engine = gw.engines.snapshot().engine as ContainerdEngine;
-    t.same(engine.resources, { openStreams: 0, subscriptions: 1, taskWatches: 0 }, 'no log stream, task watch or extra subscription');
+    t.same(
+      engine.resources,
+      { openStreams: 0, subscriptions: 1, taskWatches: 0 },
+      'no log stream, task watch or extra subscription',
+    );
     t.comment(`WebSocket open → first line → close: ${perCycle.toFixed(2)} ms per cycle`);
   });
 }

@@ -18,18 +18,29 @@ if (cd) {
 
   t.test('ctr --log-uri file://: lines live over WebSocket, exit record, close 1000', async (t) => {
     const id = uniqueId('ws');
-    await cd.runTask({ id, logUri: `file://${join(cd.logDir, `${id}.log`)}`, script: 'for i in 1 2 3 4; do echo tick $i; sleep 0.25; done; exit 6' });
+    await cd.runTask({
+      id,
+      logUri: `file://${join(cd.logDir, `${id}.log`)}`,
+      script: 'for i in 1 2 3 4; do echo tick $i; sleep 0.25; done; exit 6',
+    });
     const stream = await openLogsSocket(url, `/passthrough/engine/logs/${id}?follow=true`, 'v1.json.enginegate');
     const result = await stream.result;
     const objects = jsonMessages(result);
-    t.same(objects.filter((o) => o.type === 'line').map((o) => o.line), ['tick 1', 'tick 2', 'tick 3', 'tick 4']);
+    t.same(
+      objects.filter((o) => o.type === 'line').map((o) => o.line),
+      ['tick 1', 'tick 2', 'tick 3', 'tick 4'],
+    );
     t.same(objects.at(-1), { type: 'exit', exitCode: 6 });
     t.equal(result.code, 1000);
     t.ok(result.arrivedAt[0]! < result.arrivedAt.at(-1)! - 500, 'the first line was sent while the task ran');
 
     const raw = await openLogsSocket(url, `/passthrough/engine/logs/${id}?follow=false`);
     const rawResult = await raw.result;
-    t.same(Buffer.concat(rawResult.messages.map((m) => Buffer.from(m))).toString(), 'tick 1\ntick 2\ntick 3\ntick 4\n', 'raw framing');
+    t.same(
+      Buffer.concat(rawResult.messages.map((m) => Buffer.from(m))).toString(),
+      'tick 1\ntick 2\ntick 3\ntick 4\n',
+      'raw framing',
+    );
     const http = await httpGet(url, `/passthrough/engine/logs/${id}?follow=false&tail=2`);
     t.equal(http.status, 200);
     t.equal(http.body, 'tick 3\ntick 4\n');
@@ -41,7 +52,10 @@ if (cd) {
     const id = uniqueId('gw').replace('-', '') + 'f'.repeat(40);
     const stateDir = join(dataStore, 'containers', cd.namespace, id);
     await mkdir(stateDir, { recursive: true });
-    await writeFile(join(stateDir, 'log-config.json'), JSON.stringify({ driver: 'json-file', opts: { 'max-size': '2000', 'max-file': '4' } }));
+    await writeFile(
+      join(stateDir, 'log-config.json'),
+      JSON.stringify({ driver: 'json-file', opts: { 'max-size': '2000', 'max-file': '4' } }),
+    );
     await cd.runTask({
       id,
       logUri: uri,
@@ -53,8 +67,14 @@ if (cd) {
     const frames = result.messages.map((m) => m as Buffer);
     const out = frames.filter((f) => f[0] === 1).map((f) => f.subarray(1).toString());
     const err = frames.filter((f) => f[0] === 2).map((f) => f.subarray(1).toString());
-    t.same(out, Array.from({ length: 40 }, (_, i) => `out ${i}`));
-    t.same(err, Array.from({ length: 40 }, (_, i) => `err ${i}`));
+    t.same(
+      out,
+      Array.from({ length: 40 }, (_, i) => `out ${i}`),
+    );
+    t.same(
+      err,
+      Array.from({ length: 40 }, (_, i) => `err ${i}`),
+    );
     t.same(JSON.parse(frames.at(-1)!.subarray(1).toString()), { type: 'exit', exitCode: 0 });
     t.equal(result.code, 1000);
   });
@@ -67,7 +87,11 @@ if (cd) {
     t.teardown(() => cri.removePod(pod));
     const long = 'L'.repeat(200);
     await cri.startContainer(pod, { name: 'gwapp', script: `sleep 0.2; echo first; echo ${long}; echo last` });
-    const stream = await openLogsSocket(url, '/passthrough/engine/logs/gwapp?follow=true&namespace=k8s.io', 'v1.text.enginegate');
+    const stream = await openLogsSocket(
+      url,
+      '/passthrough/engine/logs/gwapp?follow=true&namespace=k8s.io',
+      'v1.text.enginegate',
+    );
     const result = await stream.result;
     t.same(result.messages, ['first', long, 'last']);
     t.equal(result.code, 1000);
@@ -88,7 +112,11 @@ if (cd) {
     t.equal(refused.status, 501);
     t.match(JSON.parse(refused.body), { error: { code: 'LOGS_UNSUPPORTED', message: /outside the log roots/ } });
     t.notMatch(refused.body, /root:/, 'nothing of the file leaks');
-    await t.rejects(openLogsSocket(url, '/passthrough/engine/logs/shadow', 'v1.json.enginegate'), { message: /^HTTP 501/ }, 'the upgrade is refused');
+    await t.rejects(
+      openLogsSocket(url, '/passthrough/engine/logs/shadow', 'v1.json.enginegate'),
+      { message: /^HTTP 501/ },
+      'the upgrade is refused',
+    );
     t.equal((await httpGet(url, '/passthrough/engine/logs/nope')).status, 404);
     t.equal((await httpGet(url, `/passthrough/engine/logs/${id}?since=soon`)).status, 400);
   });
@@ -98,6 +126,10 @@ if (cd) {
     t.equal(list.status, 200);
     const body = JSON.parse(list.body);
     const containers = Array.isArray(body) ? body : body.containers;
-    t.ok(containers.some((c: { names: string[]; namespace: string }) => c.names.includes('gw-web') && c.namespace === cd.namespace));
+    t.ok(
+      containers.some(
+        (c: { names: string[]; namespace: string }) => c.names.includes('gw-web') && c.namespace === cd.namespace,
+      ),
+    );
   });
 }

@@ -22,7 +22,15 @@ import {
   type TaskExit,
   type TaskWatch,
 } from '@enginegate/plugin-containerd';
-import { ALL, FOLLOW, lines, openFdCount, readAll, recordingLogger, type ReadRecord } from './fixtures/engine-support.js';
+import {
+  ALL,
+  FOLLOW,
+  lines,
+  openFdCount,
+  readAll,
+  recordingLogger,
+  type ReadRecord,
+} from './fixtures/engine-support.js';
 
 // A 17 MB log is written and read three times: on a loaded CI machine, more than tap's 30 s default.
 t.setTimeout(120_000);
@@ -45,14 +53,39 @@ function handTask(running = true) {
       watching = false;
     },
   };
-  return { watch, exit: (code: number) => onExit?.({ exitCode: code }), get watching() { return watching; } };
+  return {
+    watch,
+    exit: (code: number) => onExit?.({ exitCode: code }),
+    get watching() {
+      return watching;
+    },
+  };
 }
 
-function stream(path: string, format: LogFileFormat, rotation: RotationScheme, options: LogOptions, task?: TaskWatch, signal = new AbortController().signal) {
-  return new LogFileStream({ path, format, rotation, options, task, roots: new LogRoots([dir], logger), logger, signal, pollIntervalMs: 50, exitSettleMs: 100 });
+function stream(
+  path: string,
+  format: LogFileFormat,
+  rotation: RotationScheme,
+  options: LogOptions,
+  task?: TaskWatch,
+  signal = new AbortController().signal,
+) {
+  return new LogFileStream({
+    path,
+    format,
+    rotation,
+    options,
+    task,
+    roots: new LogRoots([dir], logger),
+    logger,
+    signal,
+    pollIntervalMs: 50,
+    exitSettleMs: 100,
+  });
 }
 
-const json = (log: string, stream = 'stdout', time = new Date().toISOString()) => JSON.stringify({ log, stream, time }) + '\n';
+const json = (log: string, stream = 'stdout', time = new Date().toISOString()) =>
+  JSON.stringify({ log, stream, time }) + '\n';
 
 /** Waits until `records` holds `n` lines. */
 async function untilLines(records: ReadRecord[], n: number, timeoutMs = 5000): Promise<void> {
@@ -100,9 +133,26 @@ t.test('appends, two rotations (one renamed while written), truncation, then the
   task.exit(9);
   await appendFile(log, json('written just after the exit\n'));
   const all = await done;
-  t.same(lines(all), ['before', 'a1', 'late in old', 'b1', 'c1', 'd1', 'after truncate', 'written just after the exit', 'unfinished']);
-  t.match(all.find((r) => r.type === 'gap'), { type: 'gap', reason: /truncated/ });
-  t.match(all.find((r) => r.text === 'unfinished'), { stream: 'stderr', partial: true }, 'an unfinished piece is flushed at the end');
+  t.same(lines(all), [
+    'before',
+    'a1',
+    'late in old',
+    'b1',
+    'c1',
+    'd1',
+    'after truncate',
+    'written just after the exit',
+    'unfinished',
+  ]);
+  t.match(
+    all.find((r) => r.type === 'gap'),
+    { type: 'gap', reason: /truncated/ },
+  );
+  t.match(
+    all.find((r) => r.text === 'unfinished'),
+    { stream: 'stderr', partial: true },
+    'an unfinished piece is flushed at the end',
+  );
   t.match(all.at(-1), { type: 'exit', exitCode: 9 });
   t.notOk(task.watching, 'the task watch ended with the stream');
 });
@@ -120,7 +170,10 @@ t.test('a raw file: an unterminated last line waits for its newline; byte cursor
   task.exit(0);
   const all = await done;
   t.same(lines(all), ['one', 'two', 'three']);
-  t.same(all.filter((r) => r.type === 'line').map((r) => (r as { cursor: string }).cursor.split('@')[0]), ['b4', 'b8', 'b13']);
+  t.same(
+    all.filter((r) => r.type === 'line').map((r) => (r as { cursor: string }).cursor.split('@')[0]),
+    ['b4', 'b8', 'b13'],
+  );
   t.match(all.at(-2), { text: 'three', partial: true });
 });
 
@@ -144,7 +197,9 @@ t.test('since bisects a large file; tail reads from the end', async (t) => {
   const chunks: string[] = [];
   for (let i = 0; i < count; i++) {
     const ms = base + i * 10;
-    chunks.push(`${new Date(ms).toISOString().replace('Z', '000000Z')} ${i % 3 ? 'stdout' : 'stderr'} F line number ${i} ${'x'.repeat(i % 50)}\n`);
+    chunks.push(
+      `${new Date(ms).toISOString().replace('Z', '000000Z')} ${i % 3 ? 'stdout' : 'stderr'} F line number ${i} ${'x'.repeat(i % 50)}\n`,
+    );
   }
   await writeFile(log, chunks.join(''));
   const target = 187_654;
@@ -187,41 +242,64 @@ t.test('since bisects a large file; tail reads from the end', async (t) => {
   started = Date.now();
   const tail = await readAll(stream(log, criFormat, 'cri', { ...ALL, tail: 5 }));
   const tailMs = Date.now() - started;
-  t.same(lines(tail).map((l) => l.split(' ')[2]), ['199995', '199996', '199997', '199998', '199999']);
+  t.same(
+    lines(tail).map((l) => l.split(' ')[2]),
+    ['199995', '199996', '199997', '199998', '199999'],
+  );
 
   started = Date.now();
   const everything = await readAll(stream(log, criFormat, 'cri', ALL));
   const allMs = Date.now() - started;
   t.equal(everything.length, count);
   t.ok(sinceMs < allMs / 3, `since near the end (${sinceMs} ms) is far cheaper than reading it all (${allMs} ms)`);
-  t.comment(`${(chunks.join('').length / 1e6).toFixed(1)} MB, ${count} lines: all in ${allMs} ms (${Math.round(count / (allMs / 1000))} lines/s), since in ${sinceMs} ms, tail in ${tailMs} ms`);
+  t.comment(
+    `${(chunks.join('').length / 1e6).toFixed(1)} MB, ${count} lines: all in ${allMs} ms (${Math.round(count / (allMs / 1000))} lines/s), since in ${sinceMs} ms, tail in ${tailMs} ms`,
+  );
 });
 
 t.test('abort releases descriptors, the watcher and timers at once, even mid-wait', async (t) => {
   const log = join(dir, 'quiet.log');
   await writeFile(log, '2024-01-01T00:00:00Z stdout F only line\n');
-  const resources = () => process.getActiveResourcesInfo().filter((r) => r !== 'TTYWrap').sort();
+  const resources = () =>
+    process
+      .getActiveResourcesInfo()
+      .filter((r) => r !== 'TTYWrap')
+      .sort();
   const fdsBefore = await openFdCount();
   const resourcesBefore = resources();
   const controllers = Array.from({ length: 20 }, () => new AbortController());
   const tasks = controllers.map(() => handTask());
-  const iterators = controllers.map((c, i) => stream(log, criFormat, 'cri', FOLLOW, tasks[i]!.watch, c.signal)[Symbol.asyncIterator]());
+  const iterators = controllers.map((c, i) =>
+    stream(log, criFormat, 'cri', FOLLOW, tasks[i]!.watch, c.signal)[Symbol.asyncIterator](),
+  );
   for (const it of iterators) t.match((await it.next()).value?.[0], { type: 'line' });
   const pending = iterators.map((it) => it.next()); // each now waits for the file to change
   await sleep(100);
   t.ok((await openFdCount()) >= fdsBefore + 20, 'each follower holds its file open');
   for (const c of controllers) c.abort();
   const results = await Promise.all(pending);
-  t.ok(results.every((r) => r.done), 'every follower ended');
+  t.ok(
+    results.every((r) => r.done),
+    'every follower ended',
+  );
   await sleep(50);
   t.equal(await openFdCount(), fdsBefore, 'no descriptor left');
   t.same(resources(), resourcesBefore, 'no timer, watcher or file handle left');
-  t.ok(tasks.every((task) => !task.watching), 'no task watch left');
+  t.ok(
+    tasks.every((task) => !task.watching),
+    'no task watch left',
+  );
 });
 
 t.test('a physical line over 1 MiB in a timestamped log is a gap, not an entry, and not silence', async (t) => {
   const log = join(dir, 'runaway.log');
-  await writeFile(log, `2024-01-01T00:00:00Z stdout F before\n${'z'.repeat(2_500_000)}\n2024-01-01T00:00:01Z stdout F after\n`);
+  await writeFile(
+    log,
+    `2024-01-01T00:00:00Z stdout F before\n${'z'.repeat(2_500_000)}\n2024-01-01T00:00:01Z stdout F after\n`,
+  );
   const records = await readAll(stream(log, criFormat, 'cri', ALL));
-  t.same(records.map((r) => (r.type === 'line' ? r.text : r.type)), ['before', 'gap', 'after']);
+  t.same(
+    records.map((r) => (r.type === 'line' ? r.text : r.type)),
+    ['before', 'gap', 'after'],
+  );
 });

@@ -24,9 +24,23 @@ import { ALL, lines, readAll, recordingLogger } from './fixtures/engine-support.
 const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));
 const logger = recordingLogger();
 
-function read(path: string, format: LogFileFormat, rotation: RotationScheme, options: LogOptions = ALL, roots = [FIXTURES]) {
+function read(
+  path: string,
+  format: LogFileFormat,
+  rotation: RotationScheme,
+  options: LogOptions = ALL,
+  roots = [FIXTURES],
+) {
   return readAll(
-    new LogFileStream({ path, format, rotation, options, roots: new LogRoots(roots, logger), logger, signal: new AbortController().signal }),
+    new LogFileStream({
+      path,
+      format,
+      rotation,
+      options,
+      roots: new LogRoots(roots, logger),
+      logger,
+      signal: new AbortController().signal,
+    }),
   );
 }
 
@@ -47,7 +61,11 @@ t.test('CRI: offsets, trimmed fractions, flags, untagged lines, P/F pieces, ties
     ['stderr', '2024-01-02T07:04:09.000000000Z', 'same time, next record'],
   ]);
   const ties = records.slice(-2).map((r) => (r as { cursor: string }).cursor);
-  t.same(ties, [`t${at('2024-01-02T07:04:09Z')}.0`, `t${at('2024-01-02T07:04:09Z')}.1`], 'records sharing a time are numbered');
+  t.same(
+    ties,
+    [`t${at('2024-01-02T07:04:09Z')}.0`, `t${at('2024-01-02T07:04:09Z')}.1`],
+    'records sharing a time are numbered',
+  );
 
   // Every cursor resumes right behind its record.
   const all = records.map((r) => (r as { text: string }).text);
@@ -57,10 +75,20 @@ t.test('CRI: offsets, trimmed fractions, flags, untagged lines, P/F pieces, ties
     t.same(lines(rest), all.slice(i + 1), `after record ${i}`);
   }
   const tail = await read(join(FIXTURES, 'cri-offsets.log'), criFormat, 'none', { ...ALL, tail: 1 });
-  t.same(tail.map((r) => (r as { cursor: string }).cursor), [ties[1]], 'a tail starting inside a tie keeps its number');
-  const since = await read(join(FIXTURES, 'cri-offsets.log'), criFormat, 'none', { ...ALL, since: at('2024-01-02T07:04:07Z') });
+  t.same(
+    tail.map((r) => (r as { cursor: string }).cursor),
+    [ties[1]],
+    'a tail starting inside a tie keeps its number',
+  );
+  const since = await read(join(FIXTURES, 'cri-offsets.log'), criFormat, 'none', {
+    ...ALL,
+    since: at('2024-01-02T07:04:07Z'),
+  });
   t.same(lines(since), all.slice(5));
-  const until = await read(join(FIXTURES, 'cri-offsets.log'), criFormat, 'none', { ...ALL, until: at('2024-01-02T07:04:06Z') });
+  const until = await read(join(FIXTURES, 'cri-offsets.log'), criFormat, 'none', {
+    ...ALL,
+    until: at('2024-01-02T07:04:06Z'),
+  });
   t.same(lines(until), all.slice(0, 5));
 });
 
@@ -69,7 +97,9 @@ t.test('the cached timestamp parser agrees with parseRfc3339 on every form', asy
   const base = Date.UTC(2024, 1, 28, 23, 59, 58);
   for (let i = 0; i < 400; i++) {
     const iso = new Date(base + i * 7).toISOString().slice(0, 19); // runs within one second, then the next
-    const digits = String(i * 7919).padStart(9, '0').slice(0, 1 + (i % 9));
+    const digits = String(i * 7919)
+      .padStart(9, '0')
+      .slice(0, 1 + (i % 9));
     samples.push(`${iso}.${digits}Z`, `${iso}Z`, `${iso}.${digits}z`, `${iso}.${digits}+02:00`);
   }
   samples.push(
@@ -93,17 +123,25 @@ t.test('the cached timestamp parser agrees with parseRfc3339 on every form', asy
 });
 
 t.test('json-file entries: escapes, pieces, foreign lines', async (t) => {
-  const entry = jsonFileFormat.parse(Buffer.from('{"log":"tab\\there \\u00e9\\n","stream":"stderr","time":"2024-01-02T07:04:05.1Z"}'));
+  const entry = jsonFileFormat.parse(
+    Buffer.from('{"log":"tab\\there \\u00e9\\n","stream":"stderr","time":"2024-01-02T07:04:05.1Z"}'),
+  );
   t.same(entry && { ...entry, content: entry.content.toString() }, {
     stream: 'stderr',
     time: at('2024-01-02T07:04:05.1Z'),
     content: 'tab\there é',
     endsLine: true,
   });
-  t.equal(jsonFileFormat.parse(Buffer.from('{"log":"piece","stream":"stdout","time":"2024-01-02T07:04:05Z"}'))?.endsLine, false);
+  t.equal(
+    jsonFileFormat.parse(Buffer.from('{"log":"piece","stream":"stdout","time":"2024-01-02T07:04:05Z"}'))?.endsLine,
+    false,
+  );
   t.equal(jsonFileFormat.parse(Buffer.from('{"log":1}')), undefined);
   t.equal(jsonFileFormat.parse(Buffer.from('garbage')), undefined);
-  t.equal(jsonFileFormat.timeOf(Buffer.from('{"log":"x\\n","stream":"stdout","time":"2024-01-02T07:04:05Z"}')), at('2024-01-02T07:04:05Z'));
+  t.equal(
+    jsonFileFormat.timeOf(Buffer.from('{"log":"x\\n","stream":"stdout","time":"2024-01-02T07:04:05Z"}')),
+    at('2024-01-02T07:04:05Z'),
+  );
 });
 
 t.test('a pre-2.1 nerdctl layout: log-config.json in the state dir, rotations ordered by mtime', async (t) => {
@@ -133,7 +171,12 @@ t.test('a pre-2.1 nerdctl layout: log-config.json in the state dir, rotations or
   if (location.kind !== 'file') return;
   t.equal(location.format, jsonFileFormat);
   const records = await read(location.path, location.format, location.rotation, ALL, [dir]);
-  t.same(lines(records, 'stdout'), ['first file line 1', 'a long line split across entries', 'second file line', 'current line é']);
+  t.same(lines(records, 'stdout'), [
+    'first file line 1',
+    'a long line split across entries',
+    'second file line',
+    'current line é',
+  ]);
   t.same(lines(records, 'stderr'), ['first file err', 'current err']);
   const tail = await read(location.path, location.format, location.rotation, { ...ALL, tail: 3 }, [dir]);
   t.same(lines(tail), ['second file line', 'current line é', 'current err']);
@@ -142,7 +185,13 @@ t.test('a pre-2.1 nerdctl layout: log-config.json in the state dir, rotations or
 t.test('kubelet rotations: .gz, dated, live; a split line spanning two files', async (t) => {
   const log = join(FIXTURES, 'cri-rotated', '0.log');
   const records = await read(log, criFormat, 'cri');
-  t.same(lines(records), ['gz line 1', 'gz piece continues in the next file', 'rotated line', 'live line 1', 'live line 2']);
+  t.same(lines(records), [
+    'gz line 1',
+    'gz piece continues in the next file',
+    'rotated line',
+    'live line 1',
+    'live line 2',
+  ]);
   const since = await read(log, criFormat, 'cri', { ...ALL, since: at('2024-01-01T00:01:00Z') });
   t.same(lines(since), ['rotated line', 'live line 1', 'live line 2']);
   const tail = await read(log, criFormat, 'cri', { ...ALL, tail: 4 });
@@ -178,11 +227,20 @@ t.test('journald: journalctl -o json output through the journald reader', async 
   );
   t.same((records[3] as { cursor: string }).cursor.split('.')[1], '1', 'ties are numbered');
   const args = (await readFile(join(dir, 'args'), 'utf8')).trim().split(' ');
-  t.same(args, ['--output=json', '--no-pager', 'SYSLOG_IDENTIFIER=0123456789ab', '--since=@1704207845.100000', '--lines=10']);
+  t.same(args, [
+    '--output=json',
+    '--no-pager',
+    'SYSLOG_IDENTIFIER=0123456789ab',
+    '--since=@1704207845.100000',
+    '--lines=10',
+  ]);
 
   // Following: journalctl -f never ends; the task's exit does, and journalctl is killed.
   const follower = join(dir, 'journalctl-f');
-  await writeFile(follower, `#!/bin/sh\necho "$@" > ${dir}/follow-args\necho $$ > ${dir}/pid\ncat ${join(FIXTURES, 'journald.json')}\nexec sleep 60\n`);
+  await writeFile(
+    follower,
+    `#!/bin/sh\necho "$@" > ${dir}/follow-args\necho $$ > ${dir}/pid\ncat ${join(FIXTURES, 'journald.json')}\nexec sleep 60\n`,
+  );
   await chmod(follower, 0o755);
   let onExit: ((exit: { exitCode: number | null }) => void) | undefined;
   const followed = readAll(

@@ -35,7 +35,11 @@ if (cd) {
     const perCycleMs = (Date.now() - started) / 1000;
     await new Promise((r) => setTimeout(r, 200)); // closes issued by abort() settle
     t.equal(await openFdCount(), before, 'no descriptor left open');
-    t.same(engine.resources, { openStreams: 0, subscriptions: 1, taskWatches: 0 }, 'no stream, watch or subscription left');
+    t.same(
+      engine.resources,
+      { openStreams: 0, subscriptions: 1, taskWatches: 0 },
+      'no stream, watch or subscription left',
+    );
     t.comment(`open → first line → close: ${perCycleMs.toFixed(2)} ms per cycle`);
   });
 }

@@ -19,7 +19,11 @@ export interface ResolvedContainer {
  * Throws ContainerNotFoundError, AmbiguousContainerError, LogsUnsupportedError or
  * EngineUnavailableError.
  */
-export async function resolveContainer(client: DockerClient, ref: string, signal?: AbortSignal): Promise<ResolvedContainer> {
+export async function resolveContainer(
+  client: DockerClient,
+  ref: string,
+  signal?: AbortSignal,
+): Promise<ResolvedContainer> {
   let inspect: ContainerInspectInfo;
   try {
     inspect = await client.inspect(ref, signal);
@@ -62,7 +66,8 @@ function checkLogsReadable(inspect: ContainerInspectInfo, ref: string): void {
   if (driver === 'none') {
     throw new LogsUnsupportedError(`container ${ref} uses the "none" log driver: it keeps no logs`);
   }
-  const cacheDisabled = String((logConfig?.Config as Record<string, string> | undefined)?.['cache-disabled'] ?? '') === 'true';
+  const cacheDisabled =
+    String((logConfig?.Config as Record<string, string> | undefined)?.['cache-disabled'] ?? '') === 'true';
   if (!READABLE_DRIVERS.has(driver) && cacheDisabled) {
     throw new LogsUnsupportedError(
       `container ${ref} uses the "${driver}" log driver with Docker's local cache disabled: its logs cannot be read back`,

@@ -54,15 +54,20 @@ export class DockerClient {
       // docker-modem reads DOCKER_CERT_PATH files itself and throws when they are missing.
       this.agent.destroy();
       this.pingAgent.destroy();
-      throw new EngineUnavailableError(`cannot set up a Docker client for ${this.description}: ${(err as Error).message}`, {
-        cause: err,
-      });
+      throw new EngineUnavailableError(
+        `cannot set up a Docker client for ${this.description}: ${(err as Error).message}`,
+        {
+          cause: err,
+        },
+      );
     }
   }
 
   async ping(timeoutMs = PING_TIMEOUT_MS): Promise<void> {
     // dockerode's ping takes `{ abortSignal }` like every call; its types only list a callback.
-    const ping = this.pingDocker.ping.bind(this.pingDocker) as unknown as (options: { abortSignal: AbortSignal }) => Promise<unknown>;
+    const ping = this.pingDocker.ping.bind(this.pingDocker) as unknown as (options: {
+      abortSignal: AbortSignal;
+    }) => Promise<unknown>;
     await ping({ abortSignal: AbortSignal.timeout(timeoutMs) });
   }
 
@@ -85,7 +90,9 @@ export class DockerClient {
     const forward = () => request.abort(signal.reason);
     if (signal.aborted) forward();
     else signal.addEventListener('abort', forward, { once: true });
-    const timeout = new EngineUnavailableError(`the Docker daemon did not answer a logs request within ${this.requestTimeoutMs} ms`);
+    const timeout = new EngineUnavailableError(
+      `the Docker daemon did not answer a logs request within ${this.requestTimeoutMs} ms`,
+    );
     const timer = setTimeout(() => request.abort(timeout), this.requestTimeoutMs);
     return new Promise<IncomingMessage>((resolve, reject) => {
       this.docker.modem.dial(
@@ -134,4 +141,3 @@ function newAgent(endpoint: DockerEndpoint, options: http.AgentOptions, descript
   Object.defineProperty(agent, inspect.custom, { value: () => `[Agent for ${description}]` });
   return agent;
 }
-

@@ -26,7 +26,10 @@ export function resolveDockerEndpoint(
     if (typeof configured !== 'string') {
       throw new InvalidArgumentError('dockerSocket', 'dockerSocket must be a path to the Docker socket');
     }
-    return { kind: 'unix', socketPath: configured.startsWith('unix://') ? configured.slice('unix://'.length) : configured };
+    return {
+      kind: 'unix',
+      socketPath: configured.startsWith('unix://') ? configured.slice('unix://'.length) : configured,
+    };
   }
   const dockerHost = env['DOCKER_HOST'];
   if (dockerHost === undefined || dockerHost === '') return { kind: 'unix', socketPath: DEFAULT_DOCKER_SOCKET };
@@ -37,7 +40,9 @@ export function resolveDockerEndpoint(
   try {
     url = new URL(dockerHost.includes('://') ? dockerHost : `tcp://${dockerHost}`);
   } catch {
-    throw new EngineUnavailableError(`DOCKER_HOST=${dockerHost} is not a Docker address (unix://PATH or tcp://HOST:PORT)`);
+    throw new EngineUnavailableError(
+      `DOCKER_HOST=${dockerHost} is not a Docker address (unix://PATH or tcp://HOST:PORT)`,
+    );
   }
   if (url.protocol !== 'tcp:' && url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new EngineUnavailableError(`DOCKER_HOST=${dockerHost}: only unix:// and tcp:// are supported`);
@@ -54,7 +59,9 @@ export function resolveDockerEndpoint(
       return readFileSync(join(certPath, name));
     } catch (err) {
       if (verify && name === 'ca.pem') {
-        throw new EngineUnavailableError(`DOCKER_TLS_VERIFY is set but ${join(certPath, name)} cannot be read`, { cause: err });
+        throw new EngineUnavailableError(`DOCKER_TLS_VERIFY is set but ${join(certPath, name)} cannot be read`, {
+          cause: err,
+        });
       }
       return undefined;
     }
@@ -95,7 +102,12 @@ export function dockerodeOptions(endpoint: DockerEndpoint, agent: Agent): Docker
     agent,
   };
   if (endpoint.kind === 'unix') return { ...base, socketPath: endpoint.socketPath };
-  const options: DockerodeOptions = { ...base, host: endpoint.host, port: endpoint.port, protocol: endpoint.tls ? 'https' : 'http' };
+  const options: DockerodeOptions = {
+    ...base,
+    host: endpoint.host,
+    port: endpoint.port,
+    protocol: endpoint.tls ? 'https' : 'http',
+  };
   if (endpoint.tls?.ca) options.ca = endpoint.tls.ca;
   if (endpoint.tls?.cert) options.cert = endpoint.tls.cert;
   if (endpoint.tls?.key) options.key = endpoint.tls.key;

@@ -1,4 +1,10 @@
-import { DockerFrameDemuxer, LineSplitter, TimestampParser, type StreamName, type UnixNanos } from '@enginegate/plugin-api';
+import {
+  DockerFrameDemuxer,
+  LineSplitter,
+  TimestampParser,
+  type StreamName,
+  type UnixNanos,
+} from '@enginegate/plugin-api';
 
 /** One whole line (or a cut piece of an over-long one) with the time Docker stamped it. */
 export type ParsedLineSink = (stream: StreamName, time: UnixNanos, line: Buffer, partial: boolean) => void;

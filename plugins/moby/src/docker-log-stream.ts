@@ -42,7 +42,11 @@ export const STREAM_SKEW_NS = 1_000_000_000n;
  * time and no `tail`. An `until` already past turns a follow into a read; Docker gets a later
  * `until` and the exact one is applied to the records.
  */
-export function dockerLogsQuery(options: LogOptions, from: TimeCursor | undefined, now: UnixNanos = nowNanos()): DockerLogsQuery {
+export function dockerLogsQuery(
+  options: LogOptions,
+  from: TimeCursor | undefined,
+  now: UnixNanos = nowNanos(),
+): DockerLogsQuery {
   const follow = options.follow && (options.until === undefined || options.until >= now);
   const query: DockerLogsQuery = { follow, stdout: true, stderr: true, timestamps: true };
   let since = options.since;
@@ -80,7 +84,11 @@ export interface DockerLogStreamInit {
 }
 
 /** How one Docker response ended. */
-type ResponseEnd = { kind: 'ended' } | { kind: 'broke'; error: unknown } | { kind: 'until-reached' } | { kind: 'in-band-error'; message: string };
+type ResponseEnd =
+  | { kind: 'ended' }
+  | { kind: 'broke'; error: unknown }
+  | { kind: 'until-reached' }
+  | { kind: 'in-band-error'; message: string };
 
 /**
  * The records of one `open()`: Docker's log body pulled chunk by chunk (`for await` — the
@@ -150,8 +158,13 @@ export class DockerLogStream implements AsyncIterable<LogRecord[]> {
         if (end.kind !== 'until-reached') {
           resumesWithoutProgress = delivered > 0 ? 1 : resumesWithoutProgress + 1;
           if (resumesWithoutProgress > MAX_RESUMES_WITHOUT_PROGRESS) {
-            init.logger.error({ container: init.containerId }, 'Docker keeps ending the log stream of a running container');
-            yield [{ type: 'error', code: 'INTERNAL', message: 'Docker keeps ending the log stream of a running container' }];
+            init.logger.error(
+              { container: init.containerId },
+              'Docker keeps ending the log stream of a running container',
+            );
+            yield [
+              { type: 'error', code: 'INTERNAL', message: 'Docker keeps ending the log stream of a running container' },
+            ];
             return;
           }
           await sleep(RESUME_BACKOFF_MS * resumesWithoutProgress, undefined, { signal }).catch(() => undefined);
@@ -176,7 +189,10 @@ export class DockerLogStream implements AsyncIterable<LogRecord[]> {
   private deliveredCount = 0;
 
   /** Yields the batches of one response; returns how it ended. Destroys the response. */
-  private async *readResponse(response: IncomingMessage, query: DockerLogsQuery): AsyncGenerator<LogRecord[], ResponseEnd, undefined> {
+  private async *readResponse(
+    response: IncomingMessage,
+    query: DockerLogsQuery,
+  ): AsyncGenerator<LogRecord[], ResponseEnd, undefined> {
     const { options } = this.init;
     const parser = parserFor(this.init);
     const sequencer = new TimeCursorSequencer();
@@ -199,7 +215,9 @@ export class DockerLogStream implements AsyncIterable<LogRecord[]> {
         passed = true;
       }
       if (!wanted(options, stream) || (options.until !== undefined && time > options.until)) return;
-      batch.push(partial ? { type: 'line', stream, time, line, cursor, partial } : { type: 'line', stream, time, line, cursor });
+      batch.push(
+        partial ? { type: 'line', stream, time, line, cursor, partial } : { type: 'line', stream, time, line, cursor },
+      );
     };
     const takeBatch = () => {
       const full = batch;
@@ -215,10 +233,13 @@ export class DockerLogStream implements AsyncIterable<LogRecord[]> {
       // every line stamped up to it is in the log for the read that follows.
       const waitMs = Number((options.until - nowNanos()) / NS_PER_MS) + 50;
       if (waitMs < MAX_TIMER_MS) {
-        untilTimer = setTimeout(() => {
-          untilReached = true;
-          response.destroy();
-        }, Math.max(0, waitMs));
+        untilTimer = setTimeout(
+          () => {
+            untilReached = true;
+            response.destroy();
+          },
+          Math.max(0, waitMs),
+        );
       }
     }
     try {
@@ -276,7 +297,8 @@ export class DockerLogStream implements AsyncIterable<LogRecord[]> {
         if (state.Status === 'created') return 'ended';
         const finishedAt = parseRfc3339(state.FinishedAt);
         // An `until` before the exit: the exit is not part of the selection.
-        if (init.options.until !== undefined && finishedAt !== undefined && finishedAt > init.options.until) return 'ended';
+        if (init.options.until !== undefined && finishedAt !== undefined && finishedAt > init.options.until)
+          return 'ended';
         return { exitCode: state.ExitCode };
       }
       if (!expectExit || attempt >= 3) return 'running';

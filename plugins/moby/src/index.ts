@@ -22,7 +22,11 @@ export default definePlugin({
   name: 'moby',
   apiVersion: PLUGIN_API_VERSION,
   register(container, options) {
-    const engine = new MobyEngine({ config: options.config, logger: options.logger, reportHealth: options.reportHealth });
+    const engine = new MobyEngine({
+      config: options.config,
+      logger: options.logger,
+      reportHealth: options.reportHealth,
+    });
     // The same shape as awilix's asValue(), without depending on awilix for one line.
     container.register('mobyEngine', { resolve: () => engine });
     return engine;

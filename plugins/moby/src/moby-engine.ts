@@ -99,7 +99,10 @@ export class MobyEngine implements Engine {
       return { ok: true };
     } catch (err) {
       this.knownHealthy = false;
-      return { ok: false, message: `the Docker daemon at ${client.description} is not answering: ${(err as Error).message}` };
+      return {
+        ok: false,
+        message: `the Docker daemon at ${client.description} is not answering: ${(err as Error).message}`,
+      };
     }
   }
 
@@ -136,7 +139,11 @@ export class MobyEngine implements Engine {
     return infos.filter((info): info is ContainerInfo => info !== undefined);
   }
 
-  private async openLogs(ref: ContainerRef, options: LogOptions, signal: AbortSignal): Promise<AsyncIterable<LogRecord[]>> {
+  private async openLogs(
+    ref: ContainerRef,
+    options: LogOptions,
+    signal: AbortSignal,
+  ): Promise<AsyncIterable<LogRecord[]>> {
     const client = this.requireClient();
     const name = validateContainerRef(ref.ref);
     if (options.after !== undefined && options.after.kind !== 'time') {
@@ -174,7 +181,11 @@ export class MobyEngine implements Engine {
         start = tailed.start;
         selection = { ...options, tail: undefined };
         // `docker logs --tail N` gives N lines, not N plus those written while they were found.
-        if (!options.follow && tailed.lastTime !== undefined && (options.until === undefined || tailed.lastTime < options.until)) {
+        if (
+          !options.follow &&
+          tailed.lastTime !== undefined &&
+          (options.until === undefined || tailed.lastTime < options.until)
+        ) {
           selection.until = tailed.lastTime;
         }
       }

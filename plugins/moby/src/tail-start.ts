@@ -33,7 +33,10 @@ export async function findTailStart(
   const base: DockerLogsQuery = { follow: false, stdout: true, stderr: true, timestamps: true };
   for (let entries = tail + 1; ; entries *= 4) {
     const last = await readRecordTimes(client, container, { ...base, tail: String(entries) }, signal);
-    const lastTime = last.times.reduce<UnixNanos | undefined>((max, t) => (max === undefined || t > max ? t : max), undefined);
+    const lastTime = last.times.reduce<UnixNanos | undefined>(
+      (max, t) => (max === undefined || t > max ? t : max),
+      undefined,
+    );
     if (last.times.length <= tail) {
       if (last.entries < entries) return { start: undefined, lastTime }; // the whole log: N lines or fewer
       continue;

@@ -34,7 +34,8 @@ function linesScript(lines: ContainerWrite[], { intervalMs = 0, exitCode }: Cont
 /** A one-file tar (ustar), for Docker's putArchive: the script is too big for an argument. */
 function singleFileTar(name: string, content: Buffer): Buffer {
   const header = Buffer.alloc(512);
-  const field = (offset: number, length: number, value: string) => header.write(value.padEnd(length, '\0').slice(0, length), offset, 'latin1');
+  const field = (offset: number, length: number, value: string) =>
+    header.write(value.padEnd(length, '\0').slice(0, length), offset, 'latin1');
   const octal = (value: number, length: number) => `${value.toString(8).padStart(length - 1, '0')}\0`;
   field(0, 100, name);
   field(100, 8, octal(0o755, 8));
@@ -71,7 +72,9 @@ async function suite(dockerd: PrivateDockerd): Promise<void> {
           ...(options.tty ? {} : { LogConfig: { Type: 'local', Config: {} } }),
         },
       });
-      await container.putArchive(singleFileTar('lines.sh', Buffer.from(linesScript(lines, options), 'latin1')), { path: '/' });
+      await container.putArchive(singleFileTar('lines.sh', Buffer.from(linesScript(lines, options), 'latin1')), {
+        path: '/',
+      });
       await container.start();
       return { ref: name, remove: () => container.remove({ force: true }).catch(() => undefined) };
     },

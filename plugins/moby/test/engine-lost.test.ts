@@ -38,57 +38,63 @@ async function suite(dockerd: PrivateDockerd): Promise<void> {
   await runBusybox(dockerd, 'i=0; while true; do echo "tick $i"; i=$((i+1)); sleep 0.1; done', { name: ticker });
 
   for (const how of ['stop', 'kill'] as const) {
-    t.test(`dockerd ${how === 'stop' ? 'stopped (SIGTERM)' : 'killed (SIGKILL)'} mid-stream: 1012, then 503; back: served again`, async (t) => {
-      const session = openLogsSocket(url, TOKEN, ticker, { tail: 0 }, 'v1.json.enginegate');
-      await session.waitForMessages(3);
-      const pidBefore = dockerd.pid;
-      const lostAt = performance.now();
-      await (how === 'stop' ? dockerd.stop() : dockerd.kill());
-      t.comment(`dockerd ${how} took ${(performance.now() - lostAt).toFixed(0)} ms`);
-      t.equal(dockerd.pid, undefined, `the dockerd the test started (PID ${pidBefore}) is gone`);
-      const { code, reason } = await session.closed;
-      t.equal(code, 1012, `closed 1012 (${reason})`);
-      t.comment(`1012 ${(performance.now() - lostAt).toFixed(0)} ms after the daemon was gone`);
-      const records = jsonMessages(session);
-      t.notOk(records.some((r) => r['type'] === 'exit'), 'no exit record: the daemon went away, not the container');
-      const lastCursor = records.filter((r) => r['type'] === 'line').at(-1)!['cursor'] as string;
+    t.test(
+      `dockerd ${how === 'stop' ? 'stopped (SIGTERM)' : 'killed (SIGKILL)'} mid-stream: 1012, then 503; back: served again`,
+      async (t) => {
+        const session = openLogsSocket(url, TOKEN, ticker, { tail: 0 }, 'v1.json.enginegate');
+        await session.waitForMessages(3);
+        const pidBefore = dockerd.pid;
+        const lostAt = performance.now();
+        await (how === 'stop' ? dockerd.stop() : dockerd.kill());
+        t.comment(`dockerd ${how} took ${(performance.now() - lostAt).toFixed(0)} ms`);
+        t.equal(dockerd.pid, undefined, `the dockerd the test started (PID ${pidBefore}) is gone`);
+        const { code, reason } = await session.closed;
+        t.equal(code, 1012, `closed 1012 (${reason})`);
+        t.comment(`1012 ${(performance.now() - lostAt).toFixed(0)} ms after the daemon was gone`);
+        const records = jsonMessages(session);
+        t.notOk(
+          records.some((r) => r['type'] === 'exit'),
+          'no exit record: the daemon went away, not the container',
+        );
+        const lastCursor = records.filter((r) => r['type'] === 'line').at(-1)!['cursor'] as string;
 
-      const unavailable = await httpGet(logsUrl(url, ticker, { follow: false }), TOKEN);
-      t.equal(unavailable.status, 503, 'logs are 503 while dockerd is down');
-      t.ok(unavailable.headers.get('retry-after'), 'with Retry-After');
-      t.match(JSON.parse(unavailable.body.toString()), { error: { code: 'ENGINE_UNAVAILABLE' } });
-      t.equal(gw.engines.status.state, 'unavailable');
+        const unavailable = await httpGet(logsUrl(url, ticker, { follow: false }), TOKEN);
+        t.equal(unavailable.status, 503, 'logs are 503 while dockerd is down');
+        t.ok(unavailable.headers.get('retry-after'), 'with Retry-After');
+        t.match(JSON.parse(unavailable.body.toString()), { error: { code: 'ENGINE_UNAVAILABLE' } });
+        t.equal(gw.engines.status.state, 'unavailable');
 
-      const back = performance.now();
-      await dockerd.start();
-      t.comment(`dockerd start took ${(performance.now() - back).toFixed(0)} ms`);
-      // Without live-restore, dockerd stopped the container with itself: start it again.
-      await dockerd.docker.getContainer(ticker).start();
-      await waitFor('the engine to run again', () => gw.engines.status.state === 'running');
-      t.pass('the gateway found dockerd back by itself');
-      t.comment(`running again ${(performance.now() - back).toFixed(0)} ms after the restart began`);
+        const back = performance.now();
+        await dockerd.start();
+        t.comment(`dockerd start took ${(performance.now() - back).toFixed(0)} ms`);
+        // Without live-restore, dockerd stopped the container with itself: start it again.
+        await dockerd.docker.getContainer(ticker).start();
+        await waitFor('the engine to run again', () => gw.engines.status.state === 'running');
+        t.pass('the gateway found dockerd back by itself');
+        t.comment(`running again ${(performance.now() - back).toFixed(0)} ms after the restart began`);
 
-      const resumed = openLogsSocket(url, TOKEN, ticker, { after: lastCursor }, 'v1.json.enginegate');
-      await resumed.waitForMessages(3);
-      const lines = jsonMessages(resumed).filter((r) => r['type'] === 'line');
-      t.ok(lines.length >= 3, 'logs are served again');
-      // Compare with one full read: the resumed stream continues right behind the cursor.
-      const full = await httpGet(logsUrl(url, ticker, { follow: false }), TOKEN, { accept: 'application/x-ndjson' });
-      const cursors = full.body
-        .toString()
-        .split('\n')
-        .filter(Boolean)
-        .map((l) => (JSON.parse(l) as { cursor: string }).cursor);
-      const at = cursors.indexOf(lastCursor);
-      t.ok(at >= 0, 'the last cursor before the loss is in the log');
-      t.same(
-        lines.slice(0, 3).map((r) => r['cursor']),
-        cursors.slice(at + 1, at + 4),
-        'the resumed stream starts right behind the last record seen',
-      );
-      resumed.ws.close();
-      await resumed.closed;
-    });
+        const resumed = openLogsSocket(url, TOKEN, ticker, { after: lastCursor }, 'v1.json.enginegate');
+        await resumed.waitForMessages(3);
+        const lines = jsonMessages(resumed).filter((r) => r['type'] === 'line');
+        t.ok(lines.length >= 3, 'logs are served again');
+        // Compare with one full read: the resumed stream continues right behind the cursor.
+        const full = await httpGet(logsUrl(url, ticker, { follow: false }), TOKEN, { accept: 'application/x-ndjson' });
+        const cursors = full.body
+          .toString()
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => (JSON.parse(l) as { cursor: string }).cursor);
+        const at = cursors.indexOf(lastCursor);
+        t.ok(at >= 0, 'the last cursor before the loss is in the log');
+        t.same(
+          lines.slice(0, 3).map((r) => r['cursor']),
+          cursors.slice(at + 1, at + 4),
+          'the resumed stream starts right behind the last record seen',
+        );
+        resumed.ws.close();
+        await resumed.closed;
+      },
+    );
   }
 
   t.test('auto picks moby when DOCKER_HOST answers, mock when it does not', async (t) => {
@@ -107,7 +113,13 @@ async function suite(dockerd: PrivateDockerd): Promise<void> {
     t.match(res.body.toString(), /^tick \d+\n$/, 'its logs come from the private dockerd');
 
     process.env['DOCKER_HOST'] = 'unix:///tmp/egm-no-such-daemon.sock';
-    const fallback = await createGateway({ port: 0, token: TOKEN, plugins: [mobyPlugin], engine: 'auto', logger: false });
+    const fallback = await createGateway({
+      port: 0,
+      token: TOKEN,
+      plugins: [mobyPlugin],
+      engine: 'auto',
+      logger: false,
+    });
     t.teardown(() => fallback.close());
     t.same(fallback.engines.status, { name: 'mock', state: 'running' }, 'no Docker answering: mock');
   });

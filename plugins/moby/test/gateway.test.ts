@@ -33,25 +33,41 @@ async function suite(dockerd: PrivateDockerd): Promise<void> {
     openLogsSocket(url, TOKEN, container, query, protocol);
 
   t.test('JSON framing keeps stdout and stderr apart, each in order; exit record, then 1000', async (t) => {
-    const id = await runBusybox(dockerd, 'i=1; while [ $i -le 30 ]; do echo "out $i"; echo "err $i" >&2; i=$((i+1)); done; exit 4');
+    const id = await runBusybox(
+      dockerd,
+      'i=1; while [ $i -le 30 ]; do echo "out $i"; echo "err $i" >&2; i=$((i+1)); done; exit 4',
+    );
     const session = ws(id, {}, 'v1.json.enginegate');
     const { code } = await session.closed;
     t.equal(code, 1000);
     const records = jsonMessages(session);
     const text = (stream: string) => records.filter((r) => r['stream'] === stream).map((r) => r['line']);
-    t.same(text('stdout'), Array.from({ length: 30 }, (_, i) => `out ${i + 1}`));
-    t.same(text('stderr'), Array.from({ length: 30 }, (_, i) => `err ${i + 1}`));
+    t.same(
+      text('stdout'),
+      Array.from({ length: 30 }, (_, i) => `out ${i + 1}`),
+    );
+    t.same(
+      text('stderr'),
+      Array.from({ length: 30 }, (_, i) => `err ${i + 1}`),
+    );
     t.same(records.at(-1), { type: 'exit', exitCode: 4 });
     t.match(records[0], { type: 'line', time: /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z$/, cursor: /^t\d+\.\d+$/ });
   });
 
   t.test('HTTP: tail, since, until, timestamps, follow=false on a running container', async (t) => {
-    const id = await runBusybox(dockerd, 'i=1; while [ $i -le 8 ]; do echo "n $i"; i=$((i+1)); sleep 0.02; done; sleep 600');
+    const id = await runBusybox(
+      dockerd,
+      'i=1; while [ $i -le 8 ]; do echo "n $i"; i=$((i+1)); sleep 0.02; done; sleep 600',
+    );
     t.teardown(() => dockerd.docker.getContainer(id).remove({ force: true }));
     let ndjson: Array<Record<string, unknown>> = [];
     for (let i = 0; i < 100 && ndjson.length < 8; i++) {
       const res = await httpGet(logsUrl(url, id, { follow: false }), TOKEN, { accept: 'application/x-ndjson' });
-      ndjson = res.body.toString().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+      ndjson = res.body
+        .toString()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
       if (ndjson.length < 8) await sleep(50);
     }
     t.equal(ndjson.length, 8, 'follow=false returns while the container runs');
@@ -66,7 +82,11 @@ async function suite(dockerd: PrivateDockerd): Promise<void> {
     t.equal(window.body.toString(), 'n 3\nn 4\nn 5\nn 6\n', 'since and until (RFC3339Nano), inclusive');
 
     const stamped = await httpGet(logsUrl(url, id, { follow: false, tail: 1, timestamps: true }), TOKEN);
-    t.equal(stamped.body.toString(), `${ndjson[7]!['time']} n 8\n`, 'timestamps=true: Docker’s fixed-width time and a space');
+    t.equal(
+      stamped.body.toString(),
+      `${ndjson[7]!['time']} n 8\n`,
+      'timestamps=true: Docker’s fixed-width time and a space',
+    );
 
     const sinceSeconds = await httpGet(logsUrl(url, id, { follow: false, since: '10m' }), TOKEN);
     t.equal(sinceSeconds.body.toString().split('\n').length - 1, 8, 'a duration for since');
@@ -77,7 +97,10 @@ async function suite(dockerd: PrivateDockerd): Promise<void> {
     const session = ws(id);
     const { code } = await session.closed;
     t.equal(code, 1000);
-    t.ok(session.messages.every((m) => m.binary), 'binary messages');
+    t.ok(
+      session.messages.every((m) => m.binary),
+      'binary messages',
+    );
     t.equal(Buffer.concat(session.messages.map((m) => m.data)).toString('latin1'), 'hello\r\nworld\r\n');
   });
 
@@ -98,11 +121,14 @@ async function suite(dockerd: PrivateDockerd): Promise<void> {
     t.equal((await session.closed).code, 1000);
     // Order holds within a stream; between stdout and stderr Docker promises none.
     const lines = [1, 2].flatMap((stream) => session.messages.filter((m) => m.data[0] === stream));
-    t.same(lines.map((m) => [m.data[0], m.data.length - 1]), [
-      [1, 102400],
-      [1, 4],
-      [2, 5],
-    ]);
+    t.same(
+      lines.map((m) => [m.data[0], m.data.length - 1]),
+      [
+        [1, 102400],
+        [1, 4],
+        [2, 5],
+      ],
+    );
     const delivered = Buffer.concat(lines.flatMap((m) => [m.data.subarray(1), Buffer.from('\n')]));
     const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
     t.equal(sha(delivered), sha(written), 'SHA-256 of what the container wrote = of what the binary framing delivered');
@@ -112,7 +138,10 @@ async function suite(dockerd: PrivateDockerd): Promise<void> {
   });
 
   t.test('live: a line every 200 ms reaches the client within 100 ms of (previous arrival + 200 ms)', async (t) => {
-    const id = await runBusybox(dockerd, 'i=1; while [ $i -le 12 ]; do echo "live $i"; i=$((i+1)); sleep 0.2; done; sleep 600');
+    const id = await runBusybox(
+      dockerd,
+      'i=1; while [ $i -le 12 ]; do echo "live $i"; i=$((i+1)); sleep 0.2; done; sleep 600',
+    );
     t.teardown(() => dockerd.docker.getContainer(id).remove({ force: true }));
     const session = ws(id, {}, 'v1.json.enginegate');
     await session.waitForMessages(12);
@@ -130,7 +159,11 @@ async function suite(dockerd: PrivateDockerd): Promise<void> {
     const excess = arrivedMs.slice(1).map((at, i) => at - arrivedMs[i]! - (writtenMs[i + 1]! - writtenMs[i]!));
     // The first message may carry history written before the socket opened; the later ones are live.
     const late = excess.slice(1).filter((ms) => ms > 100);
-    t.same(late, [], `each line within 100 ms of (previous arrival + the container's interval) (max ${Math.max(...excess.slice(1)).toFixed(0)} ms)`);
+    t.same(
+      late,
+      [],
+      `each line within 100 ms of (previous arrival + the container's interval) (max ${Math.max(...excess.slice(1)).toFixed(0)} ms)`,
+    );
     const latency = arrivedMs.slice(1).map((at, i) => at - writtenMs[i + 1]!);
     t.comment(`written-to-delivered latency: max ${Math.max(...latency).toFixed(0)} ms`);
     session.ws.close();
@@ -153,7 +186,10 @@ async function suite(dockerd: PrivateDockerd): Promise<void> {
     await dockerd.docker.getContainer(removed).remove({ force: true });
     const { code } = await s2.closed;
     t.equal(code, 1000, 'closed 1000');
-    t.notOk(jsonMessages(s2).some((r) => r['type'] === 'error'), 'no error record');
+    t.notOk(
+      jsonMessages(s2).some((r) => r['type'] === 'error'),
+      'no error record',
+    );
   });
 
   t.test('cursors: after= over records sharing a timestamp — none twice, none missing', async (t) => {
@@ -237,6 +273,8 @@ async function suite(dockerd: PrivateDockerd): Promise<void> {
     t.ok(after <= before, `connections to the Docker socket: ${before} before, ${after} after`);
     t.equal(gw.openStreams, 0, 'the gateway holds no stream');
     t.equal(engine.openStreamCount, 0, 'the engine holds no stream');
-    t.comment(`${CYCLES} cycles in ${elapsed.toFixed(0)} ms (${(elapsed / CYCLES).toFixed(2)} ms each, ${PARALLEL} at a time)`);
+    t.comment(
+      `${CYCLES} cycles in ${elapsed.toFixed(0)} ms (${(elapsed / CYCLES).toFixed(2)} ms each, ${PARALLEL} at a time)`,
+    );
   });
 }

@@ -81,9 +81,11 @@ t.test('multiplexed, `local` driver: a short piece without a newline ends its li
     frame(1, `${T1} ${'d'.repeat(DOCKER_PIECE_BYTES)}`),
     frame(1, `${T1} end-of-long`), // Docker 20.10's local driver: the newline is lost
   ]);
-  t.same(parse(new MultiplexedLogParser(true), input, input.length, false), [
-    { stream: 'stdout', time: T1, line: `${'d'.repeat(DOCKER_PIECE_BYTES)}end-of-long`, partial: false },
-  ], 'delivered without waiting for the next record');
+  t.same(
+    parse(new MultiplexedLogParser(true), input, input.length, false),
+    [{ stream: 'stdout', time: T1, line: `${'d'.repeat(DOCKER_PIECE_BYTES)}end-of-long`, partial: false }],
+    'delivered without waiting for the next record',
+  );
   t.same(parse(new MultiplexedLogParser(false), input, input.length, false), [], 'json-file: still a piece');
 });
 
@@ -127,36 +129,43 @@ t.test('TTY: CRLF kept as sent; Docker’s 16 KiB piece stamps dropped; other te
   }
 });
 
-t.test('Docker\'s since/until query form', async (t) => {
+t.test("Docker's since/until query form", async (t) => {
   t.equal(toDockerTimeParam(1_700_000_000_000_000_005n), '1700000000.000000005');
   t.equal(toDockerTimeParam(0n), '0.000000000');
 });
 
-t.test('the Docker query: timestamps and both streams always; from a cursor, a second before it and no tail', async (t) => {
-  const now = 1_750_000_000_000_000_000n;
-  const base: LogOptions = { follow: true, stdout: true, stderr: false };
-  t.same(dockerLogsQuery({ ...base, tail: 0 }, undefined, now), {
-    follow: true,
-    stdout: true,
-    stderr: true,
-    timestamps: true,
-    tail: '0',
-  });
-  const after = decodeCursor('t1700000000000000005.2');
-  if (after.kind !== 'time') throw new Error('a time cursor');
-  t.same(dockerLogsQuery({ ...base, tail: 5, since: 1n, until: 1_800_000_000_000_000_000n, after }, after, now), {
-    follow: true,
-    stdout: true,
-    stderr: true,
-    timestamps: true,
-    since: '1699999999.000000005', // a second early: the streams' entries are not in time order
-    until: '1800000001.000000000', // a second later: `until` is applied to the records exactly
-  });
-  t.equal(
-    dockerLogsQuery({ ...base, since: 1_720_000_000_000_000_000n }, after, now).since,
-    '1720000000.000000000',
-    'a since later than the cursor wins',
-  );
-  t.equal(dockerLogsQuery({ ...base, until: now - 1n }, undefined, now).follow, false, 'an until already past: no follow');
-  t.equal(dockerLogsQuery({ ...base, until: now }, undefined, now).follow, true);
-});
+t.test(
+  'the Docker query: timestamps and both streams always; from a cursor, a second before it and no tail',
+  async (t) => {
+    const now = 1_750_000_000_000_000_000n;
+    const base: LogOptions = { follow: true, stdout: true, stderr: false };
+    t.same(dockerLogsQuery({ ...base, tail: 0 }, undefined, now), {
+      follow: true,
+      stdout: true,
+      stderr: true,
+      timestamps: true,
+      tail: '0',
+    });
+    const after = decodeCursor('t1700000000000000005.2');
+    if (after.kind !== 'time') throw new Error('a time cursor');
+    t.same(dockerLogsQuery({ ...base, tail: 5, since: 1n, until: 1_800_000_000_000_000_000n, after }, after, now), {
+      follow: true,
+      stdout: true,
+      stderr: true,
+      timestamps: true,
+      since: '1699999999.000000005', // a second early: the streams' entries are not in time order
+      until: '1800000001.000000000', // a second later: `until` is applied to the records exactly
+    });
+    t.equal(
+      dockerLogsQuery({ ...base, since: 1_720_000_000_000_000_000n }, after, now).since,
+      '1720000000.000000000',
+      'a since later than the cursor wins',
+    );
+    t.equal(
+      dockerLogsQuery({ ...base, until: now - 1n }, undefined, now).follow,
+      false,
+      'an until already past: no follow',
+    );
+    t.equal(dockerLogsQuery({ ...base, until: now }, undefined, now).follow, true);
+  },
+);

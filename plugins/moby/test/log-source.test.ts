@@ -62,7 +62,10 @@ async function suite(dockerd: PrivateDockerd): Promise<void> {
       const times = lineRecords(records)
         .filter((r) => r.stream === stream)
         .map((r) => r.time!);
-      t.ok(times.every((time, i) => i === 0 || time >= times[i - 1]!), `${stream} times never go back`);
+      t.ok(
+        times.every((time, i) => i === 0 || time >= times[i - 1]!),
+        `${stream} times never go back`,
+      );
     }
     t.ok(lineRecords(records).every((r) => typeof r.cursor === 'string' && decodeCursor(r.cursor).kind === 'time'));
   });
@@ -77,7 +80,10 @@ async function suite(dockerd: PrivateDockerd): Promise<void> {
 
     const all = await collect(await open(id, ALL));
     t.ok(all.ended, 'follow=false ends while the container still runs');
-    t.notOk(all.records.some((r) => r.type === 'exit'), 'no exit record: the container runs');
+    t.notOk(
+      all.records.some((r) => r.type === 'exit'),
+      'no exit record: the container runs',
+    );
     t.equal(lines(all.records, 'stdout').length, 10);
 
     const lastFive = lines(all.records).slice(-5);
@@ -91,7 +97,11 @@ async function suite(dockerd: PrivateDockerd): Promise<void> {
     );
 
     const onlyStderr = await collect(await open(id, { ...ALL, stdout: false }));
-    t.same(lines(onlyStderr.records), Array.from({ length: 10 }, (_, i) => `e${i + 1}`), 'stderr only');
+    t.same(
+      lines(onlyStderr.records),
+      Array.from({ length: 10 }, (_, i) => `e${i + 1}`),
+      'stderr only',
+    );
 
     const stdoutRecords = lineRecords(all.records).filter((r) => r.stream === 'stdout');
     const since = stdoutRecords[3]!.time!;
@@ -160,7 +170,10 @@ async function suite(dockerd: PrivateDockerd): Promise<void> {
         const got = lines((await collect(await open(id, { ...ALL, tail }))).records);
         t.equal(got.length, tail, `tail=${tail}, round ${round + 1}: ${got.length} lines`);
         const numbers = got.map((l) => Number(l.split(' ')[1]));
-        t.ok(numbers.every((n, i) => i === 0 || n === numbers[i - 1]! + 1), 'consecutive lines');
+        t.ok(
+          numbers.every((n, i) => i === 0 || n === numbers[i - 1]! + 1),
+          'consecutive lines',
+        );
       }
     }
   });
@@ -195,11 +208,21 @@ async function suite(dockerd: PrivateDockerd): Promise<void> {
     t.ok(Date.now() - started < 2500, 'soon after until');
     const times = lineRecords(records).map((r) => r.time!);
     t.ok(times.length >= 5, 'lines before until arrived');
-    t.ok(times.every((time) => time <= until), 'none after until');
-    t.notOk(records.some((r) => r.type === 'exit'), 'no exit record: the container runs');
+    t.ok(
+      times.every((time) => time <= until),
+      'none after until',
+    );
+    t.notOk(
+      records.some((r) => r.type === 'exit'),
+      'no exit record: the container runs',
+    );
     // Nothing between the last line delivered and until was lost.
     const all = lineRecords((await collect(await open(id, ALL))).records).filter((r) => r.time! <= until);
-    t.same(times, all.map((r) => r.time), 'exactly the lines stamped up to until');
+    t.same(
+      times,
+      all.map((r) => r.time),
+      'exactly the lines stamped up to until',
+    );
 
     const past = await collect(await open(id, { ...FOLLOW, until: times[2]! }), { timeoutMs: 5000 });
     t.ok(past.ended, 'an until already past: the history up to it, then the end');
@@ -207,7 +230,9 @@ async function suite(dockerd: PrivateDockerd): Promise<void> {
   });
 
   t.test('the local driver: a long last line arrives while the container still runs', async (t) => {
-    const id = await runBusybox(dockerd, 'head -c 40000 /dev/zero | tr "\\0" L; echo; sleep 600', { logDriver: 'local' });
+    const id = await runBusybox(dockerd, 'head -c 40000 /dev/zero | tr "\\0" L; echo; sleep 600', {
+      logDriver: 'local',
+    });
     t.teardown(() => dockerd.docker.getContainer(id).remove({ force: true }));
     const { records } = await collect(await open(id, FOLLOW), { stop: (r) => r.length > 0, timeoutMs: 10_000 });
     t.same(
@@ -228,14 +253,21 @@ async function suite(dockerd: PrivateDockerd): Promise<void> {
     const full = lineRecords((await collect(await open(id, ALL))).records);
     const sharing = full.filter((r) => r.time === full[1]!.time);
     t.equal(sharing.length, 3, 'three records share the long line’s time');
-    t.same(full.map((r) => r.line.length), [5, 1048576, 1048576, 524288, 7, 7, 7, 7, 7]);
+    t.same(
+      full.map((r) => r.line.length),
+      [5, 1048576, 1048576, 524288, 7, 7, 7, 7, 7],
+    );
 
     const describe = (r: LineRecord) => `${r.cursor}:${r.line.length}`;
     for (let i = 0; i < full.length; i++) {
       const resumed = lineRecords(
         (await collect(await open(id, { ...ALL, tail: 1, after: decodeCursor(full[i]!.cursor) }))).records,
       );
-      t.same(resumed.map(describe), full.slice(i + 1).map(describe), `after record ${i}: nothing twice, nothing missing`);
+      t.same(
+        resumed.map(describe),
+        full.slice(i + 1).map(describe),
+        `after record ${i}: nothing twice, nothing missing`,
+      );
     }
     const resumedFollow = await collect(await open(id, { ...FOLLOW, after: decodeCursor(full[2]!.cursor) }));
     t.same(resumedFollow.records.at(-1), { type: 'exit', exitCode: 0 }, 'following from a cursor ends with the exit');
@@ -245,7 +277,10 @@ async function suite(dockerd: PrivateDockerd): Promise<void> {
     const id = await runBusybox(dockerd, 'echo one; sleep 0.3; echo two; sleep 0.3; echo last; exit 3');
     const { records, ended } = await collect(await open(id, FOLLOW));
     t.ok(ended);
-    t.same(records.map((r) => (r.type === 'line' ? r.line.toString() : r)), ['one', 'two', 'last', { type: 'exit', exitCode: 3 }]);
+    t.same(
+      records.map((r) => (r.type === 'line' ? r.line.toString() : r)),
+      ['one', 'two', 'last', { type: 'exit', exitCode: 3 }],
+    );
   });
 
   t.test('docker rm -f while followed: the stream ends cleanly', async (t) => {
@@ -258,7 +293,10 @@ async function suite(dockerd: PrivateDockerd): Promise<void> {
     t.ok(ended, 'ended by itself');
     t.ok(Date.now() - started < 5000, 'soon after the removal');
     t.ok(lines(records).length >= 2, 'lines before the removal arrived');
-    t.notOk(records.some((r) => r.type === 'error'), 'no error record');
+    t.notOk(
+      records.some((r) => r.type === 'error'),
+      'no error record',
+    );
   });
 
   t.test('references: full ID, unique prefix, name; unknown 404, ambiguous 409, bad 400', async (t) => {
@@ -282,7 +320,10 @@ async function suite(dockerd: PrivateDockerd): Promise<void> {
     t.type(err, AmbiguousContainerError, 'an ambiguous prefix');
     t.equal((err as AmbiguousContainerError).statusCode, 409);
     t.ok((err as AmbiguousContainerError).candidates.length >= 2, 'names the candidates');
-    t.ok(logger.entries.every((e) => e.level !== 'warn' && e.level !== 'error'), 'client mistakes are not warnings');
+    t.ok(
+      logger.entries.every((e) => e.level !== 'warn' && e.level !== 'error'),
+      'client mistakes are not warnings',
+    );
   });
 
   t.test('the "none" log driver is 501 before anything is streamed', async (t) => {

@@ -75,7 +75,12 @@ async function fakeDaemon(
     await rm(dir, { recursive: true, force: true });
   });
   const logger = recordingLogger();
-  const engine = new MobyEngine({ config: { dockerSocket: socket }, logger, reportHealth: () => undefined, ...engineOptions });
+  const engine = new MobyEngine({
+    config: { dockerSocket: socket },
+    logger,
+    reportHealth: () => undefined,
+    ...engineOptions,
+  });
   await engine.start();
   t.teardown(() => engine.stop());
   return { engine, logQueries, logger, counts, server };
@@ -86,11 +91,16 @@ t.test('an in-band error frame becomes an error record, and the stream ends', as
     ok(res).write(frame(1, `${stamp(1)} before\n`));
     res.end(frame(3, 'error from daemon in stream: Error grabbing logs: unexpected EOF\n'));
   });
-  const { records, ended } = await collect(await engine.logs.open({ ref: 'fake' }, FOLLOW, new AbortController().signal));
+  const { records, ended } = await collect(
+    await engine.logs.open({ ref: 'fake' }, FOLLOW, new AbortController().signal),
+  );
   t.ok(ended);
   t.same(lines(records), ['before']);
   t.match(records.at(-1), { type: 'error', code: 'INTERNAL', message: /Error grabbing logs: unexpected EOF/ });
-  t.ok(logger.entries.some((e) => e.level === 'warn'), 'logged at warn: the client sees only the error record');
+  t.ok(
+    logger.entries.some((e) => e.level === 'warn'),
+    'logged at warn: the client sees only the error record',
+  );
 });
 
 t.test('a connection cut mid-frame with the daemon alive: resumed behind the last record, nothing twice', async (t) => {
@@ -99,13 +109,23 @@ t.test('a connection cut mid-frame with the daemon alive: resumed behind the las
     ok(res);
     if (attempt === 1) {
       // Two lines share the time of line 2 (as the pieces of a long line would).
-      res.write(Buffer.concat([frame(1, `${stamp(1)} one\n`), frame(1, `${stamp(2)} two-a\n`), frame(1, `${stamp(2)} two-b\n`)]));
+      res.write(
+        Buffer.concat([
+          frame(1, `${stamp(1)} one\n`),
+          frame(1, `${stamp(2)} two-a\n`),
+          frame(1, `${stamp(2)} two-b\n`),
+        ]),
+      );
       // Half a frame, then the connection breaks.
       res.write(frame(1, `${stamp(3)} three\n`).subarray(0, 12), () => res.destroy());
       return;
     }
     // The resume asks from a second before the last record's time: Docker repeats some.
-    t.equal(query.get('since'), toDockerTimeParam(parseRfc3339(stamp(2))! - 1_000_000_000n), 'resumed a second before the last record');
+    t.equal(
+      query.get('since'),
+      toDockerTimeParam(parseRfc3339(stamp(2))! - 1_000_000_000n),
+      'resumed a second before the last record',
+    );
     t.notOk(query.has('tail'), 'no tail on a resume');
     t.equal(query.get('follow'), 'true');
     state.running = false;
@@ -131,9 +151,12 @@ t.test('a connection cut mid-frame with the daemon alive: resumed behind the las
 
 t.test('Docker ending the stream of a running container again and again: an error record, not a loop', async (t) => {
   const { engine, logQueries } = await fakeDaemon(t, { running: true, exitCode: 0 }, (_q, res) => ok(res).end());
-  const { records, ended } = await collect(await engine.logs.open({ ref: 'fake' }, FOLLOW, new AbortController().signal), {
-    timeoutMs: 20_000,
-  });
+  const { records, ended } = await collect(
+    await engine.logs.open({ ref: 'fake' }, FOLLOW, new AbortController().signal),
+    {
+      timeoutMs: 20_000,
+    },
+  );
   t.ok(ended);
   t.match(records, [{ type: 'error', code: 'INTERNAL' }]);
   t.equal(logQueries.length, 6, 'the first request and five resumes');
@@ -172,27 +195,34 @@ t.test('follow=false: the end of the body is the end, no state looked up', async
     await engine.logs.open({ ref: 'fake' }, { ...FOLLOW, follow: false }, new AbortController().signal),
   );
   t.ok(ended);
-  t.same(records.map((r) => r.type), ['line'], 'no exit record without follow');
+  t.same(
+    records.map((r) => r.type),
+    ['line'],
+    'no exit record without follow',
+  );
   t.equal(counts.inspect, 1, 'only the inspect of open()');
 });
 
-t.test('a daemon that never answers a logs request: 503 after the request timeout, the connection dropped', async (t) => {
-  let serverSide: import('node:net').Socket | undefined;
-  const { engine } = await fakeDaemon(
-    t,
-    { running: true, exitCode: 0 },
-    (_q, res) => {
-      serverSide = res.socket ?? undefined; // never answers
-    },
-    { requestTimeoutMs: 300 },
-  );
-  const started = performance.now();
-  await t.rejects(engine.logs.open({ ref: 'fake' }, FOLLOW, new AbortController().signal), {
-    code: 'ENGINE_UNAVAILABLE',
-    message: /did not answer a logs request within 300 ms/,
-  });
-  t.ok(performance.now() - started < 3000, 'in about the timeout');
-  for (let i = 0; i < 40 && serverSide && !serverSide.destroyed; i++) await new Promise((r) => setTimeout(r, 25));
-  t.ok(serverSide?.destroyed, 'the request was dropped');
-  t.equal(engine.openStreamCount, 0);
-});
+t.test(
+  'a daemon that never answers a logs request: 503 after the request timeout, the connection dropped',
+  async (t) => {
+    let serverSide: import('node:net').Socket | undefined;
+    const { engine } = await fakeDaemon(
+      t,
+      { running: true, exitCode: 0 },
+      (_q, res) => {
+        serverSide = res.socket ?? undefined; // never answers
+      },
+      { requestTimeoutMs: 300 },
+    );
+    const started = performance.now();
+    await t.rejects(engine.logs.open({ ref: 'fake' }, FOLLOW, new AbortController().signal), {
+      code: 'ENGINE_UNAVAILABLE',
+      message: /did not answer a logs request within 300 ms/,
+    });
+    t.ok(performance.now() - started < 3000, 'in about the timeout');
+    for (let i = 0; i < 40 && serverSide && !serverSide.destroyed; i++) await new Promise((r) => setTimeout(r, 25));
+    t.ok(serverSide?.destroyed, 'the request was dropped');
+    t.equal(engine.openStreamCount, 0);
+  },
+);

@@ -48,10 +48,13 @@ export function mockBytesOutput(): Buffer {
 }
 
 const TTY_LEVELS = [
-  { label: '\x1b[32mINFO\x1b[0m ', text: (n: number) => `GET /api/items/${n % 97} → 200 in ${(n * 7) % 50 + 1} ms` },
+  { label: '\x1b[32mINFO\x1b[0m ', text: (n: number) => `GET /api/items/${n % 97} → 200 in ${((n * 7) % 50) + 1} ms` },
   { label: '\x1b[36mDEBUG\x1b[0m', text: (n: number) => `cache hit ratio ${(n * 13) % 100}%` },
-  { label: '\x1b[33mWARN\x1b[0m ', text: (n: number) => `slow request #${n}: \x1b[1m${(n * 31) % 900 + 100} ms\x1b[0m` },
-  { label: '\x1b[31mERROR\x1b[0m', text: (n: number) => `upstream refused connection (attempt ${n % 5 + 1})` },
+  {
+    label: '\x1b[33mWARN\x1b[0m ',
+    text: (n: number) => `slow request #${n}: \x1b[1m${((n * 31) % 900) + 100} ms\x1b[0m`,
+  },
+  { label: '\x1b[31mERROR\x1b[0m', text: (n: number) => `upstream refused connection (attempt ${(n % 5) + 1})` },
 ];
 
 const EXIT_LINES = 20;
@@ -105,7 +108,10 @@ export function builtinContainerSpecs(): MockContainerSpec[] {
       exitCode: MOCK_EXIT_CODE,
       lineAt: (i) =>
         i === EXIT_LINES - 1
-          ? { stream: 'stderr', bytes: ascii(`exit line ${i + 1} of ${EXIT_LINES}: exiting with code ${MOCK_EXIT_CODE}`) }
+          ? {
+              stream: 'stderr',
+              bytes: ascii(`exit line ${i + 1} of ${EXIT_LINES}: exiting with code ${MOCK_EXIT_CODE}`),
+            }
           : { stream: 'stdout', bytes: ascii(`exit line ${i + 1} of ${EXIT_LINES}`) },
     },
   ];

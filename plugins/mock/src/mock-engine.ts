@@ -141,7 +141,10 @@ export class MockEngine implements Engine {
       if (matches.length === 1) return matches[0]!;
       if (matches.length > 1) {
         this.logger.debug({ ref }, 'ambiguous mock container reference');
-        throw new AmbiguousContainerError(ref, matches.map((container) => container.id));
+        throw new AmbiguousContainerError(
+          ref,
+          matches.map((container) => container.id),
+        );
       }
     }
     this.logger.debug({ ref }, 'no such mock container');
@@ -162,7 +165,10 @@ export class MockEngine implements Engine {
       throw new InvalidArgumentError('tail', `tail must be a whole number >= 0, not ${tail}`);
     }
     if (after !== undefined && after.kind !== 'time') {
-      throw new InvalidArgumentError('after', 'the mock engine issues time cursors only; this cursor is from another engine');
+      throw new InvalidArgumentError(
+        'after',
+        'the mock engine issues time cursors only; this cursor is from another engine',
+      );
     }
     const untilStop = until === undefined ? container.lineCount : container.firstLineAfter(until);
     const writtenNow = Math.min(container.writtenBy(this.clock()), untilStop);

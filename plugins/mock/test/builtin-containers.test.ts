@@ -47,18 +47,38 @@ t.test('mock-bytes writes exactly the exported bytes', async (t) => {
   const lines = lineRecords(await read('mock-bytes'));
   const written = Buffer.concat(lines.flatMap((r) => [r.line, Buffer.from('\n')]));
   t.equal(sha256(written), sha256(mockBytesOutput()));
-  t.same(lines.map((r) => r.stream), mockBytesLines().map((l) => l.stream));
-  t.ok(lines.some((r) => r.line.length === 102_400), 'a 100 KiB line');
-  t.ok(lines.some((r) => r.line.subarray(0, 2).equals(Buffer.from([0xff, 0xfe]))), '0xff 0xfe');
-  t.ok(lines.some((r) => r.line.at(-1) === 0xc3), 'a lone UTF-8 lead byte');
-  t.ok(lines.some((r) => r.line.at(-1) === 0x0d), 'a CRLF line keeps its \\r');
-  t.ok(lines.some((r) => r.line.includes('caf\xe9', 0, 'latin1') && !r.line.includes('café')), 'latin-1 text');
+  t.same(
+    lines.map((r) => r.stream),
+    mockBytesLines().map((l) => l.stream),
+  );
+  t.ok(
+    lines.some((r) => r.line.length === 102_400),
+    'a 100 KiB line',
+  );
+  t.ok(
+    lines.some((r) => r.line.subarray(0, 2).equals(Buffer.from([0xff, 0xfe]))),
+    '0xff 0xfe',
+  );
+  t.ok(
+    lines.some((r) => r.line.at(-1) === 0xc3),
+    'a lone UTF-8 lead byte',
+  );
+  t.ok(
+    lines.some((r) => r.line.at(-1) === 0x0d),
+    'a CRLF line keeps its \\r',
+  );
+  t.ok(
+    lines.some((r) => r.line.includes('caf\xe9', 0, 'latin1') && !r.line.includes('café')),
+    'latin-1 text',
+  );
   const invalid = lines.filter((r) => !Buffer.from(r.line.toString('utf8'), 'utf8').equals(r.line));
   t.ok(invalid.length >= 3, `${invalid.length} lines are not valid UTF-8`);
   // mock-bytes keeps running: a follower gets the same lines, then waits.
   const { engine } = await setUp();
   const abort = new AbortController();
-  const iterator = (await engine.logs.open({ ref: 'mock-bytes' }, logOptions({ follow: true }), abort.signal))[Symbol.asyncIterator]();
+  const iterator = (await engine.logs.open({ ref: 'mock-bytes' }, logOptions({ follow: true }), abort.signal))[
+    Symbol.asyncIterator
+  ]();
   t.equal(lineRecords((await iterator.next()).value).length, lines.length);
   const waiting = iterator.next();
   abort.abort();
@@ -69,10 +89,13 @@ t.test('mock-chatty: 1,000 lines of history, numbered, alternating stdout and st
   const { read, clock } = await setUp();
   const lines = lineRecords(await read('mock-chatty'));
   t.equal(lines.length, 1000);
-  t.same(lines.slice(0, 2).map((r) => [r.stream, r.line.toString()]), [
-    ['stdout', 'chatty line 1 stdout'],
-    ['stderr', 'chatty line 2 stderr'],
-  ]);
+  t.same(
+    lines.slice(0, 2).map((r) => [r.stream, r.line.toString()]),
+    [
+      ['stdout', 'chatty line 1 stdout'],
+      ['stderr', 'chatty line 2 stderr'],
+    ],
+  );
   t.ok(lines.every((r, i) => r.line.toString() === `chatty line ${i + 1} ${r.stream}`));
   t.equal(lines[1]!.time! - lines[0]!.time!, 100_000_000n, '100 ms apart');
   clock.advanceMs(1000);
@@ -84,8 +107,14 @@ t.test('mock-tty: ANSI colours, CRLF endings, everything on stdout', async (t) =
   const lines = lineRecords(await read('mock-tty'));
   t.ok(lines.length >= 10, `${lines.length} lines of history`);
   t.ok(lines.every((r) => r.stream === 'stdout'));
-  t.ok(lines.every((r) => r.line.at(-1) === 0x0d), 'every line ends in \\r');
-  t.ok(lines.every((r) => r.line.includes('\x1b[')), 'every line has an ANSI escape');
+  t.ok(
+    lines.every((r) => r.line.at(-1) === 0x0d),
+    'every line ends in \\r',
+  );
+  t.ok(
+    lines.every((r) => r.line.includes('\x1b[')),
+    'every line has an ANSI escape',
+  );
   t.same(await read('mock-tty', logOptions({ stdout: false })), [], 'a TTY has no stderr');
 });
 
@@ -98,18 +127,32 @@ t.test('containers resolve by full ID, name or unique ID prefix', async (t) => {
   engine.addContainer({ ...spec, name: 'abc', lineAt: () => ({ stream: 'stdout', bytes: Buffer.from('named abc') }) });
   t.equal(a.id, 'abc1' + '0'.repeat(60));
   for (const ref of [a.id, 'alpha', 'abc1', 'abc10']) {
-    t.same(lineRecords(await read(ref)).map((r) => r.line.toString()), ['line 0'], ref);
+    t.same(
+      lineRecords(await read(ref)).map((r) => r.line.toString()),
+      ['line 0'],
+      ref,
+    );
   }
-  t.same(lineRecords(await read('abc')).map((r) => r.line.toString()), ['named abc']);
+  t.same(
+    lineRecords(await read('abc')).map((r) => r.line.toString()),
+    ['named abc'],
+  );
   const signal = new AbortController().signal;
   const ambiguous = await engine.logs.open({ ref: 'ab' }, logOptions(), signal).catch((err: unknown) => err);
   t.type(ambiguous, AmbiguousContainerError);
   t.equal((ambiguous as AmbiguousContainerError).statusCode, 409);
   t.same((ambiguous as AmbiguousContainerError).candidates, ['abc1' + '0'.repeat(60), 'abc2' + '0'.repeat(60)]);
   await t.rejects(engine.logs.open({ ref: 'abc3' }, logOptions(), signal), ContainerNotFoundError);
-  await t.rejects(engine.logs.open({ ref: 'gamma' }, logOptions(), signal), { code: 'CONTAINER_NOT_FOUND', statusCode: 404 });
+  await t.rejects(engine.logs.open({ ref: 'gamma' }, logOptions(), signal), {
+    code: 'CONTAINER_NOT_FOUND',
+    statusCode: 404,
+  });
   for (const bad of ['', '../etc', 'a/b', 'x'.repeat(256), '-flag']) {
-    await t.rejects(engine.logs.open({ ref: bad }, logOptions(), signal), InvalidArgumentError, JSON.stringify(bad.slice(0, 20)));
+    await t.rejects(
+      engine.logs.open({ ref: bad }, logOptions(), signal),
+      InvalidArgumentError,
+      JSON.stringify(bad.slice(0, 20)),
+    );
   }
   t.throws(() => engine.removeContainer('gamma'), ContainerNotFoundError);
   t.equal(engine.activeReaders, 0);
@@ -122,12 +165,23 @@ t.test('addContainer refuses specs that cannot be simulated', async (t) => {
   t.throws(() => engine.addContainer(spec), InvalidArgumentError, 'a duplicate name');
   const { id } = (await engine.containers())[0]!;
   t.throws(() => engine.addContainer({ ...spec, name: 'same-id', id }), InvalidArgumentError, 'a duplicate id');
-  t.throws(() => engine.addContainer({ ...spec, name: 'other', id: MOCK_CONTAINERS['mock-tty'].slice(0, 63) }), InvalidArgumentError, 'a short id');
+  t.throws(
+    () => engine.addContainer({ ...spec, name: 'other', id: MOCK_CONTAINERS['mock-tty'].slice(0, 63) }),
+    InvalidArgumentError,
+    'a short id',
+  );
   t.throws(() => engine.addContainer({ ...spec, name: 'bad/name' }), InvalidArgumentError);
-  t.throws(() => engine.addContainer({ ...spec, name: 'forever', lineCount: Infinity }), InvalidArgumentError, 'forever at once');
+  t.throws(
+    () => engine.addContainer({ ...spec, name: 'forever', lineCount: Infinity }),
+    InvalidArgumentError,
+    'forever at once',
+  );
   t.throws(() => engine.addContainer({ ...spec, name: 'neg', lineCount: -1 }), InvalidArgumentError);
   t.throws(() => engine.addContainer({ ...spec, name: 'nan', intervalMs: NaN }), InvalidArgumentError);
-  t.throws(() => engine.addContainer({ ...spec, name: 'exits', lineCount: Infinity, intervalMs: 1, exitCode: 1 }), InvalidArgumentError);
+  t.throws(
+    () => engine.addContainer({ ...spec, name: 'exits', lineCount: Infinity, intervalMs: 1, exitCode: 1 }),
+    InvalidArgumentError,
+  );
   t.equal((await engine.containers()).length, 1, 'none of them was added');
 });
 
@@ -135,7 +189,9 @@ t.test('the default export is the mock plugin; register returns a MockEngine', a
   t.equal(mockPlugin.name, 'mock');
   t.equal(mockPlugin.apiVersion, PLUGIN_API_VERSION);
   const registered = new Map<string, { resolve(container: unknown): unknown }>();
-  const container = { register: (name: string, resolver: { resolve(container: unknown): unknown }) => registered.set(name, resolver) };
+  const container = {
+    register: (name: string, resolver: { resolve(container: unknown): unknown }) => registered.set(name, resolver),
+  };
   const options: PluginOptions = {
     config: { builtinContainers: false },
     logger: { debug() {}, info() {}, warn() {}, error() {} },

@@ -37,18 +37,24 @@ for (const ref of ['spaced', 'burst']) {
     }
   });
 
-  t.test(`${ref}: cursors follow plugin-api's rule (TimeCursorSequencer numbering, isAfterCursor resume)`, async (t) => {
-    const { read } = await setUp();
-    const all = await read(ref);
-    const sequencer = new TimeCursorSequencer();
-    t.same(all.map((r) => r.cursor), all.map((r) => sequencer.next(r.time!).cursor));
-    const after = decodeCursor(all[123]!.cursor) as TimeCursor;
-    const expected = all.filter((r) => {
-      const { seq } = decodeCursor(r.cursor) as TimeCursor;
-      return isAfterCursor(after, r.time!, seq);
-    });
-    t.same(texts(await read(ref, logOptions({ after }))), texts(expected));
-  });
+  t.test(
+    `${ref}: cursors follow plugin-api's rule (TimeCursorSequencer numbering, isAfterCursor resume)`,
+    async (t) => {
+      const { read } = await setUp();
+      const all = await read(ref);
+      const sequencer = new TimeCursorSequencer();
+      t.same(
+        all.map((r) => r.cursor),
+        all.map((r) => sequencer.next(r.time!).cursor),
+      );
+      const after = decodeCursor(all[123]!.cursor) as TimeCursor;
+      const expected = all.filter((r) => {
+        const { seq } = decodeCursor(r.cursor) as TimeCursor;
+        return isAfterCursor(after, r.time!, seq);
+      });
+      t.same(texts(await read(ref, logOptions({ after }))), texts(expected));
+    },
+  );
 
   t.test(`${ref}: a cursor from a stdout-only read resumes a stdout-only read`, async (t) => {
     const { read } = await setUp();
@@ -73,19 +79,45 @@ t.test('cursors outside the log', async (t) => {
   const all = await read('burst');
   const time = all[0]!.time!;
   t.equal(all.length, 3000);
-  t.same(texts(await read('burst', logOptions({ after: decodeCursor(encodeTimeCursor(time - 1n, 0)) }))), texts(all), 'before the first line: everything');
-  t.same(await read('burst', logOptions({ after: decodeCursor(encodeTimeCursor(time, 999_999_999)) })), [], 'a seq past the last tie: nothing, at once');
-  t.same(await read('burst', logOptions({ after: decodeCursor(encodeTimeCursor(time + 1n, 0)) })), [], 'after the last line: nothing');
+  t.same(
+    texts(await read('burst', logOptions({ after: decodeCursor(encodeTimeCursor(time - 1n, 0)) }))),
+    texts(all),
+    'before the first line: everything',
+  );
+  t.same(
+    await read('burst', logOptions({ after: decodeCursor(encodeTimeCursor(time, 999_999_999)) })),
+    [],
+    'a seq past the last tie: nothing, at once',
+  );
+  t.same(
+    await read('burst', logOptions({ after: decodeCursor(encodeTimeCursor(time + 1n, 0)) })),
+    [],
+    'after the last line: nothing',
+  );
 });
 
 t.test('following after a cursor picks up lines written later', async (t) => {
   const { engine, clock, read } = await setUp();
-  engine.addContainer({ name: 'growing', lineCount: 30, intervalMs: 1000, historyLines: 10, lineAt: numberedLine, exitCode: 0 });
+  engine.addContainer({
+    name: 'growing',
+    lineCount: 30,
+    intervalMs: 1000,
+    historyLines: 10,
+    lineAt: numberedLine,
+    exitCode: 0,
+  });
   const first = await read('growing');
   t.equal(first.length, 10);
   clock.advanceMs(60_000); // the container has written its 30 lines and exited
-  const source = await engine.logs.open({ ref: 'growing' }, logOptions({ follow: true, after: decodeCursor(first.at(-1)!.cursor) }), new AbortController().signal);
+  const source = await engine.logs.open(
+    { ref: 'growing' },
+    logOptions({ follow: true, after: decodeCursor(first.at(-1)!.cursor) }),
+    new AbortController().signal,
+  );
   const { records } = await readAll(source);
-  t.same(texts(lineRecords(records)), Array.from({ length: 20 }, (_, i) => `line ${i + 10}`));
+  t.same(
+    texts(lineRecords(records)),
+    Array.from({ length: 20 }, (_, i) => `line ${i + 10}`),
+  );
   t.same(records.at(-1), { type: 'exit', exitCode: 0 });
 });

@@ -6,7 +6,10 @@ import { EngineUnavailableError, nowNanos, type LogRecord } from '@enginegate/pl
 import { MOCK_EXIT_CODE, MockEngine, systemClock, type MockEngineOptions } from '@enginegate/plugin-mock';
 import { lineRecords, lineTexts, logOptions, numbered, numberedLine, readAll } from './fixtures/log-reading.js';
 
-async function startedEngine(t: { teardown(fn: () => unknown): void }, options: MockEngineOptions = { builtinContainers: false }) {
+async function startedEngine(
+  t: { teardown(fn: () => unknown): void },
+  options: MockEngineOptions = { builtinContainers: false },
+) {
   const engine = new MockEngine(options);
   await engine.start();
   t.teardown(() => engine.stop());
@@ -31,9 +34,15 @@ t.test('lines arrive as they are written: the first long before the last is due'
       if (record.type === 'line') arrivals.push({ time: record.time!, arrived, text: record.line.toString() });
     }
   }
-  t.same(arrivals.map((a) => a.text), numbered(0, 10));
+  t.same(
+    arrivals.map((a) => a.text),
+    numbered(0, 10),
+  );
   t.ok(arrivals[0]!.arrived < arrivals[9]!.time, 'the first line came before the last line was due');
-  t.ok(arrivals.every((a) => a.arrived >= a.time), 'no line came before its time');
+  t.ok(
+    arrivals.every((a) => a.arrived >= a.time),
+    'no line came before its time',
+  );
   const lateMs = arrivals.map((a) => Number(a.arrived - a.time) / 1e6);
   t.ok(Math.max(...lateMs) < 250, `each line within 250 ms of its time (worst ${Math.max(...lateMs).toFixed(1)} ms)`);
   t.same(records.at(-1), { type: 'exit', exitCode: 0 }, 'then the exit, then the end');
@@ -42,7 +51,11 @@ t.test('lines arrive as they are written: the first long before the last is due'
 
 t.test('mock-exit followed: 20 lines, then exit 3', async (t) => {
   const engine = await startedEngine(t, {});
-  const source = await engine.logs.open({ ref: 'mock-exit' }, logOptions({ follow: true }), new AbortController().signal);
+  const source = await engine.logs.open(
+    { ref: 'mock-exit' },
+    logOptions({ follow: true }),
+    new AbortController().signal,
+  );
   const { records } = await readAll(source);
   const lines = lineRecords(records);
   t.equal(lines.length, 20);
@@ -62,7 +75,11 @@ t.test('follow with tail=0 gets only lines written after it opened', async (t) =
   const engine = await startedEngine(t);
   engine.addContainer({ name: 'ticker', lineCount: Infinity, intervalMs: 20, historyLines: 100, lineAt: numberedLine });
   const opened = systemClock();
-  const source = await engine.logs.open({ ref: 'ticker' }, logOptions({ follow: true, tail: 0 }), new AbortController().signal);
+  const source = await engine.logs.open(
+    { ref: 'ticker' },
+    logOptions({ follow: true, tail: 0 }),
+    new AbortController().signal,
+  );
   const iterator = source[Symbol.asyncIterator]();
   const first = await iterator.next();
   const line = lineRecords(first.value)[0]!;
@@ -77,12 +94,17 @@ t.test('follow with an until in the future ends by itself once until has passed'
   engine.addContainer({ name: 'ticker', lineCount: Infinity, intervalMs: 25, historyLines: 4, lineAt: numberedLine });
   const until = nowNanos() + 200_000_000n;
   const started = Date.now();
-  const { records } = await readAll(await engine.logs.open({ ref: 'ticker' }, logOptions({ follow: true, until }), new AbortController().signal));
+  const { records } = await readAll(
+    await engine.logs.open({ ref: 'ticker' }, logOptions({ follow: true, until }), new AbortController().signal),
+  );
   const elapsed = Date.now() - started;
   t.ok(elapsed >= 150 && elapsed < 1000, `ended after ${elapsed} ms`);
   const lines = lineRecords(records);
   t.ok(lines.length >= 8, `${lines.length} lines`);
-  t.ok(lines.every((r) => r.time! <= until), 'none after until');
+  t.ok(
+    lines.every((r) => r.time! <= until),
+    'none after until',
+  );
   t.notOk(records.some((r) => r.type === 'exit'));
 });
 
@@ -90,12 +112,18 @@ t.test('a silent running container keeps a follower waiting, without timers, unt
   const engine = await startedEngine(t);
   engine.addContainer({ name: 'silent', lineCount: 3, intervalMs: 0, lineAt: numberedLine });
   const abort = new AbortController();
-  const iterator = (await engine.logs.open({ ref: 'silent' }, logOptions({ follow: true }), abort.signal))[Symbol.asyncIterator]();
+  const iterator = (await engine.logs.open({ ref: 'silent' }, logOptions({ follow: true }), abort.signal))[
+    Symbol.asyncIterator
+  ]();
   t.same(lineTexts((await iterator.next()).value), numbered(0, 3));
   const timersBefore = process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
   const waiting = iterator.next();
   t.equal(await settledWithin(waiting, 100), 'pending', 'still following');
-  t.equal(process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length, timersBefore, 'no timer armed for a container that writes nothing');
+  t.equal(
+    process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length,
+    timersBefore,
+    'no timer armed for a container that writes nothing',
+  );
   abort.abort();
   t.same(await waiting, { done: true, value: undefined });
   t.equal(engine.activeReaders, 0);
@@ -104,10 +132,20 @@ t.test('a silent running container keeps a follower waiting, without timers, unt
 t.test('removing a container ends its followers cleanly; others go on', async (t) => {
   const engine = await startedEngine(t);
   engine.addContainer({ name: 'doomed', lineCount: Infinity, intervalMs: 1000, historyLines: 2, lineAt: numberedLine });
-  engine.addContainer({ name: 'survivor', lineCount: Infinity, intervalMs: 1000, historyLines: 2, lineAt: numberedLine });
+  engine.addContainer({
+    name: 'survivor',
+    lineCount: Infinity,
+    intervalMs: 1000,
+    historyLines: 2,
+    lineAt: numberedLine,
+  });
   const signal = new AbortController().signal;
-  const doomed = (await engine.logs.open({ ref: 'doomed' }, logOptions({ follow: true }), signal))[Symbol.asyncIterator]();
-  const survivor = (await engine.logs.open({ ref: 'survivor' }, logOptions({ follow: true }), signal))[Symbol.asyncIterator]();
+  const doomed = (await engine.logs.open({ ref: 'doomed' }, logOptions({ follow: true }), signal))[
+    Symbol.asyncIterator
+  ]();
+  const survivor = (await engine.logs.open({ ref: 'survivor' }, logOptions({ follow: true }), signal))[
+    Symbol.asyncIterator
+  ]();
   await doomed.next();
   await survivor.next();
   const waiting = doomed.next();
@@ -141,6 +179,8 @@ t.test('stop() ends every open stream and the engine reports itself unavailable'
 
   await engine.start();
   t.same(await engine.health(), { ok: true }, 'and it can start again');
-  const lines = lineRecords((await readAll(await engine.logs.open({ ref: 'mock-chatty' }, logOptions({ tail: 3 }), signal))).records);
+  const lines = lineRecords(
+    (await readAll(await engine.logs.open({ ref: 'mock-chatty' }, logOptions({ tail: 3 }), signal))).records,
+  );
   t.equal(lines.length, 3);
 });

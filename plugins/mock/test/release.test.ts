@@ -21,7 +21,9 @@ t.test('1,000 open/abort cycles leave no reader, timer or listener behind', asyn
   const timersBefore = timers();
   for (let i = 0; i < 1000; i++) {
     const abort = new AbortController();
-    const iterator = (await engine.logs.open({ ref: 'slow' }, logOptions({ follow: true }), abort.signal))[Symbol.asyncIterator]();
+    const iterator = (await engine.logs.open({ ref: 'slow' }, logOptions({ follow: true }), abort.signal))[
+      Symbol.asyncIterator
+    ]();
     t.equal(engine.activeReaders, 1);
     if (i % 3 === 1) {
       await iterator.next(); // the history
@@ -45,7 +47,9 @@ t.test('1,000 open/abort cycles leave no reader, timer or listener behind', asyn
 t.test('an abort during the wait for the next line ends the pull at once', async (t) => {
   const engine = await setUp(t);
   const abort = new AbortController();
-  const iterator = (await engine.logs.open({ ref: 'slow' }, logOptions({ follow: true, tail: 0 }), abort.signal))[Symbol.asyncIterator]();
+  const iterator = (await engine.logs.open({ ref: 'slow' }, logOptions({ follow: true, tail: 0 }), abort.signal))[
+    Symbol.asyncIterator
+  ]();
   const sleeping = iterator.next();
   setTimeout(() => abort.abort(), 20);
   const started = Date.now();
@@ -67,7 +71,9 @@ t.test('return() releases, also while a pull is pending, and only once', async (
   t.equal(engine.activeReaders, 0, 'for await … break');
   t.equal(getEventListeners(shared, 'abort').length, 0, 'no listener left on a shared signal');
 
-  const iterator = (await engine.logs.open({ ref: 'slow' }, logOptions({ follow: true, tail: 0 }), shared))[Symbol.asyncIterator]();
+  const iterator = (await engine.logs.open({ ref: 'slow' }, logOptions({ follow: true, tail: 0 }), shared))[
+    Symbol.asyncIterator
+  ]();
   const pending = iterator.next();
   t.equal(engine.activeReaders, 1);
   t.same(await iterator.return!(), { done: true, value: undefined });
@@ -87,7 +93,9 @@ t.test('readers that reach the end release themselves', async (t) => {
   const engine = await setUp(t);
   const signal = new AbortController().signal;
   setMaxListeners(100, signal); // 50 readers share it at once
-  await Promise.all(Array.from({ length: 50 }, async () => readAll(await engine.logs.open({ ref: 'slow' }, logOptions(), signal))));
+  await Promise.all(
+    Array.from({ length: 50 }, async () => readAll(await engine.logs.open({ ref: 'slow' }, logOptions(), signal))),
+  );
   t.equal(engine.activeReaders, 0);
   t.equal(getEventListeners(signal, 'abort').length, 0);
 });
@@ -103,7 +111,13 @@ t.test('a lineAt that throws becomes an error record and ends the stream', async
       return numberedLine(i);
     },
   });
-  const { records } = await readAll(await engine.logs.open({ ref: 'broken' }, logOptions({ follow: true }), new AbortController().signal));
-  t.same(records, [{ type: 'error', code: 'INTERNAL', message: 'disk on fire' }], 'the lines of the failed batch are not half-sent');
+  const { records } = await readAll(
+    await engine.logs.open({ ref: 'broken' }, logOptions({ follow: true }), new AbortController().signal),
+  );
+  t.same(
+    records,
+    [{ type: 'error', code: 'INTERNAL', message: 'disk on fire' }],
+    'the lines of the failed batch are not half-sent',
+  );
   t.equal(engine.activeReaders, 0);
 });

@@ -70,7 +70,11 @@ t.test('a 50 MiB log read fully: every line, in order, quickly', async (t) => {
 
 t.test('a reader that stops pulling makes nothing more, and memory stays flat', async (t) => {
   const { engine, produced } = await setUp(t);
-  const source = await engine.logs.open({ ref: 'firehose' }, logOptions({ follow: true }), new AbortController().signal);
+  const source = await engine.logs.open(
+    { ref: 'firehose' },
+    logOptions({ follow: true }),
+    new AbortController().signal,
+  );
   t.equal(produced.lines, 0, 'opening generates no line');
   const iterator = source[Symbol.asyncIterator]();
   for (let i = 0; i < 5; i++) await iterator.next();
@@ -78,7 +82,7 @@ t.test('a reader that stops pulling makes nothing more, and memory stays flat', 
   t.ok(producedBeforePause <= 5 * 1000, `${producedBeforePause} lines made for 5 pulls`);
   const memoryBefore = await memoryInUse();
   await sleep(300); // the consumer pauses; a pushing source would fill memory now
-  const grownMiB = (await memoryInUse() - memoryBefore) / MiB;
+  const grownMiB = ((await memoryInUse()) - memoryBefore) / MiB;
   t.equal(produced.lines, producedBeforePause, 'no line made while nobody pulls');
   t.ok(grownMiB < 4, `memory grew ${grownMiB.toFixed(2)} MiB during the pause (gc ${gc ? 'forced' : 'unavailable'})`);
 
@@ -93,8 +97,11 @@ t.test('a reader that stops pulling makes nothing more, and memory stays flat', 
   const settled = await Promise.race([last.then(() => 'settled'), sleep(100).then(() => 'pending')]);
   t.equal(settled, 'pending', 'then it waits: the container writes no more');
   t.equal(producedBeforePause + lines, LINES);
-  const grownAfterMiB = (await memoryInUse() - memoryBefore) / MiB;
-  t.ok(grownAfterMiB < 4, `memory after reading the other ${((lines * LINE_BYTES) / MiB).toFixed(0)} MiB: ${grownAfterMiB.toFixed(2)} MiB above the pause`);
+  const grownAfterMiB = ((await memoryInUse()) - memoryBefore) / MiB;
+  t.ok(
+    grownAfterMiB < 4,
+    `memory after reading the other ${((lines * LINE_BYTES) / MiB).toFixed(0)} MiB: ${grownAfterMiB.toFixed(2)} MiB above the pause`,
+  );
   await iterator.return!();
   t.equal(engine.activeReaders, 0);
 });

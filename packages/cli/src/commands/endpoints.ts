@@ -43,7 +43,9 @@ ${CLIENT_OPTIONS_USAGE}`,
     const client = await createClient(values, context);
     const discovery = await client.getJson<Discovery>('/passthrough');
     if (!discovery || typeof discovery !== 'object' || !Array.isArray(discovery.endpoints) || !discovery.engine) {
-      throw new CliError(`the gateway at ${client.address.display} sent a discovery document without engine and endpoints`);
+      throw new CliError(
+        `the gateway at ${client.address.display} sent a discovery document without engine and endpoints`,
+      );
     }
     context.stdout.write(values.json ? `${JSON.stringify(discovery, null, 2)}\n` : formatDiscovery(discovery));
     return 0;

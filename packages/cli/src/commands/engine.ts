@@ -57,10 +57,15 @@ ${CLIENT_OPTIONS_USAGE}`,
     } else if (action === 'stop' && rest.length === 0) {
       body = { name: null };
     } else {
-      throw new UsageError(`unknown engine action ${JSON.stringify(positionals.join(' '))}: use \`engine\`, \`engine use NAME\` or \`engine stop\``);
+      throw new UsageError(
+        `unknown engine action ${JSON.stringify(positionals.join(' '))}: use \`engine\`, \`engine use NAME\` or \`engine stop\``,
+      );
     }
     const client = await createClient(values, context);
-    const status = body === undefined ? await client.getJson<EngineStatus>('/engine') : await client.putJson<EngineStatus>('/engine', body);
+    const status =
+      body === undefined
+        ? await client.getJson<EngineStatus>('/engine')
+        : await client.putJson<EngineStatus>('/engine', body);
     if (status === null || typeof status !== 'object' || !('state' in status)) {
       throw new CliError(`the gateway at ${client.address.display} sent an engine status without a state`);
     }

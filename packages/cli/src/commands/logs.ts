@@ -1,4 +1,10 @@
-import { NS_PER_S, parseTimeParam, validateContainerRef, validateNamespace, type UnixNanos } from '@enginegate/plugin-api';
+import {
+  NS_PER_S,
+  parseTimeParam,
+  validateContainerRef,
+  validateNamespace,
+  type UnixNanos,
+} from '@enginegate/plugin-api';
 import { CliError } from '../cli-errors.js';
 import {
   CLIENT_OPTIONS,

@@ -69,7 +69,11 @@ ${CLIENT_OPTIONS_USAGE}`,
     if (!Array.isArray(containers)) {
       throw new CliError(`the gateway at ${client.address.display} sent a container list that is not a JSON array`);
     }
-    context.stdout.write(values.json ? `${JSON.stringify(containers, null, 2)}\n` : formatContainerTable(containers, { all: values.all ?? false }));
+    context.stdout.write(
+      values.json
+        ? `${JSON.stringify(containers, null, 2)}\n`
+        : formatContainerTable(containers, { all: values.all ?? false }),
+    );
     return 0;
   },
 };

@@ -48,7 +48,8 @@ export function parseListenAddress(text: string): { host: string; port: number }
   if (host === '') host = DEFAULT_HOST;
   if (portText === undefined) return { host, port: DEFAULT_PORT };
   const port = /^\d{1,5}$/.test(portText) ? Number(portText) : NaN;
-  if (!(port >= 0 && port <= 65535)) throw new UsageError(`--listen ${text}: the port must be a number from 0 to 65535`);
+  if (!(port >= 0 && port <= 65535))
+    throw new UsageError(`--listen ${text}: the port must be a number from 0 to 65535`);
   return { host, port };
 }
 
@@ -60,7 +61,12 @@ export function parseListenAddress(text: string): { host: string; port: number }
  */
 export function resolvePluginSpecifier(specifier: string, cwd: string): string {
   if (specifier.startsWith('file:')) return fileURLToPath(specifier);
-  if (isAbsolute(specifier) || specifier.startsWith('./') || specifier.startsWith('../') || /\.[cm]?js$/.test(specifier)) {
+  if (
+    isAbsolute(specifier) ||
+    specifier.startsWith('./') ||
+    specifier.startsWith('../') ||
+    /\.[cm]?js$/.test(specifier)
+  ) {
     return resolvePath(cwd, specifier);
   }
   try {
@@ -109,14 +115,17 @@ SIGTERM or SIGINT stops the gateway: open streams close with 1001.`,
   async run(argv, context) {
     const { values, positionals } = parseCommandLine('serve', argv, OPTIONS);
     if (values.help) return printUsage(context, this.usage);
-    if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])} (see \`enginegate serve --help\`)`);
+    if (positionals.length > 0)
+      throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])} (see \`enginegate serve --help\`)`);
     if (values.listen !== undefined && values.socket !== undefined) {
       throw new UsageError('--listen and --socket exclude each other');
     }
     const { env, cwd } = context;
     const logLevel = values['log-level'] ?? env.ENGINEGATE_LOG_LEVEL ?? 'info';
-    if (!LOG_LEVELS.includes(logLevel)) throw new UsageError(`--log-level ${logLevel}: use one of ${LOG_LEVELS.join(', ')}`);
-    const listen = values.listen === undefined ? { host: DEFAULT_HOST, port: DEFAULT_PORT } : parseListenAddress(values.listen);
+    if (!LOG_LEVELS.includes(logLevel))
+      throw new UsageError(`--log-level ${logLevel}: use one of ${LOG_LEVELS.join(', ')}`);
+    const listen =
+      values.listen === undefined ? { host: DEFAULT_HOST, port: DEFAULT_PORT } : parseListenAddress(values.listen);
     const tokenFromEnv = values.token === undefined && env.ENGINEGATE_TOKEN ? env.ENGINEGATE_TOKEN : undefined;
     const token = values.token ?? tokenFromEnv;
     const dockerSocket = values['docker-socket'] ?? dockerSocketFromEnv(env.DOCKER_HOST);
@@ -167,7 +176,11 @@ function definedOnly(settings: Record<string, unknown>): Record<string, unknown>
 }
 
 /** The engine as a client would see it, once `auto` has picked one (or ENGINE_SETTLE_MS passed). */
-async function settledEngineStatus(url: string, token: string | null, tokenOrigin: string): Promise<EngineStatus | undefined> {
+async function settledEngineStatus(
+  url: string,
+  token: string | null,
+  tokenOrigin: string,
+): Promise<EngineStatus | undefined> {
   const client = new GatewayClient(parseGatewayAddress(url), { token: token ?? undefined, origin: tokenOrigin });
   const deadline = Date.now() + ENGINE_SETTLE_MS;
   for (;;) {
@@ -228,4 +241,3 @@ export function startBanner(facts: StartBannerFacts): string {
 function shellQuote(text: string): string {
   return /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
 }
-

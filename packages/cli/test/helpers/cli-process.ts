@@ -15,7 +15,8 @@ export interface CliResult {
 /** The environment of a CLI run: nothing from the developer's own gateway leaks in. */
 export function cliEnv(extra: Record<string, string | undefined>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const key of ['ENGINEGATE_URL', 'ENGINEGATE_TOKEN', 'ENGINEGATE_STATE_DIR', 'DOCKER_HOST', 'CONTAINERD_ADDRESS']) delete env[key];
+  for (const key of ['ENGINEGATE_URL', 'ENGINEGATE_TOKEN', 'ENGINEGATE_STATE_DIR', 'DOCKER_HOST', 'CONTAINERD_ADDRESS'])
+    delete env[key];
   for (const [key, value] of Object.entries(extra)) if (value !== undefined) env[key] = value;
   return env;
 }
@@ -28,7 +29,10 @@ export class CliProcess {
   readonly exited: Promise<CliResult>;
 
   constructor(args: string[], env: NodeJS.ProcessEnv) {
-    this.child = spawn(process.execPath, [CLI_BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] }) as unknown as ChildProcessWithoutNullStreams;
+    this.child = spawn(process.execPath, [CLI_BIN, ...args], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }) as unknown as ChildProcessWithoutNullStreams;
     this.child.stdout.on('data', (chunk: Buffer) => this.out.push(chunk));
     this.child.stderr.on('data', (chunk: Buffer) => this.err.push(chunk));
     this.exited = new Promise((resolve) => {
@@ -42,14 +46,19 @@ export class CliProcess {
   }
 
   /** Resolves once `predicate` holds for the output so far; rejects after `timeoutMs`. */
-  async waitFor(predicate: (output: { stdout: string; stderr: string }) => boolean, timeoutMs: number, what: string): Promise<void> {
+  async waitFor(
+    predicate: (output: { stdout: string; stderr: string }) => boolean,
+    timeoutMs: number,
+    what: string,
+  ): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       if (predicate(this.output())) return;
       if (this.child.exitCode !== null || this.child.signalCode !== null) {
         throw new Error(`the CLI exited before ${what}: ${JSON.stringify(this.output())}`);
       }
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(this.output()).slice(-2000)}`);
+      if (Date.now() > deadline)
+        throw new Error(`timed out waiting for ${what}: ${JSON.stringify(this.output()).slice(-2000)}`);
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
   }

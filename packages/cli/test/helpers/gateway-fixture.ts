@@ -44,7 +44,12 @@ export async function startGateway(t: Tap, options: GatewayOptions = {}): Promis
 }
 
 /** A request to the gateway, as a test needs to prod it (switch engines, compare output). */
-export function request(url: string, method: string, path: string, body?: unknown): Promise<{ status: number; text: string }> {
+export function request(
+  url: string,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
     const req = http.request(
       new URL(path, url),

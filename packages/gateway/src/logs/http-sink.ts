@@ -60,7 +60,10 @@ export class HttpSink implements LogSink {
         return;
       case 'stopped':
         if (end.code === CLOSE.goingAway) return void response.end();
-        return this.endWithError(end.code === CLOSE.tryAgainLater ? 'TOO_MANY_STREAMS' : 'ENGINE_UNAVAILABLE', end.reason);
+        return this.endWithError(
+          end.code === CLOSE.tryAgainLater ? 'TOO_MANY_STREAMS' : 'ENGINE_UNAVAILABLE',
+          end.reason,
+        );
       case 'engine-lost':
         return this.endWithError('ENGINE_UNAVAILABLE', `engine lost: ${end.reason}`);
       case 'engine-error':

@@ -138,7 +138,8 @@ export class LogStream {
         }
         const framed = framer.frame(result.value);
         if (framed.messages.length > 0) sink.send(framed);
-        if (framed.error) return { kind: 'engine-error', reason: `${framed.error.code}: ${framed.error.message}`, inBand: true };
+        if (framed.error)
+          return { kind: 'engine-error', reason: `${framed.error.code}: ${framed.error.message}`, inBand: true };
         if (sink.congested) {
           await untilDrainedOrAborted(sink, signal);
           if (signal.aborted) return this.abortedEnd();

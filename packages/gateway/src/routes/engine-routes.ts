@@ -13,7 +13,10 @@ export function registerEngineRoutes(app: FastifyInstance, engines: EngineManage
     }
     const name = (body as { name: unknown }).name;
     if (name !== null && typeof name !== 'string') {
-      throw new InvalidArgumentError('name', `name must be an engine name, "auto" or null, not ${JSON.stringify(name)}`);
+      throw new InvalidArgumentError(
+        'name',
+        `name must be an engine name, "auto" or null, not ${JSON.stringify(name)}`,
+      );
     }
     request.log.info({ engine: name }, 'engine switch requested');
     return engines.use(name);

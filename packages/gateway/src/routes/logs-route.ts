@@ -62,7 +62,10 @@ export class LogsRoute {
     });
   }
 
-  private async prepare(request: FastifyRequest<{ Params: { container: string } }>, response: NodeJS.EventEmitter): Promise<void> {
+  private async prepare(
+    request: FastifyRequest<{ Params: { container: string } }>,
+    response: NodeJS.EventEmitter,
+  ): Promise<void> {
     const { engines, streams, maxStreams } = this.deps;
     const logRequest = parseLogRequest({
       container: request.params.container,
@@ -71,7 +74,8 @@ export class LogsRoute {
       webSocket: request.ws,
     });
     if (streams.size >= maxStreams) {
-      if (!request.ws) throw new GatewayError('TOO_MANY_STREAMS', 503, `too many open log streams (limit ${maxStreams})`, 5);
+      if (!request.ws)
+        throw new GatewayError('TOO_MANY_STREAMS', 503, `too many open log streams (limit ${maxStreams})`, 5);
       this.prepared.set(request.raw, { request: logRequest, stream: null, handOver: () => undefined });
       return;
     }
@@ -95,7 +99,9 @@ export class LogsRoute {
     };
     (request.ws ? request.raw.socket : response).once('close', release);
     try {
-      stream.attachSource(await snapshot.engine.logs.open(logRequest.container, logRequest.options, stream.abort.signal));
+      stream.attachSource(
+        await snapshot.engine.logs.open(logRequest.container, logRequest.options, stream.abort.signal),
+      );
     } catch (err) {
       release();
       throw err;
@@ -103,7 +109,9 @@ export class LogsRoute {
     if (stream.abort.signal.aborted) {
       // The engine was switched or lost (or the client left) while the container was being resolved.
       streams.delete(stream);
-      throw new EngineUnavailableError(`engine ${snapshot.name} changed while the logs were being opened; retry`, { retryAfterSeconds: 1 });
+      throw new EngineUnavailableError(`engine ${snapshot.name} changed while the logs were being opened; retry`, {
+        retryAfterSeconds: 1,
+      });
     }
     this.prepared.set(request.raw, { request: logRequest, stream, handOver: () => (running = true) });
   }
@@ -120,7 +128,9 @@ export class LogsRoute {
     // Headers now, so `curl -N` shows the stream is open before the first line.
     response.flushHeaders();
     metrics.streamOpened('http', logRequest.framing);
-    const sink = new HttpSink(response, logRequest.framing, highWaterMark, (bytes) => metrics.bytesSentFor('http', logRequest.framing, bytes));
+    const sink = new HttpSink(response, logRequest.framing, highWaterMark, (bytes) =>
+      metrics.bytesSentFor('http', logRequest.framing, bytes),
+    );
     await this.run(request, stream, logRequest, sink);
   }
 
@@ -135,7 +145,9 @@ export class LogsRoute {
     heartbeat.watch(socket);
     socket.once('close', () => stream.clientGone());
     metrics.streamOpened('websocket', logRequest.framing);
-    const sink = new WebSocketSink(socket, highWaterMark, (bytes) => metrics.bytesSentFor('websocket', logRequest.framing, bytes));
+    const sink = new WebSocketSink(socket, highWaterMark, (bytes) =>
+      metrics.bytesSentFor('websocket', logRequest.framing, bytes),
+    );
     await this.run(request, stream, logRequest, sink);
   }
 

@@ -17,7 +17,11 @@ function stringQuery(query: Record<string, string | string[] | undefined>): Reco
  * Discovery (`GET /passthrough`), the active engine's containers, and the endpoints an engine
  * adds through `passthroughs()`. The logs endpoint is LogsRoute.
  */
-export function registerPassthroughRoutes(app: FastifyInstance, engines: EngineManager, registry: PassthroughRegistry): void {
+export function registerPassthroughRoutes(
+  app: FastifyInstance,
+  engines: EngineManager,
+  registry: PassthroughRegistry,
+): void {
   app.get('/passthrough', async (_request, reply) => {
     const { name, state } = engines.status;
     // Serialised here, in a fixed key order: the body is byte-identical across restarts.
@@ -28,17 +32,26 @@ export function registerPassthroughRoutes(app: FastifyInstance, engines: EngineM
   app.get('/passthrough/engine/containers', async (request) => {
     const query = stringQuery(request.query as Record<string, string | string[] | undefined>);
     const { engine } = engines.snapshot();
-    return query.namespace === undefined ? engine.containers() : engine.containers({ namespace: validateNamespace(query.namespace) });
+    return query.namespace === undefined
+      ? engine.containers()
+      : engine.containers({ namespace: validateNamespace(query.namespace) });
   });
 
-  app.get<{ Params: { controller: string; endpoint: string } }>('/passthrough/:controller/:endpoint', async (request) => {
-    const { controller, endpoint } = request.params;
-    const found = registry.find(controller, endpoint);
-    if (found === undefined) {
-      throw new GatewayError('NOT_FOUND', 404, `no passthrough endpoint ${controller}/${endpoint} (GET /passthrough lists them)`);
-    }
-    engines.snapshot();
-    const query = stringQuery(request.query as Record<string, string | string[] | undefined>);
-    return found.handler({ params: { ...request.params }, query });
-  });
+  app.get<{ Params: { controller: string; endpoint: string } }>(
+    '/passthrough/:controller/:endpoint',
+    async (request) => {
+      const { controller, endpoint } = request.params;
+      const found = registry.find(controller, endpoint);
+      if (found === undefined) {
+        throw new GatewayError(
+          'NOT_FOUND',
+          404,
+          `no passthrough endpoint ${controller}/${endpoint} (GET /passthrough lists them)`,
+        );
+      }
+      engines.snapshot();
+      const query = stringQuery(request.query as Record<string, string | string[] | undefined>);
+      return found.handler({ params: { ...request.params }, query });
+    },
+  );
 }

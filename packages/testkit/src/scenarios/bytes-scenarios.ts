@@ -43,13 +43,23 @@ export function checkRawMessageCuts(t: Test, messages: ReceivedMessage[], label:
       cut = true;
     }
   });
-  t.notOk(badCut, `${label}: each message is whole lines (only lines over 64 KiB are cut)${badCut ? `: ${badCut}` : ''}`);
+  t.notOk(
+    badCut,
+    `${label}: each message is whole lines (only lines over 64 KiB are cut)${badCut ? `: ${badCut}` : ''}`,
+  );
   t.notOk(cut, `${label}: the last message ends with a newline`);
-  if (wholeIsUtf8) t.equal(badUtf8, undefined, `${label}: lines are cut only at UTF-8 boundaries (every message is valid UTF-8)`);
+  if (wholeIsUtf8)
+    t.equal(badUtf8, undefined, `${label}: lines are cut only at UTF-8 boundaries (every message is valid UTF-8)`);
 }
 
 /** Reads the reference's container through every framing and plain HTTP, and checks each against `expected`. */
-async function checkEveryFraming(t: Test, h: SuiteHarness, ref: string, expected: DecodedLine[], query: Record<string, string | number | boolean> = {}): Promise<void> {
+async function checkEveryFraming(
+  t: Test,
+  h: SuiteHarness,
+  ref: string,
+  expected: DecodedLine[],
+  query: Record<string, string | number | boolean> = {},
+): Promise<void> {
   const q = { follow: false, ...query };
   const label = new URLSearchParams(Object.entries(q).map(([k, v]) => [k, String(v)])).toString();
   sameLines(t, lineRecords(await h.readJson(ref, q)), expected, `JSON framing (${label})`);
@@ -61,7 +71,10 @@ async function checkEveryFraming(t: Test, h: SuiteHarness, ref: string, expected
     `text framing (${label}): one message per line, invalid UTF-8 replaced by U+FFFD`,
   );
   const raw = await h.client.readSocket(ref, q, 'raw', SETTLE_TIMEOUT_MS);
-  t.ok(decodeRawMessages(raw.messages).equals(joinedOutput(expected)), `raw framing (${label}): the exact bytes, each line followed by a newline`);
+  t.ok(
+    decodeRawMessages(raw.messages).equals(joinedOutput(expected)),
+    `raw framing (${label}): the exact bytes, each line followed by a newline`,
+  );
   checkRawMessageCuts(t, raw.messages, `raw framing (${label})`);
   const http = await h.client.readHttp(ref, q);
   t.ok(http.body.equals(joinedOutput(expected)), `plain HTTP (${label}): the exact bytes`);
@@ -85,8 +98,17 @@ const wholeLongLine: Scenario = async (t, h) => {
 };
 
 const exactBytes: Scenario = async (t, h) => {
-  const texts = ['a\u0000b (NUL)', 'crlf\r', '\tindented\ttabs', '\u001b[31mred\u001b[0m plain', '', 'héllo wörld ✓ 😀', '  spaced  ',
-    '\\backslash "quotes" {"json": true}', 'line\u2028separator'];
+  const texts = [
+    'a\u0000b (NUL)',
+    'crlf\r',
+    '\tindented\ttabs',
+    '\u001b[31mred\u001b[0m plain',
+    '',
+    'héllo wörld ✓ 😀',
+    '  spaced  ',
+    '\\backslash "quotes" {"json": true}',
+    'line\u2028separator',
+  ];
   const written: ContainerWrite[] = texts.map((text) => ({ stream: 'stdout', bytes: Buffer.from(text) }));
   if (h.capabilities.stderr) written.push({ stream: 'stderr', bytes: Buffer.from('\u0007bell on stderr') });
   const { container, reference } = await h.createFinished(t, written);
@@ -113,23 +135,35 @@ const nonUtf8Bytes: Scenario = async (t, h) => {
 const framingsAgree: Scenario = async (t, h) => {
   const written: ContainerWrite[] = numberedLines('framings', 6, h.capabilities.stderr);
   if (h.capabilities.binarySafe) written.push({ stream: 'stdout', bytes: Buffer.from([0x62, 0x69, 0x6e, 0xff, 0x00]) });
-  written.push({ stream: 'stdout', bytes: Buffer.from('x'.repeat(70 * 1024)) }, { stream: 'stdout', bytes: Buffer.from('end ✓') });
+  written.push(
+    { stream: 'stdout', bytes: Buffer.from('x'.repeat(70 * 1024)) },
+    { stream: 'stdout', bytes: Buffer.from('end ✓') },
+  );
   const { container, reference } = await h.createFinished(t, written, { intervalMs: 5 });
   checkReferenceMatchesWritten(t, h, reference, written);
   const { ref } = container;
 
   const json = lineRecords(await h.readJson(ref, { follow: false }));
-  t.same(json.map((line) => line.cursor), reference.map((line) => line.cursor), 'two JSON reads give the same cursors');
+  t.same(
+    json.map((line) => line.cursor),
+    reference.map((line) => line.cursor),
+    'two JSON reads give the same cursors',
+  );
   await checkEveryFraming(t, h, ref, reference);
   await checkEveryFraming(t, h, ref, reference.slice(-3), { tail: 3 });
 
   if (h.capabilities.times) {
     const stamped = reference.map((line) => `${line.time} ${line.bytes.toString('utf8')}`);
     const text = await h.readText(ref, { follow: false, timestamps: true });
-    t.ok(text.length === stamped.length && text.every((message, i) => message === stamped[i]), 'text framing, timestamps=true: the JSON records\' times');
+    t.ok(
+      text.length === stamped.length && text.every((message, i) => message === stamped[i]),
+      "text framing, timestamps=true: the JSON records' times",
+    );
     const raw = await h.readRaw(ref, { follow: false, timestamps: true });
-    const expectedRaw = Buffer.concat(reference.flatMap((line) => [Buffer.from(`${line.time} `), line.bytes, Buffer.from('\n')]));
-    t.ok(raw.equals(expectedRaw), 'raw framing, timestamps=true: the JSON records\' times');
+    const expectedRaw = Buffer.concat(
+      reference.flatMap((line) => [Buffer.from(`${line.time} `), line.bytes, Buffer.from('\n')]),
+    );
+    t.ok(raw.equals(expectedRaw), "raw framing, timestamps=true: the JSON records' times");
   }
 };
 
@@ -143,13 +177,22 @@ const httpAgrees: Scenario = async (t, h) => {
 
   const plain = await h.client.readHttp(ref, { follow: false });
   t.equal(plain.status, 200, 'plain HTTP: 200');
-  t.match(plain.headers.get('content-type') ?? '', /^text\/plain;\s*charset=utf-8/i, 'plain HTTP: text/plain; charset=utf-8');
+  t.match(
+    plain.headers.get('content-type') ?? '',
+    /^text\/plain;\s*charset=utf-8/i,
+    'plain HTTP: text/plain; charset=utf-8',
+  );
   t.ok(plain.body.equals(await h.readRaw(ref, { follow: false })), 'plain HTTP body = the raw WebSocket bytes');
 
   const ndjson = await h.client.readHttp(ref, { follow: false }, { accept: 'application/x-ndjson' });
   t.equal(ndjson.status, 200, 'NDJSON: 200');
   t.match(ndjson.headers.get('content-type') ?? '', /application\/x-ndjson/, 'NDJSON: application/x-ndjson');
-  sameRecords(t, decodeNdjson(ndjson.body), await h.readJson(ref, { follow: false }), 'NDJSON = the v1.json WebSocket objects (lines, times, cursors)');
+  sameRecords(
+    t,
+    decodeNdjson(ndjson.body),
+    await h.readJson(ref, { follow: false }),
+    'NDJSON = the v1.json WebSocket objects (lines, times, cursors)',
+  );
 
   for (const query of [{ tail: 2, stderr: false }, { timestamps: h.capabilities.times, tail: 4 }, { follow: true }]) {
     const q = { follow: false, ...query };

@@ -2,25 +2,41 @@ import { randomBytes } from 'node:crypto';
 import type { ContainerInfo } from '@enginegate/plugin-api';
 import { lineRecords } from '../framing-decoders.js';
 import { HttpStatusError } from '../logs-client.js';
-import { SETTLE_TIMEOUT_MS, eventually, numberedLines, sameLines, type SuiteHarness, type TestContainer } from '../suite-harness.js';
+import {
+  SETTLE_TIMEOUT_MS,
+  eventually,
+  numberedLines,
+  sameLines,
+  type SuiteHarness,
+  type TestContainer,
+} from '../suite-harness.js';
 import type { Scenario } from './scenario.js';
 
 const notFound: Scenario = async (t, h) => {
   const unknownName = `egtk-nosuch-${randomBytes(4).toString('hex')}`;
   await h.expectRefusal(t, unknownName, { follow: false }, 404, 'CONTAINER_NOT_FOUND');
   await h.expectRefusal(t, unknownName, { follow: true }, 404, 'CONTAINER_NOT_FOUND', { framing: 'raw' });
-  await h.expectRefusal(t, randomBytes(32).toString('hex'), {}, 404, 'CONTAINER_NOT_FOUND', { label: 'an unknown 64-hex ID' });
+  await h.expectRefusal(t, randomBytes(32).toString('hex'), {}, 404, 'CONTAINER_NOT_FOUND', {
+    label: 'an unknown 64-hex ID',
+  });
 
   // A removed container is gone, and a stream that followed it ends rather than hanging.
   const written = numberedLines('removed', 2);
   const container = await h.createContainer(t, written, {});
-  sameLines(t, lineRecords(await h.readJsonWhenComplete(container.ref, written.length)), written, 'the container serves its logs before removal');
+  sameLines(
+    t,
+    lineRecords(await h.readJsonWhenComplete(container.ref, written.length)),
+    written,
+    'the container serves its logs before removal',
+  );
   const followed = await h.client.openSocket(container.ref, { follow: true }, 'json');
   await followed.waitFor((messages) => messages.length >= written.length, 'the lines written');
   await container.remove();
   const close = await followed.waitClosed(SETTLE_TIMEOUT_MS);
   t.ok([1000, 1011].includes(close.code), `a followed stream ends when its container is removed (close ${close.code})`);
-  await h.expectRefusal(t, container.ref, { follow: false }, 404, 'CONTAINER_NOT_FOUND', { label: 'a removed container' });
+  await h.expectRefusal(t, container.ref, { follow: false }, 404, 'CONTAINER_NOT_FOUND', {
+    label: 'a removed container',
+  });
 };
 
 const ambiguous: Scenario = async (t, h) => {
@@ -34,7 +50,9 @@ const ambiguous: Scenario = async (t, h) => {
     listing = Array.isArray(answer.json) ? (answer.json as ContainerInfo[]) : [];
     const info = listing.find((c) => c.id === container.ref || c.names.includes(container.ref));
     if (!info) {
-      t.fail(`container ${container.ref} is not listed by GET /passthrough/engine/containers (status ${answer.status})`);
+      t.fail(
+        `container ${container.ref} is not listed by GET /passthrough/engine/containers (status ${answer.status})`,
+      );
       return;
     }
     if (!/^[0-9a-f]+$/.test(info.id)) {
@@ -55,12 +73,19 @@ const ambiguous: Scenario = async (t, h) => {
   const prefix = pair[0].id.slice(0, shared);
   const takenAsName = listing.some((c) => c.id === prefix || c.names.includes(prefix));
   if (!takenAsName) {
-    await h.expectRefusal(t, prefix, { follow: false }, 409, 'AMBIGUOUS_CONTAINER', { label: `ID prefix ${prefix} shared by two containers` });
+    await h.expectRefusal(t, prefix, { follow: false }, 409, 'AMBIGUOUS_CONTAINER', {
+      label: `ID prefix ${prefix} shared by two containers`,
+    });
   }
 
   const target = created[0]!;
   const byPrefix = lineRecords(await h.readJsonWhenComplete(target.id.slice(0, 12), 1));
-  sameLines(t, byPrefix, [{ stream: 'stdout', bytes: Buffer.from('prefix 0') }], 'a unique 12-digit ID prefix resolves to its container');
+  sameLines(
+    t,
+    byPrefix,
+    [{ stream: 'stdout', bytes: Buffer.from('prefix 0') }],
+    'a unique 12-digit ID prefix resolves to its container',
+  );
   const byId = lineRecords(await h.readJsonWhenComplete(target.id, 1));
   sameLines(t, byId, [{ stream: 'stdout', bytes: Buffer.from('prefix 0') }], 'the full ID resolves to its container');
 };
@@ -71,15 +96,30 @@ const BAD_REFS = ['..%2Fetc', '-rf', '.hidden', 'a%20b', '%C3%A9t%C3%A9', 'x'.re
 const badRef: Scenario = async (t, h) => {
   const opensBefore = h.probe.opened.length;
   for (const ref of BAD_REFS) {
-    await h.expectRefusal(t, ref, { follow: false }, 400, 'INVALID_ARGUMENT', { label: `reference ${ref.length > 40 ? `${ref.slice(0, 20)}… (${ref.length})` : ref}` });
+    await h.expectRefusal(t, ref, { follow: false }, 400, 'INVALID_ARGUMENT', {
+      label: `reference ${ref.length > 40 ? `${ref.slice(0, 20)}… (${ref.length})` : ref}`,
+    });
   }
-  t.equal(h.probe.opened.length, opensBefore, 'no malformed reference reached the engine (LogSource.open was not called)');
+  t.equal(
+    h.probe.opened.length,
+    opensBefore,
+    'no malformed reference reached the engine (LogSource.open was not called)',
+  );
 };
 
 /** [parameter, bad value] pairs: each must be a 400 whose message names the parameter. */
 const BAD_PARAMS: Array<[string, string]> = [
-  ['tail', '-1'], ['tail', 'abc'], ['tail', '1.5'], ['since', 'yesterday'], ['until', 'not-a-time'], ['follow', 'maybe'],
-  ['timestamps', '2'], ['stdout', 'yes'], ['stderr', 'nope'], ['after', 'garbage'], ['after', 't1.x'],
+  ['tail', '-1'],
+  ['tail', 'abc'],
+  ['tail', '1.5'],
+  ['since', 'yesterday'],
+  ['until', 'not-a-time'],
+  ['follow', 'maybe'],
+  ['timestamps', '2'],
+  ['stdout', 'yes'],
+  ['stderr', 'nope'],
+  ['after', 'garbage'],
+  ['after', 't1.x'],
 ];
 
 const badParams: Scenario = async (t, h) => {
@@ -100,9 +140,16 @@ const badParams: Scenario = async (t, h) => {
     t.equal(err.status, 400, 'an offer of only unknown subprotocols is a 400');
     t.equal(err.error?.code, 'INVALID_ARGUMENT', 'an offer of only unknown subprotocols: INVALID_ARGUMENT');
   }
-  t.equal(h.probe.opened.length, opensBefore, 'no malformed request reached the engine (LogSource.open was not called)');
+  t.equal(
+    h.probe.opened.length,
+    opensBefore,
+    'no malformed request reached the engine (LogSource.open was not called)',
+  );
 
-  const mixed = await h.client.openSocket(container.ref, { follow: false }, 'json', ['v9.unknown.enginegate', 'v1.json.enginegate']);
+  const mixed = await h.client.openSocket(container.ref, { follow: false }, 'json', [
+    'v9.unknown.enginegate',
+    'v1.json.enginegate',
+  ]);
   t.equal(mixed.protocol, 'v1.json.enginegate', 'an offer of an unknown and a known subprotocol picks the known one');
   await mixed.waitClosed();
 };
@@ -124,41 +171,64 @@ const stopped503: Scenario = async (t, h) => {
   const close = await followed.waitClosed(SETTLE_TIMEOUT_MS);
   t.equal(close.code, 1012, 'a stream open when its engine stops closes with 1012 (reconnect with after=)');
   t.ok(await eventually(() => h.probe.active.length === 0, 2_000), 'stop() ended every open log iterable');
-  await h.expectRefusal(t, ref, { follow: false }, 503, 'ENGINE_UNAVAILABLE', { label: 'logs with the engine stopped' });
+  await h.expectRefusal(t, ref, { follow: false }, 503, 'ENGINE_UNAVAILABLE', {
+    label: 'logs with the engine stopped',
+  });
   t.equal((await h.client.request('GET', '/readyz')).status, 503, 'GET /readyz is 503 with no engine running');
 
   const restart = await h.client.request('PUT', '/engine', { name });
   t.ok(restart.status >= 200 && restart.status < 300, `PUT /engine {"name":"${name}"} answers ${restart.status}`);
-  t.ok(await eventually(async () => (await engineState(h)) === 'running', 30_000, 200), `the ${name} engine runs again`);
+  t.ok(
+    await eventually(async () => (await engineState(h)) === 'running', 30_000, 200),
+    `the ${name} engine runs again`,
+  );
   const written = numberedLines('restarted', 2);
   const fresh = await h.createContainer(t, written, {});
-  sameLines(t, lineRecords(await h.readJsonWhenComplete(fresh.ref, written.length)), written, 'after the restart, a new container\'s logs are served');
+  sameLines(
+    t,
+    lineRecords(await h.readJsonWhenComplete(fresh.ref, written.length)),
+    written,
+    "after the restart, a new container's logs are served",
+  );
 
   if (!h.target.engineHandle) {
-    t.comment('no engineHandle given: the engine itself is not stopped (only the gateway\'s use of it)');
+    t.comment("no engineHandle given: the engine itself is not stopped (only the gateway's use of it)");
     return;
   }
   // The engine itself goes away (its daemon stops): the gateway answers 503 until it is back.
   await h.target.engineHandle.stop();
   try {
-    const refused = await eventually(async () => (await h.client.readHttp(fresh.ref, { follow: false })).status === 503, 20_000, 200);
+    const refused = await eventually(
+      async () => (await h.client.readHttp(fresh.ref, { follow: false })).status === 503,
+      20_000,
+      200,
+    );
     t.ok(refused, 'with the engine itself stopped, logs are a 503');
-    if (refused) await h.expectRefusal(t, fresh.ref, { follow: false }, 503, 'ENGINE_UNAVAILABLE', { label: 'logs with the engine down' });
+    if (refused)
+      await h.expectRefusal(t, fresh.ref, { follow: false }, 503, 'ENGINE_UNAVAILABLE', {
+        label: 'logs with the engine down',
+      });
   } finally {
     await h.target.engineHandle.start();
   }
   // Creating a container needs the engine back; reading it needs the gateway to have noticed.
   let back: TestContainer | undefined;
-  await eventually(async () => {
-    try {
-      back = await h.createContainer(t, numberedLines('back', 1), {});
-      return true;
-    } catch {
-      return false;
-    }
-  }, 30_000, 500);
+  await eventually(
+    async () => {
+      try {
+        back = await h.createContainer(t, numberedLines('back', 1), {});
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    30_000,
+    500,
+  );
   t.ok(back, 'once the engine is back, containers can be created again');
-  const served = back !== undefined && (await eventually(async () => (await h.client.readHttp(back!.ref, { follow: false })).status === 200, 30_000, 200));
+  const served =
+    back !== undefined &&
+    (await eventually(async () => (await h.client.readHttp(back!.ref, { follow: false })).status === 200, 30_000, 200));
   t.ok(served, 'once the engine is back, the gateway serves its logs again');
 };
 
@@ -169,4 +239,3 @@ export const refusalScenarios: Record<string, Scenario> = {
   'bad-params-400': badParams,
   'stopped-503': stopped503,
 };
-

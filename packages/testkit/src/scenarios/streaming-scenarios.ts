@@ -27,16 +27,25 @@ function lineArrivals(chunks: ReceivedMessage[]): number[] {
 
 function checkSpread(t: Test, arrivals: number[], minimumMs: number, label: string): void {
   const spread = arrivals.length > 1 ? arrivals[arrivals.length - 1]! - arrivals[0]! : 0;
-  t.ok(spread >= minimumMs, `${label}: lines arrived as they were written (first to last ${Math.round(spread)} ms, at least ${minimumMs} ms expected)`);
+  t.ok(
+    spread >= minimumMs,
+    `${label}: lines arrived as they were written (first to last ${Math.round(spread)} ms, at least ${minimumMs} ms expected)`,
+  );
 }
 
 const liveDelivery: Scenario = async (t, h) => {
   const intervalMs = 200;
   const written = numberedLines('live', 8);
   const { ref } = await h.createContainer(t, written, { intervalMs, exitCode: 0 });
-  const [json, raw] = await Promise.all([h.client.openSocket(ref, { follow: true }, 'json'), h.client.openSocket(ref, { follow: true }, 'raw')]);
+  const [json, raw] = await Promise.all([
+    h.client.openSocket(ref, { follow: true }, 'json'),
+    h.client.openSocket(ref, { follow: true }, 'raw'),
+  ]);
   const http = h.client.readHttp(ref, { follow: true }, { timeoutMs: SETTLE_TIMEOUT_MS });
-  const [jsonClose, rawClose] = await Promise.all([json.waitClosed(SETTLE_TIMEOUT_MS), raw.waitClosed(SETTLE_TIMEOUT_MS)]);
+  const [jsonClose, rawClose] = await Promise.all([
+    json.waitClosed(SETTLE_TIMEOUT_MS),
+    raw.waitClosed(SETTLE_TIMEOUT_MS),
+  ]);
   const httpResponse = await http;
   // Written over (n-1) × interval; allow for lines that were already history when the streams opened.
   const minimumSpread = Math.round((written.length - 1) * intervalMs * 0.4);
@@ -62,7 +71,7 @@ const exitRecord: Scenario = async (t, h) => {
     (['json', 'binary', 'text'] as const).map((framing) => h.client.openSocket(ref, { follow: true }, framing)),
   );
   const closes = await Promise.all(sockets.map((socket) => socket.waitClosed(SETTLE_TIMEOUT_MS)));
-  const [json, binary, text] = sockets as [typeof sockets[0], typeof sockets[0], typeof sockets[0]];
+  const [json, binary, text] = sockets as [(typeof sockets)[0], (typeof sockets)[0], (typeof sockets)[0]];
 
   const checkRecords = (records: DecodedRecord[], label: string) => {
     sameLines(t, lineRecords(records), written, `${label}: every line`);
@@ -72,14 +81,25 @@ const exitRecord: Scenario = async (t, h) => {
   };
   checkRecords(decodeJsonMessages(json.messages), 'JSON framing');
   checkRecords(decodeBinaryMessages(binary.messages), 'binary framing (stream byte 3)');
-  t.same(decodeTextMessages(text.messages), written.map((line) => line.bytes.toString()), 'text framing: the lines only');
-  t.same(closes.map((close) => close.code), [1000, 1000, 1000], 'every framing closes with 1000 after the exit');
+  t.same(
+    decodeTextMessages(text.messages),
+    written.map((line) => line.bytes.toString()),
+    'text framing: the lines only',
+  );
+  t.same(
+    closes.map((close) => close.code),
+    [1000, 1000, 1000],
+    'every framing closes with 1000 after the exit',
+  );
 
   // Following a container that has already exited: its lines, then the end (an exit record is allowed).
   const again = await h.readJson(ref, { follow: true });
   sameLines(t, lineRecords(again), written, 'follow=true on an exited container: its lines, then 1000');
   const controls = again.filter((record) => record.type !== 'line');
-  t.ok(controls.length === 0 || (controls.length === 1 && again.at(-1)?.type === 'exit'), 'follow=true on an exited container: at most an exit record, last');
+  t.ok(
+    controls.length === 0 || (controls.length === 1 && again.at(-1)?.type === 'exit'),
+    'follow=true on an exited container: at most an exit record, last',
+  );
 };
 
 const cursorResume: Scenario = async (t, h) => {
@@ -94,13 +114,29 @@ const cursorResume: Scenario = async (t, h) => {
     const after = cursors[k]!;
     const rest = lineRecords(await h.readJson(ref, { follow: false, after }));
     sameLines(t, rest, reference.slice(k + 1), `after the cursor of record ${k}: exactly the records behind it`);
-    t.same(rest.map((line) => line.cursor), cursors.slice(k + 1), `after the cursor of record ${k}: the same cursors as the full read`);
+    t.same(
+      rest.map((line) => line.cursor),
+      cursors.slice(k + 1),
+      `after the cursor of record ${k}: the same cursors as the full read`,
+    );
   }
-  sameLines(t, lineRecords(await h.readJson(ref, { follow: false, after: cursors[3]!, tail: 1 })), reference.slice(4), 'after overrides tail');
-  t.ok((await h.readRaw(ref, { follow: false, after: cursors[5]! })).equals(joinedOutput(reference.slice(6))), 'after works in the raw framing too');
+  sameLines(
+    t,
+    lineRecords(await h.readJson(ref, { follow: false, after: cursors[3]!, tail: 1 })),
+    reference.slice(4),
+    'after overrides tail',
+  );
+  t.ok(
+    (await h.readRaw(ref, { follow: false, after: cursors[5]! })).equals(joinedOutput(reference.slice(6))),
+    'after works in the raw framing too',
+  );
   if (h.capabilities.stderr) {
-    sameLines(t, lineRecords(await h.readJson(ref, { follow: false, after: cursors[4]!, stderr: false })),
-      reference.slice(5).filter((line) => line.stream === 'stdout'), 'after with stderr=false: the stdout records behind the cursor');
+    sameLines(
+      t,
+      lineRecords(await h.readJson(ref, { follow: false, after: cursors[4]!, stderr: false })),
+      reference.slice(5).filter((line) => line.stream === 'stdout'),
+      'after with stderr=false: the stdout records behind the cursor',
+    );
   }
 
   // Part 2: a client that drops mid-stream and reconnects with after= misses nothing and sees nothing twice.
@@ -113,15 +149,28 @@ const cursorResume: Scenario = async (t, h) => {
   const before = lineRecords(decodeJsonMessages(first.messages));
   const lastCursor = before.at(-1)!.cursor!;
   const rest = await h.readJson(running.ref, { follow: true, after: lastCursor });
-  sameLines(t, [...before, ...lineRecords(rest)], live, `dropped after ${before.length} lines, resumed with after=${lastCursor}: every line exactly once`);
+  sameLines(
+    t,
+    [...before, ...lineRecords(rest)],
+    live,
+    `dropped after ${before.length} lines, resumed with after=${lastCursor}: every line exactly once`,
+  );
 };
 
-async function settleWithin<T>(promise: Promise<T>, ms: number): Promise<{ state: 'value'; value: T } | { state: 'rejected'; error: unknown } | { state: 'timeout' }> {
+async function settleWithin<T>(
+  promise: Promise<T>,
+  ms: number,
+): Promise<{ state: 'value'; value: T } | { state: 'rejected'; error: unknown } | { state: 'timeout' }> {
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<{ state: 'timeout' }>((resolve) => (timer = setTimeout(() => resolve({ state: 'timeout' }), ms)));
+  const timeout = new Promise<{ state: 'timeout' }>(
+    (resolve) => (timer = setTimeout(() => resolve({ state: 'timeout' }), ms)),
+  );
   try {
     return await Promise.race([
-      promise.then((value) => ({ state: 'value' as const, value }), (error: unknown) => ({ state: 'rejected' as const, error })),
+      promise.then(
+        (value) => ({ state: 'value' as const, value }),
+        (error: unknown) => ({ state: 'rejected' as const, error }),
+      ),
       timeout,
     ]);
   } finally {
@@ -161,16 +210,27 @@ const abortReleases: Scenario = async (t, h) => {
   const ended = await settleWithin(waiting, RELEASE_WITHIN_MS);
   t.not(ended.state, 'timeout', 'open(): aborting the signal ends a pending pull at once');
   if (ended.state === 'value' && !ended.value.done) {
-    t.ok((await settleWithin(iterator.next(), RELEASE_WITHIN_MS)).state !== 'timeout', 'open(): the pull after an abort ends');
+    t.ok(
+      (await settleWithin(iterator.next(), RELEASE_WITHIN_MS)).state !== 'timeout',
+      'open(): the pull after an abort ends',
+    );
   }
   await backToBaseline('after abort()');
 
   // return() on the iterator releases too (for await ... break does that).
-  const second = await h.engine.logs.open({ ref }, { follow: true, stdout: true, stderr: true }, new AbortController().signal);
+  const second = await h.engine.logs.open(
+    { ref },
+    { follow: true, stdout: true, stderr: true },
+    new AbortController().signal,
+  );
   const secondIterator = second[Symbol.asyncIterator]();
   await settleWithin(secondIterator.next(), 5_000);
   if (secondIterator.return) {
-    t.not((await settleWithin(secondIterator.return(), RELEASE_WITHIN_MS)).state, 'timeout', 'open(): return() on the iterator settles at once');
+    t.not(
+      (await settleWithin(secondIterator.return(), RELEASE_WITHIN_MS)).state,
+      'timeout',
+      'open(): return() on the iterator settles at once',
+    );
   } else {
     t.fail('open(): the iterator has no return(), so `for await ... break` cannot release it');
   }
@@ -182,7 +242,10 @@ const abortReleases: Scenario = async (t, h) => {
   await socket.waitFor((messages) => messages.length >= 2, '2 lines');
   t.equal(h.probe.active.length, activeBefore + 1, 'a followed WebSocket holds one engine stream');
   socket.close();
-  t.ok(await eventually(() => h.probe.active.length === activeBefore, RELEASE_WITHIN_MS), 'WebSocket client closed: the gateway releases the engine stream');
+  t.ok(
+    await eventually(() => h.probe.active.length === activeBefore, RELEASE_WITHIN_MS),
+    'WebSocket client closed: the gateway releases the engine stream',
+  );
   await backToBaseline('WebSocket client closed');
 
   const http = new AbortController();
@@ -192,7 +255,10 @@ const abortReleases: Scenario = async (t, h) => {
   t.equal(h.probe.active.length, activeBefore + 1, 'a followed HTTP body holds one engine stream');
   http.abort();
   await reader.cancel().catch(() => {});
-  t.ok(await eventually(() => h.probe.active.length === activeBefore, RELEASE_WITHIN_MS), 'HTTP client gone: the gateway releases the engine stream');
+  t.ok(
+    await eventually(() => h.probe.active.length === activeBefore, RELEASE_WITHIN_MS),
+    'HTTP client gone: the gateway releases the engine stream',
+  );
   await backToBaseline('HTTP client gone');
 
   for (let i = 0; i < 5; i++) {
@@ -201,7 +267,10 @@ const abortReleases: Scenario = async (t, h) => {
     quick.close();
     await quick.waitClosed();
   }
-  t.ok(await eventually(() => h.probe.active.length === activeBefore, RELEASE_WITHIN_MS), '5 quick open/close cycles leave no engine stream behind');
+  t.ok(
+    await eventually(() => h.probe.active.length === activeBefore, RELEASE_WITHIN_MS),
+    '5 quick open/close cycles leave no engine stream behind',
+  );
   await backToBaseline('5 open/close cycles');
 };
 
