@@ -8,7 +8,7 @@ import { request } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { createGateway } from '@enginegate/gateway';
 import mobyPlugin from '@enginegate/plugin-moby';
-import { runBusybox, startDockerd, waitForExitCode } from '../harness/dockerd.js';
+import { runBusybox, startDockerd, waitForExitCode } from '@enginegate/test-harness/dockerd';
 import { BENCH_TOKEN, best, printRows, readViaHttp, readViaWebSocket } from './gateway-readers.js';
 
 const LINES = Number(process.env.BENCH_LINES ?? 300_000);

@@ -24,8 +24,8 @@ import { createGateway, type Gateway } from '@enginegate/gateway';
 import mobyPlugin from '@enginegate/plugin-moby';
 import containerdPlugin from '@enginegate/plugin-containerd';
 import { FRAMING_PROTOCOL, FRAMINGS, HttpStatusError, LogsClient, type Framing } from '@enginegate/testkit';
-import { dockerdForTest, runBusybox, type PrivateDockerd } from '../harness/dockerd.js';
-import { containerdForTest, uniqueId, writeNerdctlStyleLogger, type PrivateContainerd } from '../harness/containerd.js';
+import { dockerdForTest, runBusybox, type PrivateDockerd } from '@enginegate/test-harness/dockerd';
+import { containerdForTest, uniqueId, writeNerdctlStyleLogger, type PrivateContainerd } from '@enginegate/test-harness/containerd';
 
 const TOKEN = 'swap-token';
 /** The name both engines know: the CLI's reconnect finds it on whichever engine is active. */

@@ -7,7 +7,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import containerdPlugin, { type ContainerdEngine } from '@enginegate/plugin-containerd';
 import { runConformanceSuite } from '@enginegate/testkit';
-import { containerdForTest, writeNerdctlStyleLogger } from '../../../test/harness/containerd.js';
+import { containerdForTest, writeNerdctlStyleLogger } from '@enginegate/test-harness/containerd';
 
 // Real containers for ~20 scenarios on a loaded 2-core CI machine.
 t.setTimeout(300_000);

@@ -6,8 +6,8 @@ import { execFile } from 'node:child_process';
 import { readdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
-import { containerdForTest } from '../../../test/harness/containerd.js';
-import { CriClient } from '../../../test/harness/containerd-cri.js';
+import { containerdForTest } from '@enginegate/test-harness/containerd';
+import { CriClient } from '@enginegate/test-harness/containerd-cri';
 import { ALL, FOLLOW, lines, readAll, startEngine } from './fixtures/engine-support.js';
 
 // Real daemons on a loaded 2-core CI machine: more than tap's default 30 s per file.

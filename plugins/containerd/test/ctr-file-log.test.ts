@@ -2,7 +2,7 @@
 // followed live against a private containerd until the task exits.
 import t from 'tap';
 import { join } from 'node:path';
-import { containerdForTest, uniqueId } from '../../../test/harness/containerd.js';
+import { containerdForTest, uniqueId } from '@enginegate/test-harness/containerd';
 import { ALL, FOLLOW, lines, readAll, startEngine } from './fixtures/engine-support.js';
 
 // Real daemons on a loaded 2-core CI machine: more than tap's default 30 s per file.

@@ -4,7 +4,7 @@
 import t from 'tap';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { containerdForTest, uniqueId } from '../../../test/harness/containerd.js';
+import { containerdForTest, uniqueId } from '@enginegate/test-harness/containerd';
 import { ALL, FOLLOW, lines, readAll, startEngine } from './fixtures/engine-support.js';
 
 // Real daemons on a loaded 2-core CI machine: more than tap's default 30 s per file.

@@ -3,7 +3,7 @@
 import t from 'tap';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { containerdForTest, uniqueId, waitForFile } from '../../../test/harness/containerd.js';
+import { containerdForTest, uniqueId, waitForFile } from '@enginegate/test-harness/containerd';
 import type { ContainerdEngine } from '@enginegate/plugin-containerd';
 import { openFdCount } from './fixtures/engine-support.js';
 import { httpGet, openLogsSocket, startGateway } from './fixtures/gateway-client.js';

@@ -4,8 +4,8 @@
 import t from 'tap';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { containerdForTest, uniqueId, writeNerdctlStyleLogger } from '../../../test/harness/containerd.js';
-import { CriClient } from '../../../test/harness/containerd-cri.js';
+import { containerdForTest, uniqueId, writeNerdctlStyleLogger } from '@enginegate/test-harness/containerd';
+import { CriClient } from '@enginegate/test-harness/containerd-cri';
 import { httpGet, jsonMessages, openLogsSocket, startGateway } from './fixtures/gateway-client.js';
 
 // Real daemons on a loaded 2-core CI machine: more than tap's default 30 s per file.

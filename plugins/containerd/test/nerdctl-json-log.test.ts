@@ -5,7 +5,7 @@ import t from 'tap';
 import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { decodeCursor } from '@enginegate/plugin-api';
-import { containerdForTest, uniqueId, writeNerdctlStyleLogger } from '../../../test/harness/containerd.js';
+import { containerdForTest, uniqueId, writeNerdctlStyleLogger } from '@enginegate/test-harness/containerd';
 import { ALL, FOLLOW, lines, readAll, startEngine } from './fixtures/engine-support.js';
 
 // Real daemons on a loaded 2-core CI machine: more than tap's default 30 s per file.

@@ -2,7 +2,7 @@
 // no extra event subscription (one Subscribe stream is shared by every follower).
 import t from 'tap';
 import { join } from 'node:path';
-import { containerdForTest, uniqueId, waitForFile } from '../../../test/harness/containerd.js';
+import { containerdForTest, uniqueId, waitForFile } from '@enginegate/test-harness/containerd';
 import { FOLLOW, openFdCount, startEngine } from './fixtures/engine-support.js';
 
 // Real daemons on a loaded 2-core CI machine: more than tap's default 30 s per file.

@@ -4,7 +4,7 @@ import t from 'tap';
 import type { ContainerOptions, ContainerWrite } from '@enginegate/testkit';
 import { runConformanceSuite } from '@enginegate/testkit';
 import mobyPlugin, { MobyEngine } from '@enginegate/plugin-moby';
-import { dockerdForTest, type PrivateDockerd } from '../../../test/harness/dockerd.js';
+import { dockerdForTest, type PrivateDockerd } from '@enginegate/test-harness/dockerd';
 
 t.setTimeout(300_000);
 const dockerd = await dockerdForTest(t);

@@ -5,7 +5,7 @@ import t from 'tap';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createGateway } from '@enginegate/gateway';
 import mobyPlugin from '@enginegate/plugin-moby';
-import { dockerdForTest, runBusybox, type PrivateDockerd } from '../../../test/harness/dockerd.js';
+import { dockerdForTest, runBusybox, type PrivateDockerd } from '@enginegate/test-harness/dockerd';
 import { httpGet, jsonMessages, logsUrl, openLogsSocket } from './fixtures/gateway-client.js';
 
 const TOKEN = 't';

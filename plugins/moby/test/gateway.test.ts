@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseRfc3339 } from '@enginegate/plugin-api';
 import { createGateway, type Gateway } from '@enginegate/gateway';
 import mobyPlugin, { MobyEngine } from '@enginegate/plugin-moby';
-import { dockerdForTest, runBusybox, waitForExitCode, type PrivateDockerd } from '../../../test/harness/dockerd.js';
+import { dockerdForTest, runBusybox, waitForExitCode, type PrivateDockerd } from '@enginegate/test-harness/dockerd';
 import { connectionsTo } from './fixtures/records.js';
 import { httpGet, jsonMessages, logsUrl, openLogsSocket } from './fixtures/gateway-client.js';
 

@@ -14,7 +14,7 @@ import {
   type LogOptions,
 } from '@enginegate/plugin-api';
 import { MobyEngine } from '@enginegate/plugin-moby';
-import { dockerdForTest, runBusybox, waitForExitCode, type PrivateDockerd } from '../../../test/harness/dockerd.js';
+import { dockerdForTest, runBusybox, waitForExitCode, type PrivateDockerd } from '@enginegate/test-harness/dockerd';
 import { collect, connectionsTo, lineRecords, lines, recordingLogger } from './fixtures/records.js';
 
 const ALL: LogOptions = { follow: false, stdout: true, stderr: true };

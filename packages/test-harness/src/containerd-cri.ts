@@ -5,20 +5,16 @@
 //   const cri = new CriClient(cd.address);
 //   const pod = await cri.runPod({ name: 'web', logDirectory: join(cd.logDir, 'pods', 'default_web_1') });
 //   const id = await cri.startContainer(pod, { name: 'app', script: 'echo hi' });
-import { createRequire } from 'node:module';
 import { rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-// grpc-js and proto-loader are dependencies of the containerd plugin, not of the workspace root.
-import type * as GrpcJs from '../../plugins/containerd/node_modules/@grpc/grpc-js/build/src/index.js';
-import type * as ProtoLoader from '../../plugins/containerd/node_modules/@grpc/proto-loader/build/src/index.js';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
 import { SANDBOX_IMAGE } from './containerd.js';
 
-const requireFromPlugin = createRequire(new URL('../../plugins/containerd/package.json', import.meta.url));
-const grpc = requireFromPlugin('@grpc/grpc-js') as typeof GrpcJs;
-const protoLoader = requireFromPlugin('@grpc/proto-loader') as typeof ProtoLoader;
 
-const PROTO_DIR = fileURLToPath(new URL('../../proto/', import.meta.url));
+// The CRI subset is test-only: it stays in the repository's proto/ (two levels above dist/).
+const PROTO_DIR = fileURLToPath(new URL('../../../proto/', import.meta.url));
 
 export interface PodSpec {
   name: string;
@@ -40,11 +36,11 @@ export interface CriContainerSpec {
   image?: string;
 }
 
-type Callback = (err: GrpcJs.ServiceError | null, response?: any) => void;
+type Callback = (err: grpc.ServiceError | null, response?: any) => void;
 
 export class CriClient {
-  private readonly runtime: GrpcJs.Client &
-    Record<string, (req: object, options: GrpcJs.CallOptions, cb: Callback) => void>;
+  private readonly runtime: grpc.Client &
+    Record<string, (req: object, options: grpc.CallOptions, cb: Callback) => void>;
 
   constructor(address: string) {
     const definition = protoLoader.loadSync(['cri/runtime/v1/api.proto'], {

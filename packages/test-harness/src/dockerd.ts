@@ -10,21 +10,16 @@
 // When `ENGINEGATE_REQUIRE_ENGINES` names `moby`, a daemon that cannot be started is a test
 // failure, not a skip (CI sets it: a skipped suite would hide a broken harness).
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { createRequire } from 'node:module';
 import { mkdtemp, open, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import type { Test } from 'tap';
-// dockerode is a dependency of @enginegate/plugin-moby, not of the workspace root, so it is
-// loaded from there; the type comes from the same place.
-import type Dockerode from '../../plugins/moby/node_modules/@types/dockerode/index.js';
+import Dockerode from 'dockerode';
 import { aptInstall, busyboxRootfsTar } from './busybox-rootfs.js';
 import { findOnPath, isExecutable, tailOfFile, trackDaemon, waitForExit } from './daemon-process.js';
 
 const run = promisify(execFile);
-const requireFromMoby = createRequire(new URL('../../plugins/moby/package.json', import.meta.url));
-const DockerodeClass = requireFromMoby('dockerode') as typeof Dockerode;
 
 export type { Dockerode };
 
@@ -116,7 +111,7 @@ class DockerdProcess implements PrivateDockerd {
     this.dataRoot = join(dir, 'data');
     this.execRoot = join(dir, 'x');
     this.logFile = join(dir, 'dockerd.log');
-    this.docker = new DockerodeClass({ socketPath: this.socket });
+    this.docker = new Dockerode({ socketPath: this.socket });
   }
 
   get pid(): number | undefined {

@@ -1,7 +1,7 @@
 // The private dockerd harness itself: it starts, runs the offline busybox image, survives a
 // restart on the same data-root, and leaves no daemon behind.
 import t from 'tap';
-import { dockerdForTest, pingDaemon, runBusybox, waitForExitCode } from '../../../test/harness/dockerd.js';
+import { dockerdForTest, pingDaemon, runBusybox, waitForExitCode } from '@enginegate/test-harness/dockerd';
 
 t.test('a private dockerd runs busybox containers and restarts on its data-root', async (t) => {
   const dockerd = await dockerdForTest(t);
