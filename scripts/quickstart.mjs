@@ -44,9 +44,11 @@ if (command === 'serve') {
   });
   for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child.kill(sig));
   child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+} else if (command === 'build') {
+  // install + build only, for CI's lint and typecheck steps
 } else if (command === 'test') {
   await import('./run-tests.mjs').then((m) => m.runTests(root, rest));
 } else {
-  console.error(`enginegate quickstart: unknown command ${command} (serve or test)`);
+  console.error(`enginegate quickstart: unknown command ${command} (serve, build or test)`);
   process.exit(2);
 }

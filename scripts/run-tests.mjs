@@ -1,6 +1,7 @@
 // Runs every tap suite and ends with the line CI reads: `N passed, N failed, N skipped`.
 import { spawn } from 'node:child_process';
-import { join } from 'node:path';
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
 
 export const TEST_GLOBS = [
   'packages/*/test/**/*.test.ts',
@@ -9,13 +10,68 @@ export const TEST_GLOBS = [
   'examples/*/test/**/*.test.ts',
 ];
 
+/** What makes a suite an integration suite: it starts real daemons or a browser. */
+const INTEGRATION_IMPORTS = /from '(@enginegate\/test-harness\/[a-z-]+|playwright-core)'/;
+const RELATIVE_IMPORT = /from '(\.{1,2}\/[^']+)\.js'/g;
+
+/** True when the file, or a local module it imports, starts a daemon or a browser. */
+function needsDaemonOrBrowser(file, seen = new Set()) {
+  if (seen.has(file)) return false;
+  seen.add(file);
+  let text;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return false;
+  }
+  if (INTEGRATION_IMPORTS.test(text)) return true;
+  for (const [, spec] of text.matchAll(RELATIVE_IMPORT)) {
+    if (needsDaemonOrBrowser(resolve(dirname(file), `${spec}.ts`), seen)) return true;
+  }
+  return false;
+}
+
+/** Every `*.test.ts` below the test folders that TEST_GLOBS name (Node 20 has no fs.glob). */
+function allSuites(root) {
+  const testDirs = [join(root, 'test')];
+  for (const group of ['packages', 'plugins', 'examples']) {
+    for (const entry of readdirSync(join(root, group), { withFileTypes: true })) {
+      if (entry.isDirectory()) testDirs.push(join(root, group, entry.name, 'test'));
+    }
+  }
+  const files = [];
+  const walk = (dir) => {
+    let entries;
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const entry of entries) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory() && entry.name !== 'node_modules') walk(path);
+      else if (entry.name.endsWith('.test.ts')) files.push(relative(root, path));
+    }
+  };
+  testDirs.forEach(walk);
+  return files.sort();
+}
+
+function unitSuites(root) {
+  return allSuites(root).filter((f) => !needsDaemonOrBrowser(join(root, f)));
+}
+
+/** `--unit`: only the suites that need no daemon and no browser (the edit–test loop). */
 export async function runTests(root, extraArgs) {
   const args = [join(root, 'node_modules', 'tap', 'dist', 'esm', 'run.mjs')];
-  args.push(...(extraArgs.length > 0 ? extraArgs : TEST_GLOBS));
+  const unit = extraArgs.includes('--unit');
+  const rest = extraArgs.filter((a) => a !== '--unit');
+  if (unit) args.push(...unitSuites(root), ...rest);
+  else args.push(...(rest.length > 0 ? rest : TEST_GLOBS));
   const child = spawn(process.execPath, args, {
     cwd: root,
     stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, TS_NODE_PROJECT: join(root, 'tsconfig.test.json') },
+    env: { ...process.env, TSX_TSCONFIG_PATH: join(root, 'tsconfig.test.json') },
   });
   let tail = '';
   child.stdout.on('data', (chunk) => {

@@ -171,7 +171,7 @@ async function runBrowserTests(browser: Browser): Promise<void> {
     await page.waitForFunction(`window.streams[${JSON.stringify(key)}]?.closed != null`, undefined, {
       timeout: timeoutMs,
     });
-    return (await page.evaluate(`window.streams[${JSON.stringify(key)}]`)) as RecordedStream;
+    return await page.evaluate<RecordedStream>(`window.streams[${JSON.stringify(key)}]`);
   }
 
   t.test('an allowed page follows a running container: JSON and text framings, live', async (t) => {
@@ -255,7 +255,7 @@ async function runBrowserTests(browser: Browser): Promise<void> {
   async function openRefusedStream(page: Page, key: string, container: string, protocols: string[]) {
     const handshakeError = page
       .waitForEvent('websocket', { timeout: 10_000 })
-      .then((ws) => ws.waitForEvent('socketerror', { timeout: 10_000 }) as Promise<string>);
+      .then((ws) => ws.waitForEvent('socketerror', { timeout: 10_000 }));
     await openLogStream(page, key, container, protocols);
     const [stream, error] = await Promise.all([waitForClose(page, key), handshakeError]);
     return { stream, error };

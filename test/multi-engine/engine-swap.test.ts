@@ -25,7 +25,12 @@ import mobyPlugin from '@enginegate/plugin-moby';
 import containerdPlugin from '@enginegate/plugin-containerd';
 import { FRAMING_PROTOCOL, FRAMINGS, HttpStatusError, LogsClient, type Framing } from '@enginegate/testkit';
 import { dockerdForTest, runBusybox, type PrivateDockerd } from '@enginegate/test-harness/dockerd';
-import { containerdForTest, uniqueId, writeNerdctlStyleLogger, type PrivateContainerd } from '@enginegate/test-harness/containerd';
+import {
+  containerdForTest,
+  uniqueId,
+  writeNerdctlStyleLogger,
+  type PrivateContainerd,
+} from '@enginegate/test-harness/containerd';
 
 const TOKEN = 'swap-token';
 /** The name both engines know: the CLI's reconnect finds it on whichever engine is active. */

@@ -87,7 +87,7 @@ export function checkCommandSpec(entry: unknown, where = 'command'): CommandSpec
     throw new InvalidArgumentError('commands', `${where}.env must map names to strings`);
   }
   const spec: CommandSpec = { name: name as string, command };
-  if (args !== undefined) spec.args = args as string[];
+  if (args !== undefined) spec.args = args;
   if (cwd !== undefined) spec.cwd = cwd;
   if (env !== undefined) spec.env = env as Record<string, string>;
   return spec;

@@ -62,7 +62,7 @@ export function parseCommandLine<O extends OptionsConfig>(
 ): { values: OptionValues<O>; positionals: string[] } {
   try {
     const { values, positionals } = parseArgs({ args, options, allowPositionals: true, strict: true });
-    return { values: values as OptionValues<O>, positionals };
+    return { values: values, positionals };
   } catch (err) {
     throw new UsageError(`${describeParseError(err)} (see \`enginegate ${command} --help\`)`);
   }

@@ -54,11 +54,12 @@ t.test('gateway down: one line that says so', async (t) => {
   const url = `http://127.0.0.1:${port}`;
   for (const args of [['logs', 'mock-chatty'], ['ps'], ['engine'], ['endpoints']]) {
     const result = await runCli(args, cliEnv({ ENGINEGATE_URL: url, ENGINEGATE_TOKEN: TOKEN }));
-    t.equal(result.code, 1, args[0]);
+    const command = args[0]!;
+    t.equal(result.code, 1, command);
     t.equal(
       result.stderr,
       `enginegate: cannot reach the gateway at ${url} (is \`enginegate serve\` running?)\n`,
-      args[0],
+      command,
     );
   }
 });

@@ -107,7 +107,7 @@ t.test('notices go to stderr after the lines before them', async (t) => {
   printer.notice('some log lines were lost: rotated');
   await printer.drained();
   t.same(
-    journal.map((w) => `${w.to}:${w.bytes}`),
+    journal.map((w) => `${w.to}:${w.bytes.toString()}`),
     ['out:before\n', 'err:enginegate: some log lines were lost: rotated\n'],
   );
 });

@@ -182,7 +182,7 @@ class GatewayInstance implements Gateway {
     await Promise.race([
       Promise.all(
         clients.map((ws) =>
-          ws.readyState === ws.CLOSED ? undefined : new Promise((resolve) => ws.once('close', resolve)),
+          ws.readyState === ws.CLOSED ? Promise.resolve() : new Promise((resolve) => ws.once('close', resolve)),
         ),
       ),
       new Promise((resolve) => setTimeout(resolve, CLOSE_HANDSHAKE_GRACE_MS).unref()),

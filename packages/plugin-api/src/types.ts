@@ -122,7 +122,7 @@ export interface PluginOptions {
    * Tells the gateway at once that the engine was lost or is back, instead of waiting for the
    * next `health()` poll.
    */
-  reportHealth(health: EngineHealth): void;
+  reportHealth: (health: EngineHealth) => void;
 }
 
 export interface EnginePlugin {

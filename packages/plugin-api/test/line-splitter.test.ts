@@ -35,7 +35,7 @@ t.test('cuts over-long lines only at UTF-8 boundaries', async (t) => {
   const line = euro.repeat(10); // 30 bytes
   const pieces: Buffer[] = [];
   const s = new LineSplitter(8);
-  s.push(Buffer.from(line + '\n'), (l, p) => pieces.push(Buffer.from(l)));
+  s.push(Buffer.from(line + '\n'), (l) => pieces.push(Buffer.from(l)));
   for (const p of pieces) t.ok(p.length <= 8 && p.toString('utf8').indexOf('\ufffd') === -1);
   t.equal(Buffer.concat(pieces).toString(), line);
   t.equal(utf8BoundaryAtOrBefore(Buffer.from('a€'), 2), 1);

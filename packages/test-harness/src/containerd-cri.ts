@@ -12,7 +12,6 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { SANDBOX_IMAGE } from './containerd.js';
 
-
 // The CRI subset is test-only: it stays in the repository's proto/ (two levels above dist/).
 const PROTO_DIR = fileURLToPath(new URL('../../../proto/', import.meta.url));
 
@@ -36,7 +35,7 @@ export interface CriContainerSpec {
   image?: string;
 }
 
-type Callback = (err: grpc.ServiceError | null, response?: any) => void;
+type Callback = (err: grpc.ServiceError | null, response?: unknown) => void;
 
 export class CriClient {
   private readonly runtime: grpc.Client &
@@ -50,16 +49,18 @@ export class CriClient {
       defaults: true,
       includeDirs: [PROTO_DIR],
     });
-    const pkg = grpc.loadPackageDefinition(definition) as any;
+    const pkg = grpc.loadPackageDefinition(definition) as unknown as {
+      runtime: { v1: { RuntimeService: grpc.ServiceClientConstructor } };
+    };
     this.runtime = new pkg.runtime.v1.RuntimeService(`unix://${address}`, grpc.credentials.createInsecure(), {
       'grpc.default_authority': 'localhost',
-    });
+    }) as CriClient['runtime'];
   }
 
-  private call(method: string, request: object): Promise<any> {
-    return new Promise((resolve, reject) => {
+  private call<T = unknown>(method: string, request: object): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
       this.runtime[method]!(request, { deadline: Date.now() + 30_000 }, (err, response) =>
-        err ? reject(new Error(`CRI ${method}: ${err.details ?? err.message}`)) : resolve(response),
+        err ? reject(new Error(`CRI ${method}: ${err.details ?? err.message}`)) : resolve(response as T),
       );
     });
   }
@@ -86,14 +87,14 @@ export class CriClient {
       labels: { 'io.kubernetes.pod.name': spec.name, 'io.kubernetes.pod.namespace': spec.namespace ?? 'default' },
       linux: { security_context: { namespace_options: { network: 'NODE', pid: 'CONTAINER', ipc: 'POD' } } },
     };
-    const { pod_sandbox_id } = await this.call('RunPodSandbox', { config });
+    const { pod_sandbox_id } = await this.call<{ pod_sandbox_id: string }>('RunPodSandbox', { config });
     return { id: pod_sandbox_id, config, logDirectory: spec.logDirectory };
   }
 
   /** Creates and starts a container as the kubelet does; its log is `<pod logs>/<name>/0.log`. */
   async startContainer(pod: Pod, spec: CriContainerSpec): Promise<{ id: string; logPath: string }> {
     const podMeta = (pod.config as { metadata: { name: string; namespace: string; uid: string } }).metadata;
-    const { container_id } = await this.call('CreateContainer', {
+    const { container_id } = await this.call<{ container_id: string }>('CreateContainer', {
       pod_sandbox_id: pod.id,
       sandbox_config: pod.config,
       config: {

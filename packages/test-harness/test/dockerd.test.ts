@@ -10,7 +10,7 @@ t.test('a private dockerd runs busybox containers and restarts on its data-root'
 
   const id = await runBusybox(dockerd, 'echo hello from busybox; exit 3');
   t.equal(await waitForExitCode(dockerd, id), 3, 'the container ran sh and exited with its code');
-  const logs = (await dockerd.docker.getContainer(id).logs({ stdout: true, stderr: true, follow: false })) as Buffer;
+  const logs = await dockerd.docker.getContainer(id).logs({ stdout: true, stderr: true, follow: false });
   t.match(logs.toString('latin1'), /hello from busybox/, 'its output is in the logs');
 
   const firstPid = dockerd.pid;

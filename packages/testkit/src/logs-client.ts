@@ -164,7 +164,7 @@ export class LogsClient {
    * upgrade with a status (400, 404, 503...). `protocols` overrides the framing's offer.
    */
   openSocket(ref: string, query: LogQuery, framing: Framing, protocols?: string[]): Promise<LogSocket> {
-    const offer = protocols ?? (FRAMING_PROTOCOL[framing] === undefined ? [] : [FRAMING_PROTOCOL[framing]!]);
+    const offer = protocols ?? (FRAMING_PROTOCOL[framing] === undefined ? [] : [FRAMING_PROTOCOL[framing]]);
     const socket = new WebSocket(this.logsUrl(ref, query, 'ws'), offer, {
       headers: { authorization: `Bearer ${this.token}` },
       handshakeTimeout: 10_000,
@@ -221,7 +221,9 @@ export class LogsClient {
       };
     } catch (err) {
       if (controller.signal.aborted) {
-        throw new Error(`plain HTTP logs of ${ref} did not end within ${options.timeoutMs ?? 10_000} ms`);
+        throw new Error(`plain HTTP logs of ${ref} did not end within ${options.timeoutMs ?? 10_000} ms`, {
+          cause: err,
+        });
       }
       throw err;
     } finally {

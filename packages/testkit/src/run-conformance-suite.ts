@@ -31,6 +31,13 @@ const DEFAULT_SCENARIO_TIMEOUT_MS = 30_000;
  * over WebSocket and plain HTTP as a client would. Resolves with each scenario's result (also
  * appended to `$ENGINEGATE_CONFORMANCE_REPORT` when set).
  */
+/** What tap's `t.test()` resolves to, as far as the report needs it. */
+interface ScenarioOutcome {
+  ok: boolean;
+  fail: number;
+  failures: { name?: string }[];
+}
+
 export async function runConformanceSuite(t: Test, target: ConformanceTarget): Promise<ScenarioResult[]> {
   const results: ScenarioResult[] = [];
   const report = (result: ScenarioResult) => {
@@ -58,14 +65,14 @@ export async function runConformanceSuite(t: Test, target: ConformanceTarget): P
         report({ engine: target.name, scenario: scenario.name, result: 'skip', reason: missing });
         continue;
       }
-      const outcome = await suite.test(
+      const outcome = (await suite.test(
         scenario.name,
         { timeout: target.scenarioTimeoutMs ?? DEFAULT_SCENARIO_TIMEOUT_MS },
         async (st) => {
           st.comment(scenario.checks);
           await IMPLEMENTATIONS[scenario.name]!(st, harness);
         },
-      );
+      )) as ScenarioOutcome | null | undefined;
       const passed = outcome?.ok === true && outcome.fail === 0;
       const result: ScenarioResult = { engine: target.name, scenario: scenario.name, result: passed ? 'pass' : 'fail' };
       if (!passed) result.reason = outcome?.failures[0]?.name || 'failed';

@@ -135,6 +135,7 @@ export class SuiteHarness {
       throw new Error(
         `a followed stream of an exiting container did not end: ${(err as Error).message}; ` +
           `it had written ${expectedLines} lines`,
+        { cause: err },
       );
     }
     if (close.code !== 1000)

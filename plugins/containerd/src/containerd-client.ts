@@ -72,10 +72,49 @@ type UnaryMethod = (
   request: object,
   metadata: grpc.Metadata,
   options: grpc.CallOptions,
-  callback: (err: grpc.ServiceError | null, response?: any) => void,
+  callback: (err: grpc.ServiceError | null, response?: unknown) => void,
 ) => grpc.ClientUnaryCall;
 
 type ServiceClient = grpc.Client & Record<string, UnaryMethod>;
+
+/** The messages as @grpc/proto-loader decodes them (snake_case, longs as strings, defaults filled). */
+interface WireTimestamp {
+  seconds?: string | number;
+  nanos?: number;
+}
+interface WireContainer {
+  id: string;
+  labels?: Record<string, string>;
+  image?: string;
+  created_at?: WireTimestamp | null;
+  spec?: AnyMessage | null;
+  extensions?: Record<string, AnyMessage>;
+}
+interface WireProcess {
+  id?: string;
+  container_id?: string;
+  pid: number;
+  status: TaskStatus;
+  stdout?: string;
+  stderr?: string;
+  terminal?: boolean;
+  exit_status?: number;
+  exited_at?: WireTimestamp | null;
+}
+interface WireEnvelope {
+  namespace?: string;
+  topic?: string;
+  event?: AnyMessage | null;
+}
+/** The service constructors of the loaded package, by proto package path. */
+interface ContainerdServices {
+  containerd: {
+    services: Record<
+      'version' | 'namespaces' | 'containers' | 'tasks' | 'events',
+      { v1: Record<string, grpc.ServiceClientConstructor> }
+    >;
+  };
+}
 
 /**
  * The read-only slice of containerd's gRPC API the plugin needs, over one channel. Every
@@ -100,49 +139,60 @@ export class ContainerdClient {
     this.callTimeoutMs = options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
     this.protos = loadContainerdProtos(options.protoDir);
     this.channel = new grpc.Channel(grpcTarget(address), grpc.credentials.createInsecure(), CHANNEL_OPTIONS);
-    const services = this.protos.services as any;
+    const services = this.protos.services as unknown as ContainerdServices;
     const make = (ctor: grpc.ServiceClientConstructor) =>
       new ctor(grpcTarget(address), grpc.credentials.createInsecure(), {
         channelOverride: this.channel,
       }) as ServiceClient;
     const v1 = services.containerd.services;
-    this.version = make(v1.version.v1.Version);
-    this.namespaces = make(v1.namespaces.v1.Namespaces);
-    this.containers = make(v1.containers.v1.Containers);
-    this.tasks = make(v1.tasks.v1.Tasks);
-    this.events = make(v1.events.v1.Events);
+    this.version = make(v1.version.v1.Version!);
+    this.namespaces = make(v1.namespaces.v1.Namespaces!);
+    this.containers = make(v1.containers.v1.Containers!);
+    this.tasks = make(v1.tasks.v1.Tasks!);
+    this.events = make(v1.events.v1.Events!);
   }
 
   async getVersion(timeoutMs = this.callTimeoutMs): Promise<{ version: string; revision: string }> {
-    const r = await this.unary(this.version, 'Version', {}, undefined, timeoutMs);
+    const r = await this.unary<{ version: string; revision: string }>(
+      this.version,
+      'Version',
+      {},
+      undefined,
+      timeoutMs,
+    );
     return { version: r.version, revision: r.revision };
   }
 
   async listNamespaces(): Promise<string[]> {
-    const r = await this.unary(this.namespaces, 'List', {}, undefined);
-    return (r.namespaces as { name: string }[]).map((n) => n.name).sort();
+    const r = await this.unary<{ namespaces: { name: string }[] }>(this.namespaces, 'List', {}, undefined);
+    return r.namespaces.map((n) => n.name).sort();
   }
 
   /** The container, or undefined when it does not exist in that namespace. */
   async getContainer(namespace: string, id: string): Promise<ContainerdContainer | undefined> {
-    const r = await this.unaryOrNotFound(this.containers, 'Get', { id }, namespace);
+    const r = await this.unaryOrNotFound<{ container: WireContainer }>(this.containers, 'Get', { id }, namespace);
     return r ? toContainer(namespace, r.container) : undefined;
   }
 
   async listContainers(namespace: string, filters: string[] = []): Promise<ContainerdContainer[]> {
-    const r = await this.unary(this.containers, 'List', { filters }, namespace);
-    return (r.containers as object[]).map((c) => toContainer(namespace, c));
+    const r = await this.unary<{ containers: WireContainer[] }>(this.containers, 'List', { filters }, namespace);
+    return r.containers.map((c) => toContainer(namespace, c));
   }
 
   /** The init process of the container's task, or undefined when it has no task. */
   async getTask(namespace: string, containerId: string): Promise<ContainerdTask | undefined> {
-    const r = await this.unaryOrNotFound(this.tasks, 'Get', { container_id: containerId }, namespace);
+    const r = await this.unaryOrNotFound<{ process?: WireProcess | null }>(
+      this.tasks,
+      'Get',
+      { container_id: containerId },
+      namespace,
+    );
     return r?.process ? toTask(r.process) : undefined;
   }
 
   async listTasks(namespace: string): Promise<ContainerdTask[]> {
-    const r = await this.unary(this.tasks, 'List', {}, namespace);
-    return (r.tasks as object[]).map(toTask);
+    const r = await this.unary<{ tasks: WireProcess[] }>(this.tasks, 'List', {}, namespace);
+    return r.tasks.map(toTask);
   }
 
   /**
@@ -151,12 +201,16 @@ export class ContainerdClient {
    * message through `decodeEnvelope`.
    */
   subscribe(filters: string[]): grpc.ClientReadableStream<unknown> {
-    return (this.events as any).Subscribe({ filters }, new grpc.Metadata()) as grpc.ClientReadableStream<unknown>;
+    const events = this.events as grpc.Client & {
+      Subscribe(request: object, metadata: grpc.Metadata): grpc.ClientReadableStream<unknown>;
+    };
+    return events.Subscribe({ filters }, new grpc.Metadata());
   }
 
   /** Turns a raw `Envelope` from `subscribe()` into a decoded one. */
-  decodeEnvelope(raw: any): ContainerdEnvelope {
-    const any = raw?.event as AnyMessage | null;
+  decodeEnvelope(message: unknown): ContainerdEnvelope {
+    const raw = message as WireEnvelope | null | undefined;
+    const any = raw?.event;
     return {
       namespace: raw?.namespace ?? '',
       topic: raw?.topic ?? '',
@@ -171,34 +225,34 @@ export class ContainerdClient {
     this.channel.close();
   }
 
-  private unary(
+  private unary<T>(
     client: ServiceClient,
     method: string,
     request: object,
     namespace: string | undefined,
     timeoutMs = this.callTimeoutMs,
-  ): Promise<any> {
+  ): Promise<T> {
     if (this.closed) return Promise.reject(new EngineUnavailableError('the containerd client was stopped'));
     const metadata = new grpc.Metadata();
     if (namespace !== undefined) metadata.set(NAMESPACE_HEADER, namespace);
-    return new Promise((resolve, reject) => {
+    return new Promise<T>((resolve, reject) => {
       client[method]!(request, metadata, { deadline: Date.now() + timeoutMs }, (err, response) => {
         if (err) reject(err);
-        else resolve(response);
+        else resolve(response as T);
       });
     }).catch((err: unknown) => {
       throw toEngineError(err, `${method} on ${this.address}`);
     });
   }
 
-  private async unaryOrNotFound(
+  private async unaryOrNotFound<T>(
     client: ServiceClient,
     method: string,
     request: object,
     namespace: string,
-  ): Promise<any | undefined> {
+  ): Promise<T | undefined> {
     try {
-      return await this.unary(client, method, request, namespace);
+      return await this.unary<T>(client, method, request, namespace);
     } catch (err) {
       // An ID containerd would not accept as an identifier cannot name anything either.
       if (err instanceof InternalError) {
@@ -216,8 +270,9 @@ export function isUnreachable(code: number | undefined): boolean {
 }
 
 export function toEngineError(err: unknown, what: string): EngineGateError {
-  const code = (err as grpc.ServiceError)?.code;
-  const details = (err as grpc.ServiceError)?.details ?? String(err);
+  const serviceError = err as Partial<grpc.ServiceError> | null | undefined;
+  const code = serviceError?.code;
+  const details = serviceError?.details ?? String(err);
   if (isUnreachable(code)) {
     return new EngineUnavailableError(`containerd is unavailable (${what}: ${details})`, { cause: err });
   }
@@ -230,16 +285,14 @@ export function toEngineError(err: unknown, what: string): EngineGateError {
 }
 
 /** A protobuf Timestamp as nanoseconds; null for Go's zero time and unset fields. */
-export function timestampToNanos(
-  ts: { seconds?: string | number; nanos?: number } | null | undefined,
-): UnixNanos | null {
+export function timestampToNanos(ts: WireTimestamp | null | undefined): UnixNanos | null {
   if (!ts) return null;
   const seconds = BigInt(ts.seconds ?? 0);
   if (seconds <= 0n) return null;
   return seconds * NS_PER_S + BigInt(ts.nanos ?? 0);
 }
 
-function toContainer(namespace: string, c: any): ContainerdContainer {
+function toContainer(namespace: string, c: WireContainer): ContainerdContainer {
   return {
     namespace,
     id: c.id,
@@ -251,12 +304,12 @@ function toContainer(namespace: string, c: any): ContainerdContainer {
   };
 }
 
-function toTask(p: any): ContainerdTask {
+function toTask(p: WireProcess): ContainerdTask {
   return {
     // Tasks.List leaves container_id empty and puts the container ID in `id`.
-    containerId: p.container_id || p.id,
+    containerId: p.container_id || (p.id ?? ''),
     pid: p.pid,
-    status: p.status as TaskStatus,
+    status: p.status,
     stdout: p.stdout ?? '',
     stderr: p.stderr ?? '',
     terminal: Boolean(p.terminal),

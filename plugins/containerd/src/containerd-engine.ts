@@ -146,7 +146,8 @@ function toContainerInfo(container: ContainerdContainer, task: ContainerdTask | 
 function specWantsTerminal(container: ContainerdContainer): boolean {
   if (!container.spec?.value?.length) return false;
   try {
-    return JSON.parse(container.spec.value.toString('utf8'))?.process?.terminal === true;
+    const spec = JSON.parse(container.spec.value.toString('utf8')) as { process?: { terminal?: unknown } } | null;
+    return spec?.process?.terminal === true;
   } catch {
     return false;
   }

@@ -70,7 +70,7 @@ export class JournaldStream implements AsyncIterable<LogRecord[]> {
       const child = spawn(this.o.journalctlPath, this.journalctlArgs(following), { stdio: ['ignore', 'pipe', 'pipe'] });
       this.child = child;
       let stderr = '';
-      child.stderr!.setEncoding('utf8').on('data', (text: string) => {
+      child.stderr.setEncoding('utf8').on('data', (text: string) => {
         if (stderr.length < 4096) stderr += text;
       });
       const spawned = new Promise<Error | null>((resolve) => {
@@ -93,7 +93,7 @@ export class JournaldStream implements AsyncIterable<LogRecord[]> {
 
       const assembler = new RecordAssembler(journaldJsonFormat, options);
       const lines = new LineSplitter();
-      for await (const chunk of child.stdout! as AsyncIterable<Buffer>) {
+      for await (const chunk of child.stdout as AsyncIterable<Buffer>) {
         if (this.released) return;
         if (this.exit) this.scheduleKill(); // output after the exit: wait for more quiet
         const out: LogRecord[] = [];

@@ -85,7 +85,7 @@ export const jsonFileFormat: LogFileFormat = {
   parse(line) {
     let entry: { log?: unknown; stream?: unknown; time?: unknown };
     try {
-      entry = JSON.parse(line.toString('utf8'));
+      entry = JSON.parse(line.toString('utf8')) as typeof entry;
     } catch {
       return undefined;
     }
@@ -141,7 +141,7 @@ export const journaldJsonFormat: LogFileFormat = {
   parse(line) {
     let entry: { MESSAGE?: unknown; PRIORITY?: unknown; __REALTIME_TIMESTAMP?: unknown };
     try {
-      entry = JSON.parse(line.toString('utf8'));
+      entry = JSON.parse(line.toString('utf8')) as typeof entry;
     } catch {
       return undefined;
     }

@@ -37,6 +37,15 @@ const NERDCTL_LOGGING_PARAM = '_NERDCTL_INTERNAL_LOGGING';
 /** nerdctl's log drivers that only send: nothing is kept that could be read back. */
 const WRITE_ONLY_DRIVERS = new Set(['none', 'fluentd', 'syslog', 'gelf', 'awslogs', 'splunk', 'etwlogs', 'gcplogs']);
 
+/** The CRI plugin's container and sandbox metadata extensions, as far as the log path goes. */
+interface CriMetadata {
+  Metadata?: {
+    LogPath?: unknown;
+    SandboxID?: unknown;
+    Config?: { log_path?: unknown; log_directory?: unknown };
+  };
+}
+
 interface NerdctlLogConfig {
   driver?: string;
   opts?: Record<string, string>;
@@ -68,7 +77,7 @@ export class LogLocator {
   }
 
   private async criLog(container: ContainerdContainer, value: Buffer): Promise<LogLocation> {
-    const metadata = parseJson(value)?.Metadata;
+    const metadata = (parseJson(value) as CriMetadata | undefined)?.Metadata;
     let path: string | undefined = typeof metadata?.LogPath === 'string' ? metadata.LogPath : undefined;
     if (!path) {
       // Older CRI versions keep only the kubelet's relative path; join it with the pod's.
@@ -77,7 +86,9 @@ export class LogLocator {
       if (typeof relative === 'string' && relative && typeof sandboxId === 'string') {
         const sandbox = await this.client.getContainer(container.namespace, sandboxId);
         const sandboxMeta = sandbox?.extensions[CRI_SANDBOX_METADATA];
-        const dir = sandboxMeta ? parseJson(sandboxMeta.value)?.Metadata?.Config?.log_directory : undefined;
+        const dir = sandboxMeta
+          ? (parseJson(sandboxMeta.value) as CriMetadata | undefined)?.Metadata?.Config?.log_directory
+          : undefined;
         if (typeof dir === 'string' && dir) path = join(dir, relative);
       }
     }
@@ -113,7 +124,7 @@ export class LogLocator {
     const label = container.labels[NERDCTL_LABEL.logConfig];
     if (label) {
       const parsed = parseJson(Buffer.from(label));
-      if (parsed && typeof parsed === 'object') return parsed as NerdctlLogConfig;
+      if (parsed && typeof parsed === 'object') return parsed;
       this.logger.warn({ container: container.id }, 'nerdctl/log-config label is not JSON; assuming json-file');
       return {};
     }
@@ -128,7 +139,7 @@ export class LogLocator {
       throw new InternalError(`the nerdctl log config ${file} could not be read: ${(err as Error).message}`);
     }
     const config = parseJson(bytes);
-    if (config && typeof config === 'object') return config as NerdctlLogConfig;
+    if (config && typeof config === 'object') return config;
     this.logger.warn({ file }, 'nerdctl log config is not JSON; assuming json-file');
     return {};
   }
@@ -173,7 +184,7 @@ function nerdctlStateDirFromUri(container: ContainerdContainer, uri: string | un
   return dataStore ? join(dataStore, 'containers', container.namespace, container.id) : undefined;
 }
 
-function parseJson(bytes: Buffer): any {
+function parseJson(bytes: Buffer): unknown {
   try {
     return JSON.parse(bytes.toString('utf8'));
   } catch {

@@ -232,7 +232,7 @@ export async function findTailPosition(
         if (emitFrom === null) continue;
       }
       // Past the tail: keep going back while lines share the first emitted line's time.
-      if (entry?.time !== boundaryTime) return { emitFrom: emitFrom!, readFrom: readFrom! };
+      if (entry?.time !== boundaryTime) return { emitFrom: emitFrom, readFrom: readFrom! };
       readFrom = { index, offset: start };
     }
   }

@@ -34,7 +34,7 @@ export class LogRoots {
     try {
       real = await realpathOfPossiblyMissing(path);
     } catch (err) {
-      throw this.refuse(path, what, `it cannot be resolved (${(err as NodeJS.ErrnoException).code ?? err})`);
+      throw this.refuse(path, what, `it cannot be resolved (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
     }
     const roots = await this.realRoots();
     if (roots.some((root) => isInside(real, root))) return real;

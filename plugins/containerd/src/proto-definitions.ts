@@ -71,10 +71,7 @@ export function loadContainerdProtos(protoDir = defaultProtoDir()): ContainerdPr
       } catch {
         return undefined;
       }
-      return type.toObject(type.decode(value), { longs: String, enums: String, defaults: true }) as Record<
-        string,
-        unknown
-      >;
+      return type.toObject(type.decode(value), { longs: String, enums: String, defaults: true });
     },
   };
   loaded.set(protoDir, protos);

@@ -6,7 +6,7 @@ import { appendFile, mkdtemp, rename, rm, truncate, writeFile } from 'node:fs/pr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { LogOptions } from '@enginegate/plugin-api';
+import type { LogOptions, LogRecord } from '@enginegate/plugin-api';
 import {
   LogFileStream,
   LogRoots,
@@ -97,7 +97,7 @@ async function untilLines(records: ReadRecord[], n: number, timeoutMs = 5000): P
 }
 
 /** Reads in the background into a shared array. */
-function background(iterable: AsyncIterable<ReadRecord[] | any>) {
+function background(iterable: AsyncIterable<LogRecord[]>) {
   const records: ReadRecord[] = [];
   const done = readAll(iterable, { stop: (r) => (records.splice(0, records.length, ...r), false), timeoutMs: 20_000 });
   return { records, done };

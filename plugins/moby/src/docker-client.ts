@@ -110,6 +110,8 @@ export class DockerClient {
           },
         },
         (err: unknown, response: unknown) => {
+          // dockerode's error, as it came: the caller maps it to a plugin-api error.
+          // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
           if (err) reject(request.signal.reason === timeout ? timeout : err);
           else resolve(response as IncomingMessage);
         },

@@ -181,7 +181,7 @@ export class DockerLogStream implements AsyncIterable<LogRecord[]> {
         }
       }
     } finally {
-      (response as IncomingMessage | undefined)?.destroy();
+      response?.destroy();
       init.onRelease();
     }
   }

@@ -115,7 +115,7 @@ export class MobyEngine implements Engine {
       throw this.engineError(err, 'containers');
     }
     // The list has no `Tty`: inspect each, a few at a time; a container gone meanwhile is dropped.
-    const infos: (ContainerInfo | undefined)[] = new Array(summaries.length);
+    const infos = new Array<ContainerInfo | undefined>(summaries.length);
     let next = 0;
     const worker = async () => {
       for (let i = next++; i < summaries.length; i = next++) {

@@ -84,7 +84,7 @@ async function suite(dockerd: PrivateDockerd): Promise<void> {
     const stamped = await httpGet(logsUrl(url, id, { follow: false, tail: 1, timestamps: true }), TOKEN);
     t.equal(
       stamped.body.toString(),
-      `${ndjson[7]!['time']} n 8\n`,
+      `${String(ndjson[7]!['time'])} n 8\n`,
       'timestamps=true: Docker’s fixed-width time and a space',
     );
 
@@ -202,7 +202,7 @@ async function suite(dockerd: PrivateDockerd): Promise<void> {
     const all = jsonMessages(full).filter((r) => r['type'] === 'line');
     t.equal(all.length, 6);
     t.equal(new Set(all.slice(1, 4).map((r) => r['time'])).size, 1, 'three records share a time');
-    const describe = (r: Record<string, unknown>) => `${r['cursor']}:${String(r['line']).length}`;
+    const describe = (r: Record<string, unknown>) => `${String(r['cursor'])}:${String(r['line']).length}`;
     for (let i = 0; i < all.length; i++) {
       const resumed = ws(id, { follow: false, after: all[i]!['cursor'] as string }, 'v1.json.enginegate');
       t.equal((await resumed.closed).code, 1000);

@@ -1,7 +1,7 @@
 // The parsers of Docker's log body, the timestamp fast path and the query builder, without a
 // daemon: byte-exact inputs as Docker 20.10 sends them.
 import t from 'tap';
-import { decodeCursor, formatTimestamp, parseRfc3339, type LogOptions, type StreamName } from '@enginegate/plugin-api';
+import { decodeCursor, formatTimestamp, type LogOptions, type StreamName } from '@enginegate/plugin-api';
 import {
   DOCKER_PIECE_BYTES,
   MultiplexedLogParser,

@@ -22,7 +22,7 @@ export interface MockContainerSpec {
   /** Total lines the container writes; Infinity writes forever (needs intervalMs > 0). */
   lineCount: number;
   /** Line i's stream and bytes, without the newline. Must be a pure function of i. */
-  lineAt(i: number): { stream: StreamName; bytes: Buffer };
+  lineAt: (i: number) => { stream: StreamName; bytes: Buffer };
   /** Time between two lines; 0 writes every line at once, at creation. */
   intervalMs: number;
   /** Lines already written when the container is created (their times lie in the past). */

@@ -197,7 +197,7 @@ t.test('the default export is the mock plugin; register returns a MockEngine', a
     logger: { debug() {}, info() {}, warn() {}, error() {} },
     reportHealth() {},
   };
-  const engine = await mockPlugin.register(container as unknown as Parameters<typeof mockPlugin.register>[0], options);
+  const engine = mockPlugin.register(container, options);
   t.type(engine, MockEngine);
   t.equal(registered.get('mockEngine')?.resolve(container), engine);
   await engine.start();

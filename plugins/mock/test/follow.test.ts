@@ -84,7 +84,7 @@ t.test('follow with tail=0 gets only lines written after it opened', async (t) =
   const first = await iterator.next();
   const line = lineRecords(first.value)[0]!;
   t.ok(line.time! > opened, 'a new line');
-  t.ok(Number(line.line.toString().split(' ')[1]) >= 100, `not history: ${line.line}`);
+  t.ok(Number(line.line.toString().split(' ')[1]) >= 100, `not history: ${line.line.toString()}`);
   await iterator.return!();
   t.equal(engine.activeReaders, 0);
 });

@@ -18,12 +18,15 @@ export interface EngineStatus {
   available?: unknown[];
 }
 
+function describeEngineEntry(entry: unknown): string {
+  const name = (entry as { name?: unknown } | null)?.name;
+  return typeof name === 'string' ? name : JSON.stringify(entry);
+}
+
 export function formatEngineStatus(status: EngineStatus): string {
   const lines = [`engine:    ${status.name ?? 'none'}`, `state:     ${status.state}`];
   if (Array.isArray(status.available)) {
-    const names = status.available.map((entry) =>
-      typeof entry === 'string' ? entry : String((entry as { name?: unknown } | null)?.name ?? JSON.stringify(entry)),
-    );
+    const names = status.available.map((entry) => (typeof entry === 'string' ? entry : describeEngineEntry(entry)));
     lines.push(`available: ${names.join(', ')}`);
   }
   return `${lines.join('\n')}\n`;

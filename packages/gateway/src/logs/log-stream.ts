@@ -52,6 +52,8 @@ function nextOrAborted(
       },
       (err: unknown) => {
         signal.removeEventListener('abort', onAbort);
+        // Passed on as the source threw it: the caller maps it to a close code.
+        // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
         reject(err);
       },
     );

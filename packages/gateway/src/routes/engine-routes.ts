@@ -7,11 +7,11 @@ export function registerEngineRoutes(app: FastifyInstance, engines: EngineManage
   app.get('/engine', async () => ({ ...engines.status, available: engines.available() }));
 
   app.put('/engine', async (request) => {
-    const body = request.body as unknown;
+    const body = request.body;
     if (body === null || typeof body !== 'object' || Array.isArray(body) || !('name' in body)) {
       throw new InvalidArgumentError('name', 'the body must be a JSON object {"name": "<engine>"} or {"name": null}');
     }
-    const name = (body as { name: unknown }).name;
+    const name = body.name;
     if (name !== null && typeof name !== 'string') {
       throw new InvalidArgumentError(
         'name',

@@ -1,5 +1,4 @@
 import type { Test } from 'tap';
-import type { LogRecord } from '@enginegate/plugin-api';
 import {
   decodeBinaryMessages,
   decodeJsonMessages,
@@ -202,7 +201,7 @@ const abortReleases: Scenario = async (t, h) => {
       t.fail(`open(): the 2 lines written did not arrive (${pulled.state})`);
       return;
     }
-    lines += (pulled.value.value as LogRecord[]).filter((record) => record.type === 'line').length;
+    lines += pulled.value.value.filter((record) => record.type === 'line').length;
   }
   const waiting = iterator.next();
   await sleep(50);
