@@ -1,6 +1,6 @@
 // Runs every tap suite and ends with the line CI reads: `N passed, N failed, N skipped`.
-import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 
 export const TEST_GLOBS = [
@@ -61,8 +61,38 @@ function unitSuites(root) {
   return allSuites(root).filter((f) => !needsDaemonOrBrowser(join(root, f)));
 }
 
+/**
+ * tap builds its Test class with the plugins of .taprc, but only notices a changed plugin list
+ * after the runner has loaded the old build: that first run would start every test with the old
+ * plugins' loaders. So build first whenever .taprc differs from the one tap was last built with.
+ */
+function ensureTapBuilt(root) {
+  const marker = join(root, 'node_modules', '.enginegate-taprc-built');
+  // The build's own file too: a reinstall that puts tap's stock build back must rebuild.
+  const pnpmDir = join(root, 'node_modules', '.pnpm');
+  const testPackage = readdirSync(pnpmDir).find((d) => d.startsWith('@tapjs+test@'));
+  const builtFile =
+    testPackage && join(pnpmDir, testPackage, 'node_modules', '@tapjs', 'test', 'dist', 'esm', 'index.js');
+  const stamp = () => (builtFile ? String(statSync(builtFile).mtimeMs) : '');
+  const taprc = readFileSync(join(root, '.taprc'), 'utf8');
+  let built = '';
+  try {
+    built = readFileSync(marker, 'utf8');
+  } catch {
+    // never built here
+  }
+  if (built === `${taprc}\n${stamp()}`) return;
+  const r = spawnSync(process.execPath, [join(root, 'node_modules', 'tap', 'dist', 'esm', 'run.mjs'), 'build'], {
+    cwd: root,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  if (r.status !== 0) throw new Error(`tap build failed (exit ${r.status ?? r.signal})`);
+  writeFileSync(marker, `${taprc}\n${stamp()}`);
+}
+
 /** `--unit`: only the suites that need no daemon and no browser (the edit–test loop). */
 export async function runTests(root, extraArgs) {
+  ensureTapBuilt(root);
   const args = [join(root, 'node_modules', 'tap', 'dist', 'esm', 'run.mjs')];
   const unit = extraArgs.includes('--unit');
   const rest = extraArgs.filter((a) => a !== '--unit');
