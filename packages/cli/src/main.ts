@@ -10,7 +10,7 @@ export const COMMANDS: readonly Command[] = [serveCommand, logsCommand, psComman
 
 export const MAIN_USAGE = `Usage: enginegate COMMAND [OPTIONS]
 
-Streams the logs of containers of Docker (moby), containerd or a mock engine.
+Streams the logs of containers of Docker (moby), containerd, Podman or a mock engine.
 
 Commands:
 ${COMMANDS.map((c) => `  ${c.name.padEnd(11)}${c.summary}`).join('\n')}

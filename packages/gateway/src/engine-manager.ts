@@ -50,8 +50,12 @@ interface RegisteredEngine {
   scope: AwilixContainer;
 }
 
-/** `auto` tries these in order (those that are loaded), then falls back to mock. */
-const AUTO_ORDER = ['moby', 'containerd'] as const;
+/**
+ * `auto` tries these in order (those that are loaded), then falls back to mock. Podman last: a
+ * machine with Docker or containerd running means those; Podman is daemonless, so its service
+ * answering means someone started it to be used.
+ */
+const AUTO_ORDER = ['moby', 'containerd', 'podman'] as const;
 const FALLBACK_ENGINE = 'mock';
 const STOP_TIMEOUT_MS = 5000;
 const MAX_RETRY_DELAY_MS = 4000;
@@ -293,7 +297,7 @@ export class EngineManager extends EventEmitter {
     await this.pickAutomatically(generation);
   }
 
-  /** auto: the first of moby, containerd (those loaded) that starts and is healthy; else mock. */
+  /** auto: the first of moby, containerd, podman (those loaded) that starts and is healthy; else mock. */
   private async pickAutomatically(generation: number): Promise<void> {
     const tried: string[] = [];
     for (const name of AUTO_ORDER) {
@@ -332,7 +336,7 @@ export class EngineManager extends EventEmitter {
       { engine: FALLBACK_ENGINE, tried },
       tried.length > 0
         ? `auto: picked ${FALLBACK_ENGINE}: no other engine was reachable (${tried.join('; ')})`
-        : `auto: picked ${FALLBACK_ENGINE}: no moby or containerd plugin is loaded`,
+        : `auto: picked ${FALLBACK_ENGINE}: no moby, containerd or podman plugin is loaded`,
     );
     this.active = fallback;
     this.startAttempt = this.attemptStart(generation);

@@ -4,10 +4,12 @@ import type { UnixNanos } from './time.js';
 /**
  * A cursor names one record so that `after=<cursor>` resumes right behind it.
  *
- * - `TimeCursor` (`t<ns>.<seq>`): the record's time plus its index among the records that
- *   share that exact time. Engines that can seek by time (Docker's `since` is inclusive)
- *   resume by asking from `time` and skipping `seq + 1` records stamped `time`. Ties are
- *   common: Docker stamps every 16 KiB piece of a long line alike.
+ * - `TimeCursor` (`t<ns>.<seq>`, or `t<ns>.<seq>@<detail>`): the record's time plus its index
+ *   among the records that share that exact time. Engines that can seek by time (Docker's
+ *   `since` is inclusive) resume by asking from `time` and skipping `seq + 1` records stamped
+ *   `time`. Ties are common: Docker stamps every 16 KiB piece of a long line alike. An engine
+ *   whose times alone cannot place a record (Podman's have whole seconds only) adds its own
+ *   `detail`; any other engine resumes from such a cursor by its time, as from its own.
  * - `ByteCursor` (`b<offset>` or `b<offset>@<file>`): a byte position, for logs without times.
  */
 export type Cursor = TimeCursor | ByteCursor;
@@ -15,6 +17,8 @@ export interface TimeCursor {
   kind: 'time';
   time: UnixNanos;
   seq: number;
+  /** The position as the engine that made the cursor knows it; opaque to every other engine. */
+  detail?: string;
 }
 export interface ByteCursor {
   kind: 'byte';
@@ -23,20 +27,24 @@ export interface ByteCursor {
   file?: string;
 }
 
-export function encodeTimeCursor(time: UnixNanos, seq: number): string {
-  return `t${time}.${seq}`;
+export function encodeTimeCursor(time: UnixNanos, seq: number, detail?: string): string {
+  return detail === undefined ? `t${time}.${seq}` : `t${time}.${seq}@${detail}`;
 }
 
 export function encodeByteCursor(offset: number, file?: string): string {
   return file === undefined ? `b${offset}` : `b${offset}@${file}`;
 }
 
-const TIME_CURSOR = /^t(\d{1,22})\.(\d{1,9})$/;
+const TIME_CURSOR = /^t(\d{1,22})\.(\d{1,9})(?:@([A-Za-z0-9:._-]{1,64}))?$/;
 const BYTE_CURSOR = /^b(\d{1,16})(?:@([A-Za-z0-9:._-]{1,128}))?$/;
 
 export function decodeCursor(text: string): Cursor {
   const t = TIME_CURSOR.exec(text);
-  if (t) return { kind: 'time', time: BigInt(t[1]!), seq: Number(t[2]) };
+  if (t) {
+    const cursor: TimeCursor = { kind: 'time', time: BigInt(t[1]!), seq: Number(t[2]) };
+    if (t[3] !== undefined) cursor.detail = t[3];
+    return cursor;
+  }
   const b = BYTE_CURSOR.exec(text);
   if (b) {
     const cursor: ByteCursor = { kind: 'byte', offset: Number(b[1]) };

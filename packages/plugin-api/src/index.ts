@@ -6,3 +6,5 @@ export * from './time.js';
 export * from './line-splitter.js';
 export * from './docker-frame-demuxer.js';
 export * from './timestamp-parser.js';
+export * from './docker-log-entries.js';
+export * from './connection-errors.js';

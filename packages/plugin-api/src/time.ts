@@ -27,6 +27,12 @@ export function splitNanos(ns: UnixNanos): [seconds: bigint, nanos: bigint] {
   return frac < 0n ? [secs - 1n, frac + NS_PER_S] : [secs, frac];
 }
 
+/** `<seconds>.<nanoseconds>` (nine digits): the Unix-seconds form Docker's and Podman's `since`/`until` take. */
+export function formatUnixSeconds(ns: UnixNanos): string {
+  const [seconds, nanos] = splitNanos(ns);
+  return `${seconds}.${nanos.toString().padStart(9, '0')}`;
+}
+
 /** The last second formatted: a log's lines mostly share their second, and dates are costly. */
 let lastSecond: bigint | undefined;
 let lastSecondText = '';

@@ -13,7 +13,24 @@ t.test('cursors round-trip', async (t) => {
   t.same(decodeCursor(encodeTimeCursor(1704207845123456789n, 3)), { kind: 'time', time: 1704207845123456789n, seq: 3 });
   t.same(decodeCursor(encodeByteCursor(4096)), { kind: 'byte', offset: 4096 });
   t.same(decodeCursor(encodeByteCursor(7, '2049:1234')), { kind: 'byte', offset: 7, file: '2049:1234' });
-  for (const bad of ['', 'x', 't12', 't-1.0', 'b', 'b1@/etc/shadow', 't1.2.3']) {
+  t.same(decodeCursor(encodeTimeCursor(1704207845000000000n, 7, 'pm0.1.2000000000')), {
+    kind: 'time',
+    time: 1704207845000000000n,
+    seq: 7,
+    detail: 'pm0.1.2000000000',
+  });
+  for (const bad of [
+    '',
+    'x',
+    't12',
+    't-1.0',
+    'b',
+    'b1@/etc/shadow',
+    't1.2.3',
+    't1.2@',
+    't1.2@a/b',
+    `t1.2@${'x'.repeat(65)}`,
+  ]) {
     t.throws(() => decodeCursor(bad), InvalidArgumentError, bad);
   }
 });

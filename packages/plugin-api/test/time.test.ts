@@ -1,6 +1,7 @@
 import t from 'tap';
 import {
   formatTimestamp,
+  formatUnixSeconds,
   parseRfc3339,
   parseDuration,
   parseTimeParam,
@@ -79,4 +80,11 @@ t.test('splitNanos rounds down, before 1970 too', async (t) => {
   t.same(splitNanos(-1n), [-1n, 999_999_999n]);
   t.same(splitNanos(0n), [0n, 0n]);
   t.equal(formatTimestamp(-1n), '1969-12-31T23:59:59.999999999Z');
+});
+
+t.test('formatUnixSeconds is the since/until form Docker and Podman take', (t) => {
+  t.equal(formatUnixSeconds(1704207845n * NS_PER_S + 5n), '1704207845.000000005');
+  t.equal(formatUnixSeconds(1704207845n * NS_PER_S - 1n), '1704207844.999999999');
+  t.equal(formatUnixSeconds(0n), '0.000000000');
+  t.end();
 });

@@ -1,10 +1,14 @@
-// What both private-daemon harnesses (dockerd, containerd) need from a daemon process: finding
-// its binary, stopping it by PID if the test process ends abruptly, waiting for it to exit,
-// and the end of its log for error messages.
-import type { ChildProcess } from 'node:child_process';
+// What the private-daemon harnesses (dockerd, containerd, podman) need from a daemon process:
+// finding its binary, stopping it by PID if the test process ends abruptly, waiting for it to
+// exit, the end of its log for error messages, and cleaning up what a killed one left behind
+// (mounts, container processes).
+import { execFile, type ChildProcess } from 'node:child_process';
 import { constants, existsSync } from 'node:fs';
-import { access, readFile } from 'node:fs/promises';
+import { access, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
 
 /** The full path of `command` on PATH, or in the sbin directories root's PATH may lack. */
 export function findOnPath(command: string): string | undefined {
@@ -71,4 +75,64 @@ export function waitForExit(child: ChildProcess, timeoutMs: number): Promise<boo
 export async function tailOfFile(path: string, bytes = 2000): Promise<string> {
   const text = await readFile(path, 'utf8').catch(() => '');
   return text.slice(-bytes);
+}
+
+/** True while `pid` runs; a zombie (an orphan that PID 1 has not reaped yet) counts as gone. */
+export async function processAlive(pid: number): Promise<boolean> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined);
+  if (stat === undefined) return false;
+  // "pid (comm) S ...": the state follows the last ')'.
+  return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+}
+
+function killQuietly(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // gone already
+  }
+}
+
+/**
+ * SIGKILLs every process whose command line `matches` (a daemon's container shims or conmons,
+ * recognised by the private directory they name) and every process below them — the
+ * containers. For what a killed daemon left behind; never matches by a program name alone.
+ */
+export async function killProcessTrees(matches: (cmdline: string) => boolean): Promise<void> {
+  const pids = (await readdir('/proc').catch(() => [] as string[])).filter((name) => /^\d+$/.test(name)).map(Number);
+  const parentOf = new Map<number, number>();
+  const roots: number[] = [];
+  for (const pid of pids) {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined);
+    if (stat === undefined) continue;
+    parentOf.set(pid, Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+    if (matches(cmdline)) roots.push(pid);
+  }
+  if (roots.length === 0) return;
+  const isBelow = (pid: number, ancestor: number): boolean => {
+    for (let p = parentOf.get(pid); p !== undefined && p > 1; p = parentOf.get(p)) if (p === ancestor) return true;
+    return false;
+  };
+  for (const root of roots) {
+    for (const pid of pids) if (isBelow(pid, root)) killQuietly(pid);
+    killQuietly(root);
+  }
+}
+
+/** Unmounts every mount point at or below `dir`, deepest first (mounts can be stacked). */
+export async function unmountAllUnder(dir: string): Promise<void> {
+  for (let round = 0; round < 10; round++) {
+    const mountinfo = await readFile('/proc/self/mountinfo', 'utf8').catch(() => '');
+    const points = mountinfo
+      .split('\n')
+      // Field 5 is the mount point, with spaces and the like octal-escaped.
+      .map((line) =>
+        line.split(' ')[4]?.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8))),
+      )
+      .filter((point): point is string => point !== undefined && (point === dir || point.startsWith(`${dir}/`)))
+      .sort((a, b) => b.length - a.length);
+    if (points.length === 0) return;
+    for (const point of points) await run('umount', ['-l', point]).catch(() => undefined);
+  }
 }

@@ -9,17 +9,23 @@
 //
 // When `ENGINEGATE_REQUIRE_ENGINES` names `moby`, a daemon that cannot be started is a test
 // failure, not a skip (CI sets it: a skipped suite would hide a broken harness).
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, open, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { promisify } from 'node:util';
 import type { Test } from 'tap';
 import Dockerode from 'dockerode';
 import { aptInstall, busyboxRootfsTar } from './busybox-rootfs.js';
-import { findOnPath, isExecutable, tailOfFile, trackDaemon, waitForExit } from './daemon-process.js';
-
-const run = promisify(execFile);
+import {
+  findOnPath,
+  isExecutable,
+  killProcessTrees,
+  processAlive,
+  tailOfFile,
+  trackDaemon,
+  unmountAllUnder,
+  waitForExit,
+} from './daemon-process.js';
 
 export type { Dockerode };
 
@@ -60,39 +66,6 @@ async function ensureDockerPackages(): Promise<string | undefined> {
   if (!findOnPath('runc')) missing.push('runc');
   if (missing.length === 0) return undefined;
   return aptInstall(missing);
-}
-
-/** True while `pid` runs; a zombie (an orphan that PID 1 has not reaped yet) counts as gone. */
-async function processAlive(pid: number): Promise<boolean> {
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined);
-  if (stat === undefined) return false;
-  // "pid (comm) S ...": the state follows the last ')'.
-  return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-}
-
-function killQuietly(pid: number): void {
-  try {
-    process.kill(pid, 'SIGKILL');
-  } catch {
-    // gone already
-  }
-}
-
-/** Unmounts every mount point at or below `dir`, deepest first (mounts can be stacked). */
-async function unmountAllUnder(dir: string): Promise<void> {
-  for (let round = 0; round < 10; round++) {
-    const mountinfo = await readFile('/proc/self/mountinfo', 'utf8').catch(() => '');
-    const points = mountinfo
-      .split('\n')
-      // Field 5 is the mount point, with spaces and the like octal-escaped.
-      .map((line) =>
-        line.split(' ')[4]?.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8))),
-      )
-      .filter((point): point is string => point !== undefined && (point === dir || point.startsWith(`${dir}/`)))
-      .sort((a, b) => b.length - a.length);
-    if (points.length === 0) return;
-    for (const point of points) await run('umount', ['-l', point]).catch(() => undefined);
-  }
 }
 
 class DockerdProcess implements PrivateDockerd {
@@ -254,25 +227,7 @@ class DockerdProcess implements PrivateDockerd {
    * our exec-root) and every process below them — the containers.
    */
   private async killLeftoverShims(): Promise<void> {
-    const pids = (await readdir('/proc').catch(() => [] as string[])).filter((name) => /^\d+$/.test(name)).map(Number);
-    const parentOf = new Map<number, number>();
-    const shims: number[] = [];
-    for (const pid of pids) {
-      const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined);
-      if (stat === undefined) continue;
-      parentOf.set(pid, Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
-      const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
-      if (cmdline.includes('containerd-shim') && cmdline.includes(this.execRoot)) shims.push(pid);
-    }
-    if (shims.length === 0) return;
-    const isBelow = (pid: number, ancestor: number): boolean => {
-      for (let p = parentOf.get(pid); p !== undefined && p > 1; p = parentOf.get(p)) if (p === ancestor) return true;
-      return false;
-    };
-    for (const shim of shims) {
-      for (const pid of pids) if (isBelow(pid, shim)) killQuietly(pid);
-      killQuietly(shim);
-    }
+    await killProcessTrees((cmdline) => cmdline.includes('containerd-shim') && cmdline.includes(this.execRoot));
   }
 
   async importBusyboxImage(): Promise<void> {

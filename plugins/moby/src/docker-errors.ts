@@ -3,6 +3,7 @@ import {
   EngineUnavailableError,
   InternalError,
   LogsUnsupportedError,
+  isConnectionFailure,
   isEngineGateError,
   type EngineGateError,
 } from '@enginegate/plugin-api';
@@ -12,31 +13,6 @@ interface DockerModemError extends Error {
   code?: string;
   statusCode?: number;
   json?: { message?: string } | null;
-}
-
-/** Socket-level failures: the daemon is not there (or went away), whatever the request was. */
-const UNREACHABLE_CODES = new Set([
-  'ECONNREFUSED',
-  'ENOENT', // the unix socket file is gone
-  'ECONNRESET',
-  'EPIPE',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'EAI_AGAIN',
-  'ENOTFOUND',
-  'ECONNABORTED',
-  'ERR_STREAM_PREMATURE_CLOSE',
-  'UND_ERR_SOCKET',
-]);
-
-export function isDaemonUnreachable(err: unknown): boolean {
-  const e = err as DockerModemError | undefined;
-  if (!e || typeof e !== 'object') return false;
-  if (e instanceof EngineUnavailableError) return true;
-  if (e.name === 'TimeoutError') return true; // AbortSignal.timeout() on a request
-  if (e.message === 'socket hang up' || e.message === 'aborted') return true;
-  return e.code !== undefined && UNREACHABLE_CODES.has(e.code);
 }
 
 /** Docker's own words from an HTTP error, without docker-modem's `(HTTP code …)` wrapping. */
@@ -64,7 +40,7 @@ export function isAmbiguousPrefixError(err: unknown): boolean {
  */
 export function toEngineError(err: unknown, ref: string): EngineGateError {
   if (isEngineGateError(err)) return err;
-  if (isDaemonUnreachable(err)) {
+  if (isConnectionFailure(err)) {
     return new EngineUnavailableError(`the Docker daemon is not answering: ${(err as Error).message}`, { cause: err });
   }
   switch (httpStatusOf(err)) {

@@ -1,5 +1,5 @@
 import {
-  DockerFrameDemuxer,
+  DockerLogEntryReader,
   LineSplitter,
   TimestampParser,
   type StreamName,
@@ -33,19 +33,16 @@ const NEWLINE = 0x0a;
 const MAX_TIMESTAMP_BYTES = 40;
 
 /**
- * Non-TTY containers: Docker's 8-byte-header frames, one per log message. A message is a whole
- * line (its payload ends in `\n`) or one 16 KiB piece of a longer line (no `\n`), each with its
- * own timestamp prefix; the pieces are re-joined per stream.
+ * Non-TTY containers: Docker's 8-byte-header frames, one per log message (plugin-api's
+ * `DockerLogEntryReader`). A message is a whole line (its payload ends in `\n`) or one 16 KiB
+ * piece of a longer line (no `\n`), each with its own timestamp prefix; the pieces are
+ * re-joined per stream.
  */
 export class MultiplexedLogParser implements DockerLogParser {
-  private readonly demuxer = new DockerFrameDemuxer();
-  private readonly timestamps = new TimestampParser();
+  private readonly reader = new DockerLogEntryReader();
   private readonly splitters = { stdout: new LineSplitter(), stderr: new LineSplitter() };
   /** The time of the first piece of the line being joined, per stream. */
   private readonly lineTime = { stdout: 0n, stderr: 0n };
-  private lastTime: UnixNanos = 0n;
-  inBandError: string | undefined;
-  entries = 0;
 
   /**
    * @param newlineLost Docker 20.10's `local` driver gives back the last piece of a long line
@@ -54,16 +51,16 @@ export class MultiplexedLogParser implements DockerLogParser {
    */
   constructor(private readonly newlineLost = false) {}
 
+  get inBandError(): string | undefined {
+    return this.reader.inBandError;
+  }
+
+  get entries(): number {
+    return this.reader.entries;
+  }
+
   push(chunk: Buffer, sink: ParsedLineSink): void {
-    this.demuxer.push(chunk, (type, payload) => {
-      if (this.inBandError !== undefined) return;
-      if (type === 3) {
-        this.inBandError = payload.toString('utf8').trim() || 'the Docker daemon failed while sending logs';
-        return;
-      }
-      if (type === 0) return; // stdin: never part of logs
-      this.onMessage(type === 1 ? 'stdout' : 'stderr', payload, sink);
-    });
+    this.reader.push(chunk, (stream, time, content) => this.onMessage(stream, time, content, sink));
   }
 
   end(sink: ParsedLineSink): void {
@@ -72,17 +69,7 @@ export class MultiplexedLogParser implements DockerLogParser {
     }
   }
 
-  private onMessage(stream: StreamName, payload: Buffer, sink: ParsedLineSink): void {
-    this.entries++;
-    const space = payload.indexOf(SPACE);
-    let time = space > 0 && space <= MAX_TIMESTAMP_BYTES ? this.timestamps.parse(payload, 0, space) : undefined;
-    let content = payload;
-    if (time === undefined) {
-      time = this.lastTime; // not expected: timestamps are always asked for
-    } else {
-      content = payload.subarray(space + 1);
-      this.lastTime = time;
-    }
+  private onMessage(stream: StreamName, time: UnixNanos, content: Buffer, sink: ParsedLineSink): void {
     const hasNewline = content.length > 0 && content[content.length - 1] === NEWLINE;
     const piece = hasNewline ? content.subarray(0, content.length - 1) : content;
     const endsLine = hasNewline || (this.newlineLost && piece.length < DOCKER_PIECE_BYTES);

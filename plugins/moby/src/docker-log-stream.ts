@@ -4,6 +4,7 @@ import {
   EngineUnavailableError,
   NS_PER_MS,
   TimeCursorSequencer,
+  isConnectionFailure,
   nowNanos,
   parseRfc3339,
   type LogOptions,
@@ -15,7 +16,7 @@ import {
 } from '@enginegate/plugin-api';
 import type { DockerClient, DockerLogsQuery } from './docker-client.js';
 import { parserFor, type ParsedLineSink } from './docker-log-parsers.js';
-import { isDaemonUnreachable, httpStatusOf } from './docker-errors.js';
+import { httpStatusOf } from './docker-errors.js';
 import { toDockerTimeParam } from './docker-timestamp.js';
 
 /** Docker ending the stream of a container that still runs, this many times in a row, is a failure. */
@@ -176,7 +177,7 @@ export class DockerLogStream implements AsyncIterable<LogRecord[]> {
         } catch (err) {
           if (signal.aborted) return;
           if (httpStatusOf(err) === 404) return; // removed meanwhile
-          if (isDaemonUnreachable(err)) throw this.daemonLost(err);
+          if (isConnectionFailure(err)) throw this.daemonLost(err);
           throw err;
         }
       }
@@ -290,7 +291,7 @@ export class DockerLogStream implements AsyncIterable<LogRecord[]> {
         state = (await init.client.inspect(init.containerId, init.signal)).State;
       } catch (err) {
         if (httpStatusOf(err) === 404) return 'ended';
-        if (isDaemonUnreachable(err) && !init.signal.aborted) throw this.daemonLost(err);
+        if (isConnectionFailure(err) && !init.signal.aborted) throw this.daemonLost(err);
         throw err;
       }
       if (!state.Running && !state.Restarting) {

@@ -1,7 +1,2 @@
-import { splitNanos, type UnixNanos } from '@enginegate/plugin-api';
-
-/** Docker's `since`/`until` query form: `<seconds>.<nanoseconds>` (nine digits). */
-export function toDockerTimeParam(ns: UnixNanos): string {
-  const [seconds, nanos] = splitNanos(ns);
-  return `${seconds}.${nanos.toString().padStart(9, '0')}`;
-}
+// Docker's `since`/`until` query form is plugin-api's `<seconds>.<nanoseconds>` (Podman takes it too).
+export { formatUnixSeconds as toDockerTimeParam } from '@enginegate/plugin-api';

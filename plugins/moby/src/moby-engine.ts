@@ -1,6 +1,7 @@
 import {
   EngineUnavailableError,
   InvalidArgumentError,
+  isConnectionFailure,
   isEngineGateError,
   validateContainerRef,
   type ContainerInfo,
@@ -15,7 +16,7 @@ import {
 } from '@enginegate/plugin-api';
 import { DEFAULT_REQUEST_TIMEOUT_MS, DockerClient, type DockerContainerSummary } from './docker-client.js';
 import { resolveContainer } from './container-resolver.js';
-import { isDaemonUnreachable, toEngineError } from './docker-errors.js';
+import { toEngineError } from './docker-errors.js';
 import { resolveDockerEndpoint } from './docker-endpoint.js';
 import { DockerLogStream, dockerLogsQuery } from './docker-log-stream.js';
 import { findTailStart } from './tail-start.js';
@@ -131,7 +132,7 @@ export class MobyEngine implements Engine {
             createdAt: inspect.Created,
           };
         } catch (err) {
-          if (isDaemonUnreachable(err)) throw this.engineError(err, 'containers');
+          if (isConnectionFailure(err)) throw this.engineError(err, 'containers');
         }
       }
     };

@@ -1,35 +1,14 @@
 // The LogSource conformance suite (@enginegate/testkit) against the moby plugin and a private
 // dockerd. Containers are busybox shells that printf the suite's bytes.
 import t from 'tap';
-import type { ContainerOptions, ContainerWrite } from '@enginegate/testkit';
 import { runConformanceSuite } from '@enginegate/testkit';
 import mobyPlugin, { MobyEngine } from '@enginegate/plugin-moby';
 import { dockerdForTest, type PrivateDockerd } from '@enginegate/test-harness/dockerd';
+import { linesScript } from '@enginegate/test-harness/lines-script';
 
 t.setTimeout(300_000);
 const dockerd = await dockerdForTest(t);
 if (dockerd) await suite(dockerd);
-
-/** Bytes as a printf format: safe ASCII as is, everything else as a 3-digit octal escape. */
-function printfFormat(bytes: Buffer): string {
-  let format = '';
-  for (const byte of bytes) {
-    const c = String.fromCharCode(byte);
-    format += /[A-Za-z0-9 ,.:_=+-]/.test(c) ? c : `\\${byte.toString(8).padStart(3, '0')}`;
-  }
-  return format;
-}
-
-/** A shell script that writes the lines, `intervalMs` apart, then exits or keeps running. */
-function linesScript(lines: ContainerWrite[], { intervalMs = 0, exitCode }: ContainerOptions): string {
-  const commands: string[] = [];
-  lines.forEach((line, i) => {
-    if (i > 0 && intervalMs > 0) commands.push(`sleep ${intervalMs / 1000}`);
-    commands.push(`printf '${printfFormat(line.bytes)}\\n'${line.stream === 'stderr' ? ' >&2' : ''}`);
-  });
-  commands.push(exitCode === undefined ? 'while true; do sleep 3600; done' : `exit ${exitCode}`);
-  return `${commands.join('\n')}\n`;
-}
 
 /** A one-file tar (ustar), for Docker's putArchive: the script is too big for an argument. */
 function singleFileTar(name: string, content: Buffer): Buffer {

@@ -7,7 +7,7 @@ import { parseRfc3339 } from '@enginegate/plugin-api';
 import { createGateway, type Gateway } from '@enginegate/gateway';
 import mobyPlugin, { MobyEngine } from '@enginegate/plugin-moby';
 import { dockerdForTest, runBusybox, waitForExitCode, type PrivateDockerd } from '@enginegate/test-harness/dockerd';
-import { connectionsTo } from './fixtures/records.js';
+import { connectionsTo } from '@enginegate/test-harness/log-records';
 import { httpGet, jsonMessages, logsUrl, openLogsSocket } from './fixtures/gateway-client.js';
 
 const TOKEN = 't';

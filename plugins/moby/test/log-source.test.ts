@@ -15,7 +15,7 @@ import {
 } from '@enginegate/plugin-api';
 import { MobyEngine } from '@enginegate/plugin-moby';
 import { dockerdForTest, runBusybox, waitForExitCode, type PrivateDockerd } from '@enginegate/test-harness/dockerd';
-import { collect, connectionsTo, lineRecords, lines, recordingLogger } from './fixtures/records.js';
+import { collect, connectionsTo, lineRecords, lines, recordingLogger } from '@enginegate/test-harness/log-records';
 
 const ALL: LogOptions = { follow: false, stdout: true, stderr: true };
 const FOLLOW: LogOptions = { follow: true, stdout: true, stderr: true };

@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { decodeCursor, parseRfc3339, type LogOptions } from '@enginegate/plugin-api';
 import { MobyEngine, toDockerTimeParam } from '@enginegate/plugin-moby';
-import { collect, lineRecords, lines, recordingLogger } from './fixtures/records.js';
+import { collect, lineRecords, lines, recordingLogger } from '@enginegate/test-harness/log-records';
 
 const ID = 'f'.repeat(64);
 const FOLLOW: LogOptions = { follow: true, stdout: true, stderr: true };

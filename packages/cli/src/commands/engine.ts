@@ -36,7 +36,7 @@ export const engineCommand: Command = {
   name: 'engine',
   summary: 'show, switch (use NAME) or stop the active engine',
   usage: `Usage: enginegate engine [OPTIONS]            show the active engine and its state
-       enginegate engine use NAME [OPTIONS]   switch to engine NAME (moby, containerd, mock, ...)
+       enginegate engine use NAME [OPTIONS]   switch to engine NAME (moby, containerd, podman, mock, ...)
        enginegate engine stop [OPTIONS]       stop the active engine
 
 Switching or stopping closes open log streams with 1012; \`enginegate logs\` reconnects.

@@ -16,13 +16,18 @@ const OPTIONS = {
   'state-dir': { type: 'string' },
   'docker-socket': { type: 'string' },
   'containerd-address': { type: 'string' },
+  'podman-socket': { type: 'string' },
   'log-root': { type: 'string', multiple: true },
   'log-level': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
 /** The engine plugins `serve` loads besides the built-in mock, before any `--plugin`. */
-export const BUNDLED_PLUGINS = ['@enginegate/plugin-moby', '@enginegate/plugin-containerd'] as const;
+export const BUNDLED_PLUGINS = [
+  '@enginegate/plugin-moby',
+  '@enginegate/plugin-containerd',
+  '@enginegate/plugin-podman',
+] as const;
 
 const DEFAULT_HOST = '127.0.0.1';
 const DEFAULT_PORT = 7070;
@@ -90,9 +95,9 @@ export const serveCommand: Command = {
 Runs the gateway: serves the logs of the active engine's containers over WebSocket and HTTP.
 
 Options:
-  --engine auto|moby|containerd|mock
+  --engine auto|moby|containerd|podman|mock
                          the engine to start (default auto: moby if the Docker socket
-                         answers, else containerd, else mock)
+                         answers, else containerd, else podman, else mock)
   --listen HOST:PORT     where to listen (default ${DEFAULT_HOST}:${DEFAULT_PORT})
   --socket PATH          listen on a unix socket instead (mode 0600)
   --plugin NAME_OR_PATH  load another engine plugin (repeatable)
@@ -106,6 +111,8 @@ Options:
   --containerd-address PATH
                          the containerd socket (env CONTAINERD_ADDRESS;
                          default /run/containerd/containerd.sock)
+  --podman-socket PATH   the Podman service's socket (env CONTAINER_HOST, unix:///PATH;
+                         default /run/podman/podman.sock)
   --log-root DIR         containerd log files are read only below these (repeatable;
                          default /var/lib/nerdctl and /var/log)
   --log-level LEVEL      ${LOG_LEVELS.join(', ')} (env ENGINEGATE_LOG_LEVEL; default info)
@@ -130,6 +137,8 @@ SIGTERM or SIGINT stops the gateway: open streams close with 1001.`,
     const token = values.token ?? tokenFromEnv;
     const dockerSocket = values['docker-socket'] ?? dockerSocketFromEnv(env.DOCKER_HOST);
     const containerdAddress = values['containerd-address'] ?? (env.CONTAINERD_ADDRESS || undefined);
+    // Without --podman-socket the plugin reads CONTAINER_HOST itself, as Podman's clients do.
+    const podmanSocket = values['podman-socket'];
     const plugins = [...BUNDLED_PLUGINS, ...(values.plugin ?? [])].map((p) => resolvePluginSpecifier(p, cwd));
 
     const { runGateway } = await import('@enginegate/gateway');
@@ -144,6 +153,7 @@ SIGTERM or SIGINT stops the gateway: open streams close with 1001.`,
       pluginConfig: {
         moby: definedOnly({ dockerSocket }),
         containerd: definedOnly({ address: containerdAddress, logRoots: values['log-root'] }),
+        podman: definedOnly({ podmanSocket }),
       },
       logLevel,
     });

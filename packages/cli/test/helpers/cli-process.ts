@@ -15,7 +15,14 @@ export interface CliResult {
 /** The environment of a CLI run: nothing from the developer's own gateway leaks in. */
 export function cliEnv(extra: Record<string, string | undefined>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const key of ['ENGINEGATE_URL', 'ENGINEGATE_TOKEN', 'ENGINEGATE_STATE_DIR', 'DOCKER_HOST', 'CONTAINERD_ADDRESS'])
+  for (const key of [
+    'ENGINEGATE_URL',
+    'ENGINEGATE_TOKEN',
+    'ENGINEGATE_STATE_DIR',
+    'DOCKER_HOST',
+    'CONTAINERD_ADDRESS',
+    'CONTAINER_HOST',
+  ])
     delete env[key];
   for (const [key, value] of Object.entries(extra)) if (value !== undefined) env[key] = value;
   return env;

@@ -1,0 +1,43 @@
+import { PLUGIN_API_VERSION, definePlugin } from '@enginegate/plugin-api';
+import { PodmanEngine } from './podman-engine.js';
+
+export { PodmanEngine, type PodmanEngineOptions } from './podman-engine.js';
+export { LibpodClient, LIBPOD_PREFIX, type LibpodLogsQuery } from './libpod-client.js';
+export {
+  DEFAULT_PODMAN_SOCKET,
+  describePodmanEndpoint,
+  resolvePodmanEndpoint,
+  type PodmanEndpoint,
+} from './podman-endpoint.js';
+export { PodmanLogParser, type ParsedRecord, type ParsedRecordSink } from './podman-log-parser.js';
+export { libpodLogsQuery, floorSecond } from './libpod-logs-query.js';
+export {
+  comparePositions,
+  decodeRecordCursor,
+  encodeRecordCursor,
+  FLUSH_BOTH,
+  FLUSH_STDERR,
+  FLUSH_STDOUT,
+  type RecordPosition,
+} from './record-position.js';
+export type { PodmanContainerInfo, PodmanPodInfo } from './listing.js';
+
+/**
+ * The `podman` engine plugin: the libpod REST API of `podman system service`. Config:
+ * `podmanSocket` (the CLI's `--podman-socket`); without it CONTAINER_HOST is read as Podman's
+ * remote clients read it, else /run/podman/podman.sock.
+ */
+export default definePlugin({
+  name: 'podman',
+  apiVersion: PLUGIN_API_VERSION,
+  register(container, options) {
+    const engine = new PodmanEngine({
+      config: options.config,
+      logger: options.logger,
+      reportHealth: (health) => options.reportHealth(health),
+    });
+    // The same shape as awilix's asValue(), without depending on awilix for one line.
+    container.register('podmanEngine', { resolve: () => engine });
+    return engine;
+  },
+});

@@ -1,0 +1,75 @@
+import { isConnectionFailure, type ContainerInfo } from '@enginegate/plugin-api';
+import type { LibpodClient } from './libpod-client.js';
+
+/** Inspects in flight at once while listing containers (the list itself lacks `Tty`). */
+const INSPECT_CONCURRENCY = 8;
+
+/** A Podman container as `GET /passthrough/engine/containers` shows it. */
+export interface PodmanContainerInfo extends ContainerInfo {
+  labels: Record<string, string>;
+  /** The pod it belongs to, if any. */
+  pod?: { id: string; name: string };
+  /** True for a pod's infra (pause) container. */
+  infra?: true;
+}
+
+/** A pod as `GET /passthrough/podman/pods` shows it. */
+export interface PodmanPodInfo {
+  id: string;
+  name: string;
+  /** Podman's words: `Running`, `Exited`, `Degraded`, … */
+  status: string;
+  labels: Record<string, string>;
+  /** Full IDs of its containers, infra container included. */
+  containers: string[];
+  infraId?: string;
+}
+
+/**
+ * Every container (`podman ps -a`). The list lacks `Tty`: each is inspected, a few at a time;
+ * a container gone meanwhile is dropped.
+ */
+export async function listContainers(client: LibpodClient): Promise<PodmanContainerInfo[]> {
+  const summaries = await client.listContainers();
+  const infos = new Array<PodmanContainerInfo | undefined>(summaries.length);
+  let next = 0;
+  const worker = async () => {
+    for (let i = next++; i < summaries.length; i = next++) {
+      const summary = summaries[i]!;
+      try {
+        const inspect = await client.inspect(summary.Id);
+        const info: PodmanContainerInfo = {
+          id: summary.Id,
+          names: summary.Names ?? [],
+          image: summary.Image,
+          state: summary.State,
+          tty: inspect.Config.Tty === true,
+          createdAt: summary.Created,
+          labels: summary.Labels ?? {},
+        };
+        if (summary.Pod !== '') info.pod = { id: summary.Pod, name: summary.PodName };
+        if (summary.IsInfra) info.infra = true;
+        infos[i] = info;
+      } catch (err) {
+        if (isConnectionFailure(err)) throw err;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(INSPECT_CONCURRENCY, summaries.length) }, worker));
+  return infos.filter((info): info is PodmanContainerInfo => info !== undefined);
+}
+
+export async function listPods(client: LibpodClient): Promise<PodmanPodInfo[]> {
+  const pods = await client.listPods();
+  return pods.map((pod) => {
+    const info: PodmanPodInfo = {
+      id: pod.Id,
+      name: pod.Name,
+      status: pod.Status,
+      labels: pod.Labels ?? {},
+      containers: (pod.Containers ?? []).map((c) => c.Id),
+    };
+    if (pod.InfraId) info.infraId = pod.InfraId;
+    return info;
+  });
+}
