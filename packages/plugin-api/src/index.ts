@@ -8,3 +8,5 @@ export * from './docker-frame-demuxer.js';
 export * from './timestamp-parser.js';
 export * from './docker-log-entries.js';
 export * from './connection-errors.js';
+export * from './engine-streams.js';
+export * from './stream-ending.js';

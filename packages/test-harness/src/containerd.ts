@@ -18,7 +18,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import type { Test } from 'tap';
 import { aptInstall, buildBusyboxRootfs } from './busybox-rootfs.js';
-import { findOnPath, tailOfFile, trackDaemon, waitForExit } from './daemon-process.js';
+import { daemonForTest, engineRequired, findOnPath, tailOfFile, trackDaemon, waitForExit } from './daemon-process.js';
 
 const run = promisify(execFile);
 
@@ -361,7 +361,7 @@ export async function startContainerd(options: ContainerdOptions = {}): Promise<
 
 /** True when CI demands the containerd suites run: a skip is then a failure. */
 export function containerdRequired(): boolean {
-  return (process.env.ENGINEGATE_REQUIRE_ENGINES ?? '').split(/[\s,]+/).includes('containerd');
+  return engineRequired('containerd');
 }
 
 /**
@@ -373,14 +373,7 @@ export async function containerdForTest(
   t: Test,
   options: ContainerdOptions = {},
 ): Promise<PrivateContainerd | undefined> {
-  const result = await startContainerd(options);
-  if ('skip' in result) {
-    if (containerdRequired()) t.fail(`ENGINEGATE_REQUIRE_ENGINES includes containerd, but: ${result.skip}`);
-    else t.skip(result.skip, () => {});
-    return undefined;
-  }
-  t.teardown(() => result.destroy());
-  return result;
+  return daemonForTest(t, 'containerd', await startContainerd(options));
 }
 
 /** A short random suffix for task IDs (runc's state directory is shared by every daemon). */

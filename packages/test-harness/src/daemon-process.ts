@@ -7,6 +7,7 @@ import { constants, existsSync } from 'node:fs';
 import { access, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import type { Test } from 'tap';
 
 const run = promisify(execFile);
 
@@ -135,4 +136,46 @@ export async function unmountAllUnder(dir: string): Promise<void> {
     if (points.length === 0) return;
     for (const point of points) await run('umount', ['-l', point]).catch(() => undefined);
   }
+}
+
+/** True when CI demands the suites of `engine` run (`ENGINEGATE_REQUIRE_ENGINES` names it): a skip is then a failure. */
+export function engineRequired(engine: string): boolean {
+  return (process.env.ENGINEGATE_REQUIRE_ENGINES ?? '').split(/[\s,]+/).includes(engine);
+}
+
+/**
+ * A private daemon for a tap test (usually the file's root `t`), destroyed at its teardown. When
+ * it could not be started: undefined, after skipping the test — or failing it, when
+ * `ENGINEGATE_REQUIRE_ENGINES` names `engine`.
+ */
+export function daemonForTest<D extends { destroy(): Promise<void> }>(
+  t: Test,
+  engine: string,
+  started: D | { skip: string },
+): D | undefined {
+  if ('skip' in started) {
+    if (engineRequired(engine)) t.fail(`ENGINEGATE_REQUIRE_ENGINES includes ${engine}, but: ${started.skip}`);
+    else t.test(`a private ${engine} daemon: ${started.skip}`, { skip: started.skip }, () => undefined);
+    return undefined;
+  }
+  t.teardown(() => started.destroy());
+  return started;
+}
+
+/**
+ * Why a private daemon cannot run here — not Linux, not root, its packages missing and not
+ * installable (`ensurePackages` installs them and says why it could not), its binary not
+ * executable — or undefined when it can.
+ */
+export async function whyDaemonCannotRun(
+  what: string,
+  binary: string,
+  ensurePackages: () => Promise<string | undefined>,
+): Promise<string | undefined> {
+  if (process.platform !== 'linux') return `a private ${what} needs Linux`;
+  if (process.getuid?.() !== 0) return `a private ${what} needs root`;
+  const packageFailure = await ensurePackages();
+  if (packageFailure !== undefined) return packageFailure;
+  if (!(await isExecutable(findOnPath(binary) ?? `/usr/bin/${binary}`))) return `${binary} is not installed`;
+  return undefined;
 }

@@ -17,8 +17,10 @@ import type { Test } from 'tap';
 import Dockerode from 'dockerode';
 import { aptInstall, busyboxRootfsTar } from './busybox-rootfs.js';
 import {
+  daemonForTest,
+  whyDaemonCannotRun,
+  engineRequired,
   findOnPath,
-  isExecutable,
   killProcessTrees,
   processAlive,
   tailOfFile,
@@ -250,11 +252,8 @@ class DockerdProcess implements PrivateDockerd {
  * when Docker cannot run here (not root, packages missing and apt failing, daemon failing).
  */
 export async function startDockerd(): Promise<PrivateDockerd | { skip: string }> {
-  if (process.platform !== 'linux') return { skip: 'a private dockerd needs Linux' };
-  if (process.getuid?.() !== 0) return { skip: 'a private dockerd needs root' };
-  const packageFailure = await ensureDockerPackages();
-  if (packageFailure !== undefined) return { skip: packageFailure };
-  if (!(await isExecutable(findOnPath('dockerd') ?? '/usr/sbin/dockerd'))) return { skip: 'dockerd is not installed' };
+  const cannot = await whyDaemonCannotRun('dockerd', 'dockerd', ensureDockerPackages);
+  if (cannot !== undefined) return { skip: cannot };
   // Short: the socket path must stay under 107 bytes.
   const dir = await mkdtemp('/tmp/egm-');
   const daemon = new DockerdProcess(dir);
@@ -277,7 +276,7 @@ export async function pingDaemon(docker: Dockerode, timeoutMs: number): Promise<
 
 /** True when CI demands the moby suites run: a skip is then a failure. */
 export function mobyRequired(): boolean {
-  return (process.env.ENGINEGATE_REQUIRE_ENGINES ?? '').split(/[\s,]+/).includes('moby');
+  return engineRequired('moby');
 }
 
 /**
@@ -286,14 +285,7 @@ export function mobyRequired(): boolean {
  * names `moby`.
  */
 export async function dockerdForTest(t: Test): Promise<PrivateDockerd | undefined> {
-  const result = await startDockerd();
-  if ('skip' in result) {
-    if (mobyRequired()) t.fail(`ENGINEGATE_REQUIRE_ENGINES includes moby, but: ${result.skip}`);
-    else t.test(`a private dockerd: ${result.skip}`, { skip: result.skip }, () => undefined);
-    return undefined;
-  }
-  t.teardown(() => result.destroy());
-  return result;
+  return daemonForTest(t, 'moby', await startDockerd());
 }
 
 export interface BusyboxContainerOptions {

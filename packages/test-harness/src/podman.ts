@@ -21,8 +21,10 @@ import { promisify } from 'node:util';
 import type { Test } from 'tap';
 import { aptInstall, busyboxRootfsTar } from './busybox-rootfs.js';
 import {
+  daemonForTest,
+  whyDaemonCannotRun,
+  engineRequired,
   findOnPath,
-  isExecutable,
   killProcessTrees,
   tailOfFile,
   trackDaemon,
@@ -62,7 +64,7 @@ async function ensurePodmanPackages(): Promise<string | undefined> {
 
 /** True when CI demands the podman suites run: a skip is then a failure. */
 export function podmanRequired(): boolean {
-  return (process.env.ENGINEGATE_REQUIRE_ENGINES ?? '').split(/[\s,]+/).includes('podman');
+  return engineRequired('podman');
 }
 
 export class PrivatePodman {
@@ -251,11 +253,8 @@ export class PrivatePodman {
  * when Podman cannot run here (not root, packages missing and apt failing, service failing).
  */
 export async function startPodman(): Promise<PrivatePodman | { skip: string }> {
-  if (process.platform !== 'linux') return { skip: 'a private podman needs Linux' };
-  if (process.getuid?.() !== 0) return { skip: 'a private podman needs root' };
-  const packageFailure = await ensurePodmanPackages();
-  if (packageFailure !== undefined) return { skip: packageFailure };
-  if (!(await isExecutable(findOnPath('podman') ?? '/usr/bin/podman'))) return { skip: 'podman is not installed' };
+  const cannot = await whyDaemonCannotRun('podman', 'podman', ensurePodmanPackages);
+  if (cannot !== undefined) return { skip: cannot };
   // Short: the socket path must stay under 107 bytes.
   const dir = await mkdtemp('/tmp/egp-');
   const podman = new PrivatePodman(dir);
@@ -276,14 +275,7 @@ export async function startPodman(): Promise<PrivatePodman | { skip: string }> {
  * names `podman`.
  */
 export async function podmanForTest(t: Test): Promise<PrivatePodman | undefined> {
-  const result = await startPodman();
-  if ('skip' in result) {
-    if (podmanRequired()) t.fail(`ENGINEGATE_REQUIRE_ENGINES includes podman, but: ${result.skip}`);
-    else t.test(`a private podman: ${result.skip}`, { skip: result.skip }, () => undefined);
-    return undefined;
-  }
-  t.teardown(() => result.destroy());
-  return result;
+  return daemonForTest(t, 'podman', await startPodman());
 }
 
 /** Runs `sh -c script` in a detached busybox container; resolves to its full ID. */

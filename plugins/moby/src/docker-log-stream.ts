@@ -4,12 +4,14 @@ import {
   EngineUnavailableError,
   NS_PER_MS,
   TimeCursorSequencer,
+  containerEnding,
   isConnectionFailure,
   nowNanos,
   parseRfc3339,
   type LogOptions,
   type LogRecord,
   type PluginLogger,
+  type StreamEnding,
   type StreamName,
   type TimeCursor,
   type UnixNanos,
@@ -278,34 +280,28 @@ export class DockerLogStream implements AsyncIterable<LogRecord[]> {
     return new EngineUnavailableError(message, { cause });
   }
 
-  /**
-   * Why a followed stream ended, as far as the container's state says: it exited (with this
-   * code), it still runs, or the stream just ends (removed, never started, or exited after
-   * `until`). `expectExit`: Docker ended the stream, so the state may lag a moment behind.
-   */
-  private async containerEnding(expectExit: boolean): Promise<'ended' | 'running' | { exitCode: number }> {
+  /** Why a followed stream ended, by the container's state (plugin-api's containerEnding). */
+  private containerEnding(expectExit: boolean): Promise<StreamEnding> {
     const { init } = this;
-    for (let attempt = 0; ; attempt++) {
-      let state;
-      try {
-        state = (await init.client.inspect(init.containerId, init.signal)).State;
-      } catch (err) {
-        if (httpStatusOf(err) === 404) return 'ended';
-        if (isConnectionFailure(err) && !init.signal.aborted) throw this.daemonLost(err);
-        throw err;
-      }
-      if (!state.Running && !state.Restarting) {
-        if (state.Status === 'created') return 'ended';
-        const finishedAt = parseRfc3339(state.FinishedAt);
-        // An `until` before the exit: the exit is not part of the selection.
-        if (init.options.until !== undefined && finishedAt !== undefined && finishedAt > init.options.until)
-          return 'ended';
-        return { exitCode: state.ExitCode };
-      }
-      if (!expectExit || attempt >= 3) return 'running';
-      await sleep(50 * (attempt + 1), undefined, { signal: init.signal }).catch(() => undefined);
-      if (init.signal.aborted) return 'ended';
-    }
+    return containerEnding(
+      async () => {
+        let state;
+        try {
+          state = (await init.client.inspect(init.containerId, init.signal)).State;
+        } catch (err) {
+          if (httpStatusOf(err) === 404) return 'removed';
+          if (isConnectionFailure(err) && !init.signal.aborted) throw this.daemonLost(err);
+          throw err;
+        }
+        return {
+          running: state.Running || state.Restarting,
+          neverStarted: state.Status === 'created',
+          exitCode: state.ExitCode,
+          finishedAt: parseRfc3339(state.FinishedAt),
+        };
+      },
+      { expectExit, until: init.options.until, signal: init.signal },
+    );
   }
 }
 

@@ -1,8 +1,10 @@
 import {
   EngineUnavailableError,
   InvalidArgumentError,
+  OpenStreams,
+  OutageReporter,
   isConnectionFailure,
-  isEngineGateError,
+  logRequestFailure,
   validateContainerRef,
   type ContainerInfo,
   type ContainerRef,
@@ -47,13 +49,15 @@ export class MobyEngine implements Engine {
   readonly name = 'moby';
   readonly logs: LogSource;
   private client: DockerClient | undefined;
-  /** One per open log stream; stop() aborts them all. */
-  private readonly openStreams = new Set<AbortController>();
-  /** What start()/health() last found; a loss is reported to the gateway once per outage. */
-  private knownHealthy = false;
+  /** stop() aborts them all. */
+  private readonly openStreams = new OpenStreams();
+  private readonly outage: OutageReporter;
 
   constructor(private readonly options: MobyEngineOptions) {
     this.logs = { open: (ref, logOptions, signal) => this.openLogs(ref, logOptions, signal) };
+    this.outage = new OutageReporter(options.reportHealth, options.logger, () => ({
+      docker: this.client?.description,
+    }));
   }
 
   /** The daemon this engine talks to, e.g. `unix:///var/run/docker.sock`. */
@@ -77,16 +81,15 @@ export class MobyEngine implements Engine {
       await this.client.ping(START_PING_TIMEOUT_MS);
     } catch (err) {
       const message = `the Docker daemon at ${this.client.description} is not answering: ${(err as Error).message}`;
-      this.knownHealthy = false;
+      this.outage.down();
       throw new EngineUnavailableError(message, { cause: err });
     }
     this.options.logger.info({ docker: this.client.description }, 'connected to the Docker daemon');
-    this.knownHealthy = true;
+    this.outage.up();
   }
 
   async stop(): Promise<void> {
-    for (const stream of this.openStreams) stream.abort(new EngineUnavailableError('the moby engine was stopped'));
-    this.openStreams.clear();
+    this.openStreams.abortAll(new EngineUnavailableError('the moby engine was stopped'));
     this.client?.close();
     this.client = undefined;
   }
@@ -96,10 +99,10 @@ export class MobyEngine implements Engine {
     if (client === undefined) return { ok: false, message: 'the moby engine is not started' };
     try {
       await client.ping();
-      this.knownHealthy = true;
+      this.outage.up();
       return { ok: true };
     } catch (err) {
-      this.knownHealthy = false;
+      this.outage.down();
       return {
         ok: false,
         message: `the Docker daemon at ${client.description} is not answering: ${(err as Error).message}`,
@@ -157,19 +160,8 @@ export class MobyEngine implements Engine {
       throw this.engineError(err, name);
     }
 
-    // One controller per stream: the client's signal or stop() abort it; it aborts the request.
-    const controller = new AbortController();
-    const abortFromClient = () => controller.abort(signal.reason);
-    signal.addEventListener('abort', abortFromClient, { once: true });
-    this.openStreams.add(controller);
-    let released = false;
-    const release = () => {
-      if (released) return;
-      released = true;
-      signal.removeEventListener('abort', abortFromClient);
-      this.openStreams.delete(controller);
-    };
-    if (signal.aborted) controller.abort(signal.reason);
+    // The client's signal or stop() abort the stream; that aborts the request.
+    const { signal: streamSignal, release } = this.openStreams.open(signal);
 
     // `after` wins over `tail`; a tail is turned into the cursor it starts behind (whole lines).
     let start = options.after?.kind === 'time' ? options.after : undefined;
@@ -178,7 +170,7 @@ export class MobyEngine implements Engine {
     let firstQuery;
     try {
       if (start === undefined && options.tail !== undefined && options.tail > 0) {
-        const tailed = await findTailStart(client, container, options.tail, controller.signal);
+        const tailed = await findTailStart(client, container, options.tail, streamSignal);
         start = tailed.start;
         selection = { ...options, tail: undefined };
         // `docker logs --tail N` gives N lines, not N plus those written while they were found.
@@ -191,13 +183,13 @@ export class MobyEngine implements Engine {
         }
       }
       firstQuery = dockerLogsQuery(selection, start);
-      response = await client.openLogs(container.id, firstQuery, controller.signal);
+      response = await client.openLogs(container.id, firstQuery, streamSignal);
     } catch (err) {
       release();
       throw this.engineError(err, name);
     }
     // Released at once on abort, even if nobody ever iterates.
-    controller.signal.addEventListener(
+    streamSignal.addEventListener(
       'abort',
       () => {
         response.destroy();
@@ -214,9 +206,9 @@ export class MobyEngine implements Engine {
       start,
       firstResponse: response,
       firstQuery,
-      signal: controller.signal,
+      signal: streamSignal,
       logger: this.options.logger,
-      onDaemonLost: (message) => this.reportLoss(message),
+      onDaemonLost: (message) => this.outage.lost(message),
       onRelease: release,
     });
   }
@@ -235,28 +227,12 @@ export class MobyEngine implements Engine {
     return this.client;
   }
 
-  /** A typed error for the client; logged at debug when it is the client's doing, else at warn. */
+  /** A typed error for the client: an outage is reported; the rest logged by who is at fault. */
   private engineError(err: unknown, ref: string): Error {
     if ((err as Error | undefined)?.name === 'AbortError') return err as Error;
     const mapped = toEngineError(err, ref);
-    if (mapped instanceof EngineUnavailableError) {
-      this.reportLoss(mapped.message);
-    } else if (isEngineGateError(mapped) && mapped.statusCode >= 500 && mapped.statusCode !== 501) {
-      this.options.logger.error({ err, ref }, mapped.message);
-    } else {
-      this.options.logger.debug({ ref, code: mapped.code }, mapped.message);
-    }
+    if (mapped instanceof EngineUnavailableError) this.outage.lost(mapped.message);
+    else logRequestFailure(this.options.logger, mapped, err, ref);
     return mapped;
-  }
-
-  /**
-   * The daemon stopped answering mid-request: tell the gateway at once (it closes the streams
-   * with 1012 and restarts the engine when health() is ok again), once per outage.
-   */
-  private reportLoss(message: string): void {
-    if (!this.knownHealthy) return;
-    this.knownHealthy = false;
-    this.options.logger.warn({ docker: this.client?.description }, message);
-    this.options.reportHealth({ ok: false, message });
   }
 }

@@ -1,8 +1,9 @@
 import {
   EngineUnavailableError,
   InvalidArgumentError,
-  isConnectionFailure,
-  isEngineGateError,
+  OpenStreams,
+  OutageReporter,
+  logRequestFailure,
   validateContainerRef,
   type ContainerRef,
   type Engine,
@@ -48,13 +49,15 @@ export class PodmanEngine implements Engine {
   readonly name = 'podman';
   readonly logs: LogSource;
   private client: LibpodClient | undefined;
-  /** One per open log stream; stop() aborts them all. */
-  private readonly openStreams = new Set<AbortController>();
-  /** What start()/health() last found; a loss is reported to the gateway once per outage. */
-  private knownHealthy = false;
+  /** stop() aborts them all. */
+  private readonly openStreams = new OpenStreams();
+  private readonly outage: OutageReporter;
 
   constructor(private readonly options: PodmanEngineOptions) {
     this.logs = { open: (ref, logOptions, signal) => this.openLogs(ref, logOptions, signal) };
+    this.outage = new OutageReporter(options.reportHealth, options.logger, () => ({
+      podman: this.client?.description,
+    }));
   }
 
   /** The service this engine talks to, e.g. `unix:///run/podman/podman.sock`. */
@@ -77,16 +80,15 @@ export class PodmanEngine implements Engine {
     try {
       await this.client.ping(START_PING_TIMEOUT_MS);
     } catch (err) {
-      this.knownHealthy = false;
+      this.outage.down();
       throw new EngineUnavailableError(this.notAnswering(this.client, err), { cause: err });
     }
     this.options.logger.info({ podman: this.client.description }, 'connected to the Podman service');
-    this.knownHealthy = true;
+    this.outage.up();
   }
 
   stop(): Promise<void> {
-    for (const stream of this.openStreams) stream.abort(new EngineUnavailableError('the podman engine was stopped'));
-    this.openStreams.clear();
+    this.openStreams.abortAll(new EngineUnavailableError('the podman engine was stopped'));
     this.client?.close();
     this.client = undefined;
     return Promise.resolve();
@@ -97,10 +99,10 @@ export class PodmanEngine implements Engine {
     if (client === undefined) return { ok: false, message: 'the podman engine is not started' };
     try {
       await client.ping();
-      this.knownHealthy = true;
+      this.outage.up();
       return { ok: true };
     } catch (err) {
-      this.knownHealthy = false;
+      this.outage.down();
       return { ok: false, message: this.notAnswering(client, err) };
     }
   }
@@ -148,35 +150,23 @@ export class PodmanEngine implements Engine {
       throw this.engineError(err, name);
     }
 
-    // One controller per stream: the client's signal or stop() abort it; it aborts the request.
-    const controller = new AbortController();
-    const abortFromClient = () => controller.abort(signal.reason);
-    signal.addEventListener('abort', abortFromClient, { once: true });
-    this.openStreams.add(controller);
-    let released = false;
-    const release = () => {
-      if (released) return;
-      released = true;
-      signal.removeEventListener('abort', abortFromClient);
-      this.openStreams.delete(controller);
-    };
-    if (signal.aborted) controller.abort(signal.reason);
-
+    // The client's signal or stop() abort the stream; that aborts the request.
+    const { signal: streamSignal, release } = this.openStreams.open(signal);
     let plan, query, response;
     try {
-      plan = await planRead(client, container.id, options, controller.signal);
+      plan = await planRead(client, container.id, options, streamSignal);
       if (plan.empty) {
         release();
         return emptyLog();
       }
       query = libpodLogsQuery(options, plan.readFrom);
-      response = await client.openLogs(container.id, query, controller.signal);
+      response = await client.openLogs(container.id, query, streamSignal);
     } catch (err) {
       release();
       throw this.engineError(err, name);
     }
     // Released at once on abort, even if nobody ever iterates.
-    controller.signal.addEventListener(
+    streamSignal.addEventListener(
       'abort',
       () => {
         response.destroy();
@@ -193,9 +183,9 @@ export class PodmanEngine implements Engine {
       readFrom: plan.readFrom,
       firstResponse: response,
       firstQuery: query,
-      signal: controller.signal,
+      signal: streamSignal,
       logger: this.options.logger,
-      onServiceLost: (message) => this.reportLoss(message),
+      onServiceLost: (message) => this.outage.lost(message),
       onRelease: release,
     });
   }
@@ -218,29 +208,13 @@ export class PodmanEngine implements Engine {
     return `the Podman service at ${client.description} is not answering: ${(err as Error).message}`;
   }
 
-  /** A typed error for the client; logged at debug when it is the client's doing, else at warn. */
+  /** A typed error for the client: an outage is reported; the rest logged by who is at fault. */
   private engineError(err: unknown, ref: string): Error {
     if ((err as Error | undefined)?.name === 'AbortError') return err as Error;
     const mapped = toEngineError(err, ref);
-    if (mapped instanceof EngineUnavailableError || isConnectionFailure(err)) {
-      this.reportLoss(mapped.message);
-    } else if (isEngineGateError(mapped) && mapped.statusCode >= 500 && mapped.statusCode !== 501) {
-      this.options.logger.error({ err, ref }, mapped.message);
-    } else {
-      this.options.logger.debug({ ref, code: mapped.code }, mapped.message);
-    }
+    if (mapped instanceof EngineUnavailableError) this.outage.lost(mapped.message);
+    else logRequestFailure(this.options.logger, mapped, err, ref);
     return mapped;
-  }
-
-  /**
-   * The service stopped answering mid-request: tell the gateway at once (it closes the streams
-   * with 1012 and restarts the engine when health() is ok again), once per outage.
-   */
-  private reportLoss(message: string): void {
-    if (!this.knownHealthy) return;
-    this.knownHealthy = false;
-    this.options.logger.warn({ podman: this.client?.description }, message);
-    this.options.reportHealth({ ok: false, message });
   }
 }
 
