@@ -1,11 +1,11 @@
 // docs/conformance.md must not fall behind the suite: every scenario of the testkit's SCENARIOS
-// has a result for each of the three engines, and every row where the engines differ is
+// has a result for each of the four engines, and every row where the engines differ is
 // explained. Regenerate the doc with `node scripts/conformance-table.mjs`.
 import t from 'tap';
 import { readFile } from 'node:fs/promises';
 import { SCENARIOS } from '@enginegate/testkit';
 
-const ENGINES = ['containerd', 'mock', 'moby'].sort();
+const ENGINES = ['containerd', 'mock', 'moby', 'podman'].sort();
 const OUTCOME = /^(pass|skip|\*\*FAIL\*\*)( \[(\d+)\])?$/;
 
 const doc = await readFile(new URL('../../docs/conformance.md', import.meta.url), 'utf8');
