@@ -1,13 +1,15 @@
-// Switching the active engine at run time with both real engines loaded (issue #5): a private
-// dockerd and a private containerd, each with a container called `swap-ticker`.
+// Switching the active engine at run time with the three real engines loaded (issues #5, #14): a
+// private dockerd, a private containerd and a private podman service, each with a container
+// called `swap-ticker`.
 //
 // - 20 WebSocket clients follow moby containers; PUT /engine containerd closes every one with
 //   1012 within 1 s (as seen by clients in another process), and new requests are served from
-//   containerd.
+//   containerd. Then containerd → podman, and podman → moby, the same way.
 // - `enginegate logs swap-ticker -f --timestamps` keeps running across every switch: it
 //   reconnects with after=<cursor> and goes on printing the lines of whichever engine is active.
-//   A cursor is a time (moby and nerdctl json-file logs are both timestamped), so the engine
-//   switched to resumes at the same moment: the printed times never go backwards.
+//   A cursor is a time (moby and nerdctl json-file logs are timestamped; Podman's whole-second
+//   times carry a position beside them, which other engines ignore), so the engine switched to
+//   resumes at the same moment: the printed times never go backwards.
 // - Back to moby; then {"name": null} is a 503 everywhere; then switching to a containerd
 //   whose daemon is down leaves the engine `unavailable` until the daemon starts again.
 // - Nothing is left open: gw.openStreams is 0 once the last client is gone.
@@ -23,8 +25,10 @@ import { fileURLToPath } from 'node:url';
 import { createGateway, type Gateway } from '@enginegate/gateway';
 import mobyPlugin from '@enginegate/plugin-moby';
 import containerdPlugin from '@enginegate/plugin-containerd';
+import podmanPlugin from '@enginegate/plugin-podman';
 import { FRAMING_PROTOCOL, FRAMINGS, HttpStatusError, LogsClient, type Framing } from '@enginegate/testkit';
 import { dockerdForTest, runBusybox, type PrivateDockerd } from '@enginegate/test-harness/dockerd';
+import { podmanForTest, runBusybox as runPodmanBusybox, type PrivatePodman } from '@enginegate/test-harness/podman';
 import {
   containerdForTest,
   uniqueId,
@@ -43,7 +47,7 @@ const CLI_BIN = fileURLToPath(new URL('../../packages/cli/dist/bin.js', import.m
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const WATCHERS_SCRIPT = fileURLToPath(new URL('./fixtures/stream-watchers.mjs', import.meta.url));
 
-// Two real daemons, started side by side, on a loaded 2-core CI machine.
+// Three real daemons, started side by side, on a loaded 2-core CI machine.
 t.setTimeout(240_000);
 
 async function waitFor(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
@@ -225,18 +229,19 @@ async function expectSwitchClosesAll(
   );
 }
 
-async function suite(dockerd: PrivateDockerd, cd: PrivateContainerd): Promise<void> {
+async function suite(dockerd: PrivateDockerd, cd: PrivateContainerd, podman: PrivatePodman): Promise<void> {
   const stateDir = await mkdtemp(join(tmpdir(), 'enginegate-swap-'));
   t.teardown(() => rm(stateDir, { recursive: true, force: true }));
   const gw: Gateway = await createGateway({
     port: 0,
     token: TOKEN,
     stateDir,
-    plugins: [mobyPlugin, containerdPlugin],
+    plugins: [mobyPlugin, containerdPlugin, podmanPlugin],
     engine: 'moby',
     pluginConfig: {
       moby: { dockerSocket: dockerd.socket },
       containerd: { address: cd.address, logRoots: [cd.logDir], pollIntervalMs: 100 },
+      podman: { podmanSocket: podman.socket },
     },
     healthIntervalMs: 500,
     logger: false,
@@ -249,6 +254,7 @@ async function suite(dockerd: PrivateDockerd, cd: PrivateContainerd): Promise<vo
     runBusybox(dockerd, tickerScript('moby'), { name: SHARED_NAME }),
     runBusybox(dockerd, tickerScript('moby-only'), { name: MOBY_ONLY_NAME }),
     runNamedContainerdTask(cd, SHARED_NAME, tickerScript('containerd')),
+    runPodmanBusybox(podman, tickerScript('podman'), { name: SHARED_NAME }),
   ]);
 
   const cli = new CliFollower(url, SHARED_NAME);
@@ -287,7 +293,29 @@ async function suite(dockerd: PrivateDockerd, cd: PrivateContainerd): Promise<vo
     },
   );
 
-  await t.test('containerd → moby: containerd streams close 1012; the CLI follows back', async (t) => {
+  await t.test('containerd → podman: containerd streams close 1012; podman serves; the CLI follows on', async (t) => {
+    const cliLinesBefore = cli.lines().length;
+    await expectSwitchClosesAll(
+      t,
+      url,
+      FRAMINGS.map((framing) => ({ ref: SHARED_NAME, framing })),
+      async () => {
+        const put = await switchEngine(client, 'podman');
+        t.equal(put.status, 200, 'PUT /engine podman answers 200');
+        t.match(put.json, { name: 'podman', state: 'running' }, 'podman is running');
+        return put;
+      },
+    );
+    const served = await client.readHttp(SHARED_NAME, { follow: false, tail: 3 });
+    t.equal(served.status, 200);
+    t.match(served.body.toString(), /^(podman tick \d+\n){3}$/, `${SHARED_NAME} now comes from podman, tail=3 exactly`);
+    const gone = await client.readHttp(MOBY_ONLY_NAME, { follow: false });
+    t.equal(gone.status, 404, 'a container only moby has is a 404 on podman');
+    await cli.waitForLine(/^podman tick \d+$/, cliLinesBefore);
+    t.ok(cli.running, 'the CLI kept running and now prints podman lines');
+  });
+
+  await t.test('podman → moby: podman streams close 1012; the CLI follows back', async (t) => {
     const cliLinesBefore = cli.lines().length;
     await expectSwitchClosesAll(
       t,
@@ -370,11 +398,11 @@ async function suite(dockerd: PrivateDockerd, cd: PrivateContainerd): Promise<vo
       [],
       'no line printed twice',
     );
-    // The engines' order in the output: moby, containerd, moby, containerd.
+    // The engines' order in the output: moby, containerd, podman, moby, containerd.
     const runs = printed
       .map((line) => line.text.split(' ')[0])
       .filter((engine, i, all) => i === 0 || engine !== all[i - 1]);
-    t.same(runs, ['moby', 'containerd', 'moby', 'containerd'], 'the CLI followed every switch');
+    t.same(runs, ['moby', 'containerd', 'podman', 'moby', 'containerd'], 'the CLI followed every switch');
     // Within one stretch of an engine's lines, the ticker numbers are consecutive: resuming on
     // an engine at the cursor's time skipped none of that engine's lines after that time.
     const gaps: string[] = [];
@@ -448,5 +476,5 @@ async function suite(dockerd: PrivateDockerd, cd: PrivateContainerd): Promise<vo
 }
 
 // Last: the classes above must be initialised before the suite runs.
-const [dockerd, cd] = await Promise.all([dockerdForTest(t), containerdForTest(t)]);
-if (dockerd && cd) await suite(dockerd, cd);
+const [dockerd, cd, podman] = await Promise.all([dockerdForTest(t), containerdForTest(t), podmanForTest(t)]);
+if (dockerd && cd && podman) await suite(dockerd, cd, podman);
