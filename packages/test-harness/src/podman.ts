@@ -13,7 +13,7 @@
 // `ENGINEGATE_REQUIRE_ENGINES` names `podman`, a service that cannot be started is a test
 // failure, not a skip (CI sets it: a skipped suite would hide a broken harness).
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, mkdtemp, open, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, open, rm } from 'node:fs/promises';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -31,6 +31,7 @@ import {
   unmountAllUnder,
   waitForExit,
 } from './daemon-process.js';
+import { podmanEnv, podmanGlobalArgs, writePodmanConfig } from './podman-storage.js';
 
 const run = promisify(execFile);
 
@@ -75,13 +76,11 @@ export class PrivatePodman {
   /** The busybox image, imported offline (`ENV PATH=/bin`, default command a long sleep). */
   readonly image = PODMAN_BUSYBOX_IMAGE;
   private child: ChildProcess | undefined;
-  private readonly configFile: string;
   private readonly logFile: string;
 
   constructor(readonly dir: string) {
     this.socket = join(dir, 'p.sock');
     this.host = `unix://${this.socket}`;
-    this.configFile = join(dir, 'containers.conf');
     this.logFile = join(dir, 'podman.log');
   }
 
@@ -92,53 +91,20 @@ export class PrivatePodman {
 
   /** The global flags that keep every podman command on this private storage and state. */
   get globalArgs(): string[] {
-    const d = this.dir;
-    return [
-      `--root=${d}/root`,
-      `--runroot=${d}/run`,
-      `--tmpdir=${d}/tmp`,
-      `--network-config-dir=${d}/net`,
-      '--storage-driver=overlay',
-      '--cgroup-manager=cgroupfs',
-      '--events-backend=file',
-    ];
+    return podmanGlobalArgs(this.dir);
   }
 
   /** The environment podman runs with: only the private config files, never the machine's. */
   get env(): NodeJS.ProcessEnv {
-    return {
-      ...process.env,
-      CONTAINERS_CONF: this.configFile,
-      CONTAINERS_REGISTRIES_CONF: join(this.dir, 'registries.conf'),
-      CONTAINERS_STORAGE_CONF: join(this.dir, 'storage.conf'),
-    };
+    return podmanEnv(this.dir);
   }
 
-  async writeConfig(): Promise<void> {
-    const d = this.dir;
-    await mkdir(join(d, 'net'), { recursive: true });
-    const lines = [
-      '[containers]',
-      // Root here lacks CAP_SYS_RESOURCE: the default rlimits make every container fail to start.
-      'default_ulimits = ["nofile=1024:1024", "nproc=1000:1000"]',
-      'netns = "none"',
-      '[engine]',
-      `infra_image = "${PODMAN_BUSYBOX_IMAGE}"`,
-      'events_logger = "file"',
-      `events_logfile_path = "${d}/events.log"`,
-      '[network]',
-      `network_config_dir = "${d}/net"`,
-    ];
-    await writeFile(this.configFile, `${lines.join('\n')}\n`);
-    await writeFile(join(d, 'registries.conf'), 'unqualified-search-registries = []\n');
-    await writeFile(
-      join(d, 'storage.conf'),
-      `[storage]\ndriver = "overlay"\ngraphroot = "${d}/root"\nrunroot = "${d}/run"\n`,
-    );
+  writeConfig(): Promise<void> {
+    return writePodmanConfig(this.dir, this.image);
   }
 
   /** Runs the podman CLI on this private storage; resolves to its stdout. */
-  async podman(args: string[], options: { input?: string; timeoutMs?: number } = {}): Promise<string> {
+  async podman(args: string[], options: { timeoutMs?: number } = {}): Promise<string> {
     const { stdout } = await run(findOnPath('podman') ?? 'podman', [...this.globalArgs, ...args], {
       env: this.env,
       timeout: options.timeoutMs ?? 60_000,

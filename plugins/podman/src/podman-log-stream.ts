@@ -80,6 +80,11 @@ export class PodmanLogStream implements AsyncIterable<LogRecord[]> {
     return this.records();
   }
 
+  /**
+   * One loop over responses, kept in one function on purpose: each turn reads a response and
+   * decides, in the order the checks must run (in-band error, end of the selection, service
+   * alive, container state, resume budget), whether the stream ends or reads the next one.
+   */
   private async *records(): AsyncGenerator<LogRecord[], void, undefined> {
     const { init } = this;
     const { options, signal, parser } = init;
