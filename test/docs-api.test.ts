@@ -4,6 +4,7 @@ import t from 'tap';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { createGateway } from '@enginegate/gateway';
+import { ERROR_CODES } from '@enginegate/plugin-api';
 
 const docsPath = fileURLToPath(new URL('../docs/api.md', import.meta.url));
 
@@ -39,4 +40,18 @@ t.test('docs/api.md and the route table agree', async (t) => {
     [],
     'every served route is in docs/api.md',
   );
+});
+
+/** Rows of the "Errors" table: | 404 | `CONTAINER_NOT_FOUND` | ... */
+function documentedErrors(markdown: string): string[] {
+  return [...markdown.matchAll(/^\| (\d{3}) \| `([A-Z_]+)` \|/gm)]
+    .map(([, status, code]) => `${code} ${status}`)
+    .sort();
+}
+
+t.test('docs/api.md lists every error code with its status', async (t) => {
+  const listed = Object.entries(ERROR_CODES)
+    .map(([code, status]) => `${code} ${status}`)
+    .sort();
+  t.same(documentedErrors(await readFile(docsPath, 'utf8')), listed, 'the Errors table is ERROR_CODES');
 });

@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
-import { GatewayError } from './http-errors.js';
+import { EngineGateError } from '@enginegate/plugin-api';
 
 /** A browser cannot set headers on a WebSocket: it offers the token as this subprotocol + base64url(token). */
 export const AUTH_SUBPROTOCOL_PREFIX = 'base64url.bearer.authorization.enginegate.';
@@ -43,15 +43,15 @@ export class AccessControl {
   check(request: FastifyRequest): void {
     const origin = request.headers.origin;
     if (origin !== undefined && !this.allowedOrigins().has(origin)) {
-      throw new GatewayError('FORBIDDEN', 403, `origin ${JSON.stringify(origin.slice(0, 200))} is not allowed`);
+      throw new EngineGateError('FORBIDDEN', `origin ${JSON.stringify(origin.slice(0, 200))} is not allowed`);
     }
     if (this.expectedDigest === null) return;
     const offered = this.offeredToken(request);
     if (offered === undefined) {
-      throw new GatewayError('UNAUTHORIZED', 401, 'a token is required: send Authorization: Bearer <token>');
+      throw new EngineGateError('UNAUTHORIZED', 'a token is required: send Authorization: Bearer <token>');
     }
     if (!sameSecret(offered, this.expectedDigest)) {
-      throw new GatewayError('UNAUTHORIZED', 401, 'the token is wrong');
+      throw new EngineGateError('UNAUTHORIZED', 'the token is wrong');
     }
   }
 

@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { AwilixContainer } from 'awilix';
 import {
   EngineUnavailableError,
+  errorText,
   InvalidArgumentError,
   type Engine,
   type EngineHealth,
@@ -75,10 +76,6 @@ async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Pr
   } finally {
     clearTimeout(timer);
   }
-}
-
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
 
 /**

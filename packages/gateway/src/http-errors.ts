@@ -1,48 +1,34 @@
-import { EngineUnavailableError, isEngineGateError } from '@enginegate/plugin-api';
+import { ERROR_CODES, isEngineGateError, type ErrorCode } from '@enginegate/plugin-api';
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
-
-/**
- * Errors only the gateway raises (access control, routing, stream limits). Engine errors are
- * plugin-api's classes; both answer in the same `{ "error": { code, message } }` shape.
- */
-export class GatewayError extends Error {
-  constructor(
-    readonly code:
-      'UNAUTHORIZED' | 'FORBIDDEN' | 'NOT_FOUND' | 'TOO_MANY_STREAMS' | 'PAYLOAD_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE',
-    readonly statusCode: number,
-    message: string,
-    readonly retryAfterSeconds?: number,
-  ) {
-    super(message);
-    this.name = 'GatewayError';
-  }
-}
 
 export interface ErrorAnswer {
   statusCode: number;
-  code: string;
+  code: ErrorCode;
   message: string;
   retryAfterSeconds?: number;
 }
 
-/** Maps any thrown value to the answer a client gets. Unknown errors are 500 INTERNAL, never a crash. */
+/** fastify's own client errors (bad JSON body, body too large, wrong content type), by status. */
+const FASTIFY_CLIENT_ERRORS: Partial<Record<number, ErrorCode>> = {
+  413: 'PAYLOAD_TOO_LARGE',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
+};
+
+/**
+ * Maps any thrown value to the answer a client gets, by its stable code (so that a plugin with
+ * its own copy of plugin-api gets the same statuses). Unknown errors are 500 INTERNAL, never a crash.
+ */
 export function errorAnswer(err: unknown): ErrorAnswer {
   if (isEngineGateError(err)) {
-    const answer: ErrorAnswer = { statusCode: err.statusCode, code: err.code, message: err.message };
-    if (err instanceof EngineUnavailableError) answer.retryAfterSeconds = err.retryAfterSeconds;
+    const answer: ErrorAnswer = { statusCode: ERROR_CODES[err.code], code: err.code, message: err.message };
+    if (typeof err.retryAfterSeconds === 'number') answer.retryAfterSeconds = err.retryAfterSeconds;
     return answer;
   }
-  if (err instanceof GatewayError) {
-    const answer: ErrorAnswer = { statusCode: err.statusCode, code: err.code, message: err.message };
-    if (err.retryAfterSeconds !== undefined) answer.retryAfterSeconds = err.retryAfterSeconds;
-    return answer;
-  }
-  // fastify's own client errors (bad JSON body, body too large, wrong content type) keep their status.
   const fastifyError = err as Partial<FastifyError>;
   const status = fastifyError.statusCode;
   if (typeof status === 'number' && status >= 400 && status < 500) {
-    const code = status === 413 ? 'PAYLOAD_TOO_LARGE' : status === 415 ? 'UNSUPPORTED_MEDIA_TYPE' : 'INVALID_ARGUMENT';
-    return { statusCode: status === 413 || status === 415 ? status : 400, code, message: String(fastifyError.message) };
+    const code = FASTIFY_CLIENT_ERRORS[status] ?? 'INVALID_ARGUMENT';
+    return { statusCode: ERROR_CODES[code], code, message: String(fastifyError.message) };
   }
   return { statusCode: 500, code: 'INTERNAL', message: 'internal error; the gateway log has the details' };
 }
@@ -71,7 +57,7 @@ export function installErrorHandling(app: FastifyInstance): void {
   app.setNotFoundHandler((request, reply) => {
     request.log.debug({ method: request.method, url: request.url }, 'no such route');
     sendError(reply, {
-      statusCode: 404,
+      statusCode: ERROR_CODES.NOT_FOUND,
       code: 'NOT_FOUND',
       message: `no route ${request.method} ${request.url.split('?')[0]}`,
     });

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { isAbsolute, join, resolve as resolvePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { PLUGIN_API_VERSION, type EnginePlugin } from '@enginegate/plugin-api';
+import { errorText, PLUGIN_API_VERSION, type EnginePlugin } from '@enginegate/plugin-api';
 
 /** A plugin could not be loaded; the message names the plugin (its spec, and its name once known). */
 export class PluginLoadError extends Error {
@@ -24,10 +24,6 @@ export function describePluginSpec(spec: string | EnginePlugin): string {
 
 function isFilePath(spec: string): boolean {
   return spec.startsWith('.') || isAbsolute(spec) || spec.startsWith('file:') || /\.(c|m)?js$/.test(spec);
-}
-
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
 
 /**

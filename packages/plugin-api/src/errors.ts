@@ -1,22 +1,72 @@
 /**
- * Errors with stable codes, as undici's UND_ERR_* and fastify's FST_ERR_*: a client
- * switches on `code`, the gateway maps `statusCode` to the HTTP answer.
+ * Every error a client can get, in the style of undici's UND_ERR_* and fastify's FST_ERR_*:
+ * one base class, one list of stable codes with their HTTP status. Plugins and the gateway
+ * throw these; the gateway answers `{ "error": { code, message } }` with the code's status.
+ *
+ * To add a code: add one line to ERROR_CODES (the status is the answer's HTTP status), then
+ * throw `new EngineGateError('NEW_CODE', message)` or add a subclass below for a code with its
+ * own fields. docs/api.md lists the codes a client can see.
  */
-export type ErrorCode =
-  | 'INVALID_ARGUMENT'
-  | 'CONTAINER_NOT_FOUND'
-  | 'AMBIGUOUS_CONTAINER'
-  | 'LOGS_UNSUPPORTED'
-  | 'ENGINE_UNAVAILABLE'
-  | 'INTERNAL';
+export const ERROR_CODES = {
+  /** A request parameter, body field or container reference is malformed. */
+  INVALID_ARGUMENT: 400,
+  /** No token, or the wrong one. */
+  UNAUTHORIZED: 401,
+  /** A browser origin that is not allowed. */
+  FORBIDDEN: 403,
+  /** No such route or passthrough endpoint. */
+  NOT_FOUND: 404,
+  /** The container reference names no container of the engine. */
+  CONTAINER_NOT_FOUND: 404,
+  /** An ID prefix that matches several containers. */
+  AMBIGUOUS_CONTAINER: 409,
+  /** A request body over the limit. */
+  PAYLOAD_TOO_LARGE: 413,
+  /** A request body of a type the route does not read. */
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  /** A bug or an engine failure the client cannot fix; the gateway log has the details. */
+  INTERNAL: 500,
+  /** The container exists but its logs cannot be read back (e.g. a write-only log driver). */
+  LOGS_UNSUPPORTED: 501,
+  /** The engine is stopped, starting or unreachable: retry after `Retry-After`. */
+  ENGINE_UNAVAILABLE: 503,
+  /** The gateway's stream limit is reached: retry after `Retry-After`. */
+  TOO_MANY_STREAMS: 503,
+} as const satisfies Record<string, number>;
 
-export abstract class EngineGateError extends Error {
-  abstract readonly code: ErrorCode;
-  abstract readonly statusCode: number;
+export type ErrorCode = keyof typeof ERROR_CODES;
 
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
+/**
+ * Marks an EngineGateError across copies of this package: a plugin installed with its own
+ * plugin-api throws errors of *its* classes, which `instanceof` in the gateway would not see.
+ * `Symbol.for` is the same symbol in every copy, so the brand (and the code) is what counts.
+ */
+const BRAND: unique symbol = Symbol.for('enginegate.error');
+
+export function isErrorCode(code: unknown): code is ErrorCode {
+  return typeof code === 'string' && Object.hasOwn(ERROR_CODES, code);
+}
+
+export interface EngineGateErrorOptions {
+  cause?: unknown;
+  /** Seconds a client should wait before retrying (the `Retry-After` header of a 503). */
+  retryAfterSeconds?: number;
+}
+
+export class EngineGateError extends Error {
+  readonly code: ErrorCode;
+  /** The HTTP status of `code` (from ERROR_CODES). */
+  readonly statusCode: number;
+  readonly retryAfterSeconds: number | undefined;
+  declare readonly [BRAND]: true;
+
+  constructor(code: ErrorCode, message: string, options: EngineGateErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
+    this.code = code;
+    this.statusCode = ERROR_CODES[code];
+    this.retryAfterSeconds = options.retryAfterSeconds;
+    Object.defineProperty(this, BRAND, { value: true });
   }
 
   toJSON(): { code: ErrorCode; message: string } {
@@ -24,62 +74,76 @@ export abstract class EngineGateError extends Error {
   }
 }
 
+/**
+ * True for an EngineGateError of any copy of plugin-api: branded, with a code of the list.
+ * Never `instanceof` alone (see BRAND).
+ */
+export function isEngineGateError(err: unknown): err is EngineGateError {
+  if (err === null || typeof err !== 'object') return false;
+  return (err as { [BRAND]?: unknown })[BRAND] === true && isErrorCode((err as { code?: unknown }).code);
+}
+
+/** True when `err` is an EngineGateError (of any copy) with this code. */
+export function hasErrorCode(err: unknown, code: ErrorCode): err is EngineGateError {
+  return isEngineGateError(err) && err.code === code;
+}
+
+/** A thrown value's message, for logs and error texts (anything may be thrown). */
+export function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
 /** A request parameter or container reference is malformed (400). */
 export class InvalidArgumentError extends EngineGateError {
-  readonly code = 'INVALID_ARGUMENT' as const;
-  readonly statusCode = 400;
+  declare readonly code: 'INVALID_ARGUMENT';
   /** The parameter at fault, e.g. `tail` or `container`. */
   readonly parameter: string;
-  constructor(parameter: string, message: string) {
-    super(message);
+  constructor(parameter: string, message: string, options?: EngineGateErrorOptions) {
+    super('INVALID_ARGUMENT', message, options);
     this.parameter = parameter;
   }
 }
 
 export class ContainerNotFoundError extends EngineGateError {
-  readonly code = 'CONTAINER_NOT_FOUND' as const;
-  readonly statusCode = 404;
+  declare readonly code: 'CONTAINER_NOT_FOUND';
   constructor(
     readonly ref: string,
     message = `no such container: ${ref}`,
   ) {
-    super(message);
+    super('CONTAINER_NOT_FOUND', message);
   }
 }
 
 export class AmbiguousContainerError extends EngineGateError {
-  readonly code = 'AMBIGUOUS_CONTAINER' as const;
-  readonly statusCode = 409;
+  declare readonly code: 'AMBIGUOUS_CONTAINER';
   constructor(
     readonly ref: string,
     readonly candidates: readonly string[],
   ) {
-    super(`container reference ${ref} is ambiguous: it matches ${candidates.join(', ')}`);
+    super('AMBIGUOUS_CONTAINER', `container reference ${ref} is ambiguous: it matches ${candidates.join(', ')}`);
   }
 }
 
 /** The container exists but its logs cannot be read back (write-only log driver). */
 export class LogsUnsupportedError extends EngineGateError {
-  readonly code = 'LOGS_UNSUPPORTED' as const;
-  readonly statusCode = 501;
+  declare readonly code: 'LOGS_UNSUPPORTED';
+  constructor(message: string, options?: EngineGateErrorOptions) {
+    super('LOGS_UNSUPPORTED', message, options);
+  }
 }
 
+/** The engine is stopped or unreachable (503, `Retry-After` default 2 s). */
 export class EngineUnavailableError extends EngineGateError {
-  readonly code = 'ENGINE_UNAVAILABLE' as const;
-  readonly statusCode = 503;
-  /** Seconds a client should wait before retrying (the `Retry-After` header). */
-  readonly retryAfterSeconds: number;
-  constructor(message: string, options?: { cause?: unknown; retryAfterSeconds?: number }) {
-    super(message, options);
-    this.retryAfterSeconds = options?.retryAfterSeconds ?? 2;
+  declare readonly code: 'ENGINE_UNAVAILABLE';
+  declare readonly retryAfterSeconds: number;
+  constructor(message: string, options?: EngineGateErrorOptions) {
+    super('ENGINE_UNAVAILABLE', message, { ...options, retryAfterSeconds: options?.retryAfterSeconds ?? 2 });
   }
 }
 
 export class InternalError extends EngineGateError {
-  readonly code = 'INTERNAL' as const;
-  readonly statusCode = 500;
-}
-
-export function isEngineGateError(err: unknown): err is EngineGateError {
-  return err instanceof EngineGateError;
+  declare readonly code: 'INTERNAL';
+  constructor(message: string, options?: EngineGateErrorOptions) {
+    super('INTERNAL', message, options);
+  }
 }

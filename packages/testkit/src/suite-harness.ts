@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Test } from 'tap';
-import type { Engine } from '@enginegate/plugin-api';
+import { errorText, type Engine } from '@enginegate/plugin-api';
 import type {
   Capabilities,
   CapabilityName,
@@ -85,7 +85,7 @@ export class SuiteHarness {
       try {
         await remove();
       } catch (err) {
-        t.comment(`removing test container ${created.ref} failed: ${err instanceof Error ? err.message : String(err)}`);
+        t.comment(`removing test container ${created.ref} failed: ${errorText(err)}`);
       }
     });
     return { ref: created.ref, written, options, remove };

@@ -1,4 +1,4 @@
-import type { LogRecord, PluginLogger, UnixNanos } from '@enginegate/plugin-api';
+import { errorText, type LogRecord, type PluginLogger, type UnixNanos } from '@enginegate/plugin-api';
 import type { Clock } from './clock.js';
 import type { SimulatedContainer } from './simulated-container.js';
 
@@ -83,7 +83,7 @@ export class MockLogReader implements AsyncIterableIterator<LogRecord[]> {
       // A broken `lineAt` is the engine failing mid-stream: say so in-band, then end.
       this.logger.error({ err, container: this.container.name }, 'mock container failed to produce a log line');
       this.close();
-      const message = err instanceof Error ? err.message : String(err);
+      const message = errorText(err);
       return { done: false, value: [{ type: 'error', code: 'INTERNAL', message }] };
     }
   }

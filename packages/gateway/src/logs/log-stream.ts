@@ -1,4 +1,4 @@
-import { EngineUnavailableError, type LogRecord } from '@enginegate/plugin-api';
+import { errorText, hasErrorCode, type LogRecord } from '@enginegate/plugin-api';
 import type { FramedBatch, FramingName, LogFramer } from './log-framing.js';
 
 /** Close codes a stream ends with (RFC 6455 §7.4). */
@@ -70,10 +70,6 @@ function untilDrainedOrAborted(sink: LogSink, signal: AbortSignal): Promise<void
     signal.addEventListener('abort', done, { once: true });
     sink.drained().then(done, done);
   });
-}
-
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
 
 export interface LogStreamInit {
@@ -150,7 +146,7 @@ export class LogStream {
     } catch (err) {
       sourceEnded = true;
       if (signal.aborted) return this.abortedEnd();
-      if (err instanceof EngineUnavailableError) return { kind: 'engine-lost', reason: err.message };
+      if (hasErrorCode(err, 'ENGINE_UNAVAILABLE')) return { kind: 'engine-lost', reason: err.message };
       return { kind: 'engine-error', reason: errorText(err), inBand: false };
     } finally {
       // Release the engine's stream whatever ended this one (a no-op once it ended by itself).

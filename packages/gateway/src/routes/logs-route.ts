@@ -1,9 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { EngineUnavailableError } from '@enginegate/plugin-api';
+import { EngineGateError, EngineUnavailableError } from '@enginegate/plugin-api';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import type { EngineManager } from '../engine-manager.js';
-import { GatewayError } from '../http-errors.js';
 import type { GatewayMetrics } from '../metrics.js';
 import type { Heartbeat } from '../logs/heartbeat.js';
 import { createFramer } from '../logs/log-framing.js';
@@ -75,7 +74,9 @@ export class LogsRoute {
     });
     if (streams.size >= maxStreams) {
       if (!request.ws)
-        throw new GatewayError('TOO_MANY_STREAMS', 503, `too many open log streams (limit ${maxStreams})`, 5);
+        throw new EngineGateError('TOO_MANY_STREAMS', `too many open log streams (limit ${maxStreams})`, {
+          retryAfterSeconds: 5,
+        });
       this.prepared.set(request.raw, { request: logRequest, stream: null, handOver: () => undefined });
       return;
     }

@@ -1,7 +1,6 @@
-import { InvalidArgumentError, validateNamespace } from '@enginegate/plugin-api';
+import { EngineGateError, InvalidArgumentError, validateNamespace } from '@enginegate/plugin-api';
 import type { FastifyInstance } from 'fastify';
 import type { EngineManager } from '../engine-manager.js';
-import { GatewayError } from '../http-errors.js';
 import type { PassthroughRegistry } from '../passthrough-registry.js';
 
 function stringQuery(query: Record<string, string | string[] | undefined>): Record<string, string> {
@@ -43,9 +42,8 @@ export function registerPassthroughRoutes(
       const { controller, endpoint } = request.params;
       const found = registry.find(controller, endpoint);
       if (found === undefined) {
-        throw new GatewayError(
+        throw new EngineGateError(
           'NOT_FOUND',
-          404,
           `no passthrough endpoint ${controller}/${endpoint} (GET /passthrough lists them)`,
         );
       }

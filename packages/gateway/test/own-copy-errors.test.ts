@@ -1,0 +1,54 @@
+// A plugin installed with its own copy of plugin-api throws errors of classes the gateway has
+// never seen: they must get the same statuses as the gateway's own (issue 8, "errors by code").
+import t from 'tap';
+import { cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { ContainerNotFoundError } from '@enginegate/plugin-api';
+import { http, LogClient, startGateway } from './fixtures/harness.js';
+
+const pluginApiDir = fileURLToPath(new URL('../../plugin-api/', import.meta.url));
+const fixture = fileURLToPath(new URL('./fixtures/own-copy/errors-plugin.mjs', import.meta.url));
+
+/** A folder holding the plugin and, in its node_modules, a copy of plugin-api that is its alone. */
+function installWithOwnCopy(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'enginegate-own-copy-'));
+  const copy = join(dir, 'node_modules', '@enginegate', 'plugin-api');
+  mkdirSync(copy, { recursive: true });
+  cpSync(join(pluginApiDir, 'package.json'), join(copy, 'package.json'));
+  cpSync(join(pluginApiDir, 'dist'), join(copy, 'dist'), { recursive: true });
+  cpSync(fixture, join(dir, 'errors-plugin.mjs'));
+  return dir;
+}
+
+t.test('errors of a second copy of plugin-api keep their statuses through the gateway', async (t) => {
+  const dir = installWithOwnCopy();
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const pluginFile = join(dir, 'errors-plugin.mjs');
+  const theirs = (await import(pathToFileURL(pluginFile).href)) as { classes: Record<string, unknown> };
+  t.not(theirs.classes.ContainerNotFoundError, ContainerNotFoundError, 'the plugin really has its own classes');
+
+  const { gw, url, wsUrl } = await startGateway(t, { plugins: [pluginFile], engine: 'errors' });
+  t.same(gw.pluginErrors, [], 'the plugin loads');
+
+  const expected: Array<[string, number, string]> = [
+    ['nothing-here', 404, 'CONTAINER_NOT_FOUND'],
+    ['ab', 409, 'AMBIGUOUS_CONTAINER'],
+    ['write-only', 501, 'LOGS_UNSUPPORTED'],
+    ['down', 503, 'ENGINE_UNAVAILABLE'],
+    ['bad-cursor', 400, 'INVALID_ARGUMENT'],
+  ];
+  for (const [ref, status, code] of expected) {
+    const answer = await http(`${url}/passthrough/engine/logs/${ref}`);
+    t.equal(answer.status, status, `HTTP ${ref}: ${status}`);
+    t.equal(answer.json().error.code, code, `HTTP ${ref}: ${code}`);
+    const client = new LogClient(`${wsUrl}/passthrough/engine/logs/${ref}`, ['v1.json.enginegate']);
+    await t.rejects(client.opened, new RegExp(`upgrade refused: ${status}`), `upgrade ${ref}: ${status}`);
+  }
+  const down = await http(`${url}/passthrough/engine/logs/down`);
+  t.equal(down.headers['retry-after'], '3', 'the 503 keeps its Retry-After');
+  const listing = await http(`${url}/passthrough/engine/containers`);
+  t.equal(listing.status, 503, 'containers() failing with the other copy’s error: 503');
+  t.equal(listing.json().error.code, 'ENGINE_UNAVAILABLE');
+});
