@@ -1,4 +1,4 @@
-import { EngineUnavailableError } from './errors.js';
+import { hasErrorCode } from './errors.js';
 
 /** Socket-level failures of a request to a daemon: it is not there (or went away), whatever was asked. */
 const UNREACHABLE_CODES = new Set([
@@ -24,7 +24,7 @@ const UNREACHABLE_CODES = new Set([
 export function isConnectionFailure(err: unknown): boolean {
   const e = err as (Error & { code?: unknown }) | undefined;
   if (!e || typeof e !== 'object') return false;
-  if (e instanceof EngineUnavailableError) return true;
+  if (hasErrorCode(e, 'ENGINE_UNAVAILABLE')) return true;
   if (e.name === 'TimeoutError') return true;
   if (e.message === 'socket hang up' || e.message === 'aborted') return true;
   return typeof e.code === 'string' && UNREACHABLE_CODES.has(e.code);
