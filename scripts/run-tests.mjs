@@ -10,8 +10,12 @@ export const TEST_GLOBS = [
   'examples/*/test/**/*.test.ts',
 ];
 
-/** What makes a suite an integration suite: it starts real daemons or a browser. */
-const INTEGRATION_IMPORTS = /from '(@enginegate\/test-harness\/[a-z-]+|playwright-core)'/;
+/**
+ * What makes a suite an integration suite: it starts real daemons or a browser. test-harness's
+ * log-records and lines-script are plain helpers (collecting records, writing a script) and
+ * start nothing.
+ */
+const INTEGRATION_IMPORTS = /from '(@enginegate\/test-harness\/(?!log-records'|lines-script')[a-z-]+|playwright-core)'/;
 const RELATIVE_IMPORT = /from '(\.{1,2}\/[^']+)\.js'/g;
 
 /** True when the file, or a local module it imports, starts a daemon or a browser. */
