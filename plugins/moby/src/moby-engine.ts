@@ -3,6 +3,7 @@ import {
   InvalidArgumentError,
   OpenStreams,
   OutageReporter,
+  hasErrorCode,
   isConnectionFailure,
   logRequestFailure,
   validateContainerRef,
@@ -231,7 +232,7 @@ export class MobyEngine implements Engine {
   private engineError(err: unknown, ref: string): Error {
     if ((err as Error | undefined)?.name === 'AbortError') return err as Error;
     const mapped = toEngineError(err, ref);
-    if (mapped instanceof EngineUnavailableError) this.outage.lost(mapped.message);
+    if (hasErrorCode(mapped, 'ENGINE_UNAVAILABLE')) this.outage.lost(mapped.message);
     else logRequestFailure(this.options.logger, mapped, err, ref);
     return mapped;
   }

@@ -3,6 +3,8 @@ import {
   InvalidArgumentError,
   OpenStreams,
   OutageReporter,
+  errorText,
+  hasErrorCode,
   logRequestFailure,
   validateContainerRef,
   type ContainerRef,
@@ -205,14 +207,14 @@ export class PodmanEngine implements Engine {
   }
 
   private notAnswering(client: LibpodClient, err: unknown): string {
-    return `the Podman service at ${client.description} is not answering: ${(err as Error).message}`;
+    return `the Podman service at ${client.description} is not answering: ${errorText(err)}`;
   }
 
   /** A typed error for the client: an outage is reported; the rest logged by who is at fault. */
   private engineError(err: unknown, ref: string): Error {
     if ((err as Error | undefined)?.name === 'AbortError') return err as Error;
     const mapped = toEngineError(err, ref);
-    if (mapped instanceof EngineUnavailableError) this.outage.lost(mapped.message);
+    if (hasErrorCode(mapped, 'ENGINE_UNAVAILABLE')) this.outage.lost(mapped.message);
     else logRequestFailure(this.options.logger, mapped, err, ref);
     return mapped;
   }

@@ -3,6 +3,7 @@ import {
   EngineUnavailableError,
   InternalError,
   LogsUnsupportedError,
+  errorText,
   isConnectionFailure,
   isEngineGateError,
   type EngineGateError,
@@ -41,13 +42,13 @@ function isNotLoggingError(err: unknown): boolean {
 export function toEngineError(err: unknown, ref: string): EngineGateError {
   if (isEngineGateError(err)) return err;
   if (isConnectionFailure(err)) {
-    return new EngineUnavailableError(`the Podman service is not answering: ${(err as Error).message}`, {
+    return new EngineUnavailableError(`the Podman service is not answering: ${errorText(err)}`, {
       cause: err,
     });
   }
   if (httpStatusOf(err) === 404) return new ContainerNotFoundError(ref);
   if (isNotLoggingError(err)) {
-    return new LogsUnsupportedError(`the logs of container ${ref} cannot be read: ${(err as Error).message}`);
+    return new LogsUnsupportedError(`the logs of container ${ref} cannot be read: ${errorText(err)}`);
   }
-  return new InternalError(`Podman failed: ${(err as Error).message}`, { cause: err });
+  return new InternalError(`Podman failed: ${errorText(err)}`, { cause: err });
 }
