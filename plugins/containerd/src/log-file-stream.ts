@@ -2,18 +2,16 @@ import { stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import {
   EngineUnavailableError,
-  LineSplitter,
   isEngineGateError,
   type LogOptions,
   type LogRecord,
   type PluginLogger,
-  type StreamName,
 } from '@enginegate/plugin-api';
 import { ChangeWaiter } from './change-waiter.js';
 import { DEFAULT_EXIT_SETTLE_MS } from './plugin-config.js';
 import type { LogFileFormat } from './log-formats.js';
-import { comparePositions, findTailPosition, findTimePosition, type SegmentPosition } from './log-positioning.js';
 import type { LogRoots } from './log-roots.js';
+import { SegmentCursor } from './log-segment-cursor.js';
 import {
   fileIdOf,
   listRotatedFiles,
@@ -22,7 +20,6 @@ import {
   type RotatedFile,
   type RotationScheme,
 } from './log-segments.js';
-import { RecordAssembler } from './record-assembler.js';
 import type { TaskExit } from './task-exit-monitor.js';
 
 /** Tells a follower when its task exits. */
@@ -52,26 +49,39 @@ export interface LogFileStreamOptions {
   exitSettleMs?: number;
 }
 
-const READ_BYTES = 64 * 1024;
+/** What one follow step sends, and whether the stream ends with it. */
+interface FollowStep {
+  records: LogRecord[];
+  done: boolean;
+}
+
+const AGAIN: FollowStep = { records: [], done: false };
 
 /**
  * Reads one container's log file — its rotated predecessors first when the selection reaches
  * into them — and, when following, keeps reading as the writer appends, rotates or truncates,
  * until the task exits. Yields one batch of records per read.
  *
+ * Reading is the `SegmentCursor`'s (where in which file, lines, records); this class decides
+ * what happens at the end of what the files hold so far: end, or one `follow` step (rotation,
+ * truncation, a file still to be created, the task's exit).
+ *
  * Every resource (descriptors, the directory watcher, timers, the task watch) belongs to the
  * stream and is released at once when the signal aborts, the consumer returns, or it ends.
  */
 export class LogFileStream implements AsyncIterable<LogRecord[]> {
-  private readonly segments: (LogSegment | null)[] = [];
+  private readonly cursor: SegmentCursor;
   private readonly waiter: ChangeWaiter;
   private exit: TaskExit | null = null;
   private exitSeenAt = 0;
+  /** When a read last returned bytes: the file must be quiet for a while after the exit. */
+  private lastGrowthAt = 0;
   private released = false;
   private readonly onAbort = () => this.release();
 
   constructor(private readonly o: LogFileStreamOptions) {
     this.waiter = new ChangeWaiter(o.pollIntervalMs ?? 250);
+    this.cursor = new SegmentCursor(o.format, o.options);
   }
 
   [Symbol.asyncIterator](): AsyncIterator<LogRecord[]> {
@@ -97,177 +107,124 @@ export class LogFileStream implements AsyncIterable<LogRecord[]> {
   }
 
   private async *read(): AsyncGenerator<LogRecord[]> {
-    const { options, format } = this.o;
-    let following = options.follow && this.o.task !== undefined;
-    if (options.until !== undefined && options.until <= BigInt(Date.now()) * 1_000_000n) following = false;
-    if (following) {
-      following = await this.o.task!.begin((exit) => {
-        this.exit = exit;
-        this.exitSeenAt = Date.now();
-        this.waiter.notify();
-      });
-    }
+    const following = await this.beginFollowing();
     if (this.released) return;
     if (following) this.waiter.watchDirectory(dirname(this.o.path));
-
-    const current = await this.openCurrent();
-    if (this.released) return;
-    if (!current && !following) return;
-    const opening: LogRecord[] = [];
-    let readFrom: SegmentPosition = { index: 0, offset: 0 };
-    let emitFrom: SegmentPosition | null = null;
-    if (current) {
-      for (const rotated of await listRotatedFiles(this.o.path, this.o.rotation)) {
-        if (rotated.fileId === current.fileId) continue;
-        const segment = await openLogSegment(rotated.path).catch(() => null);
-        if (segment) this.segments.push(segment);
-      }
-      this.segments.push(current);
-      if (this.released) return;
-      ({ readFrom, emitFrom } = await this.startPosition(opening));
-      // Rotated files before the start are not read: do not hold them open while following.
-      for (let i = 0; i < readFrom.index; i++) {
-        await this.segments[i]?.close();
-        this.segments[i] = null;
-      }
-    }
+    const opening = await this.openSegments(following);
+    if (!opening) return;
     if (opening.length > 0) yield opening;
 
-    const assembler = new RecordAssembler(format, options, emitFrom);
-    let index = readFrom.index;
-    let offset = readFrom.offset;
-    let lines = new LineSplitter();
-    // Where the line the splitter is assembling starts (it may have begun in an earlier read).
-    let lineStart = offset;
-    let lastGrowthAt = Date.now();
-    // The end of a file (rotated away, or an older sibling read to its end): a line cannot
-    // continue into the next file, so the splitter starts afresh there.
-    const moveToNextSegment = async (finished: LogSegment) => {
-      await finished.close();
-      this.segments[index] = null;
-      index++;
-      offset = 0;
-      lineStart = 0;
-      lines = new LineSplitter();
-    };
+    const cursor = this.cursor;
+    this.lastGrowthAt = Date.now();
     for (;;) {
       if (this.released) return;
-      const segment = this.segments[index];
-      if (!segment) {
-        // The log file does not exist yet (a container that has not written): wait for it.
-        const created = await this.openCurrent();
-        if (created) {
-          this.segments.push(created);
-          index = this.segments.length - 1;
-          offset = 0;
-          lineStart = 0;
+      if (cursor.segment) {
+        const records = await cursor.read();
+        if (this.released) return;
+        if (records) {
+          this.lastGrowthAt = Date.now();
+          if (records.length > 0) yield records;
+          if (cursor.pastUntil) return;
           continue;
         }
-        if (this.exit) {
-          if (this.exit.exitCode !== null) yield [{ type: 'exit', exitCode: this.exit.exitCode }];
-          return;
+        if (!cursor.onLastSegment) {
+          await cursor.nextSegment();
+          continue;
         }
-        await this.waiter.wait();
-        continue;
-      }
-      const chunk = await segment.read(offset, READ_BYTES);
-      if (this.released) return;
-      if (chunk.length > 0) {
-        const out: LogRecord[] = [];
-        lines.push(chunk, (line, cut) => {
-          const end = lineStart + line.length + (cut ? 0 : 1);
-          assembler.pushLine(line, cut, { index, start: lineStart, end, fileId: segment.fileId }, out);
-          lineStart = end;
-        });
-        offset += chunk.length;
-        lastGrowthAt = Date.now();
-        if (out.length > 0) yield out;
-        if (assembler.pastUntil) return;
-        continue;
-      }
-
-      if (index < this.segments.length - 1) {
-        await moveToNextSegment(segment);
-        continue;
       }
       if (!following) return;
-
-      const change = await this.checkRotation(segment, offset);
-      if (this.released) return;
-      if (change === 'rotated') {
-        await moveToNextSegment(segment);
-        continue;
-      }
-      if (change === 'truncated') {
-        offset = 0;
-        lineStart = 0;
-        lines = new LineSplitter();
-        yield [{ type: 'gap', reason: 'the log file was truncated; lines written just before may be lost' }];
-        continue;
-      }
-      if (change === 'more') continue;
-
-      if (this.exit) {
-        // Writers (the shim, the CRI plugin, a logging binary) may still be flushing the last
-        // lines: end only once the file has stayed quiet for a moment.
-        const settleMs = this.o.exitSettleMs ?? DEFAULT_EXIT_SETTLE_MS;
-        const quietFor = Date.now() - Math.max(lastGrowthAt, this.exitSeenAt);
-        if (quietFor < settleMs) {
-          await this.waiter.wait(settleMs - quietFor);
-          continue;
-        }
-        const out: LogRecord[] = [];
-        // The file ends without a newline: a raw log's last line is delivered as partial; a
-        // timestamped format's is parsed as the entry it may be (a writer cut short).
-        lines.end((line) => {
-          const place = { index, start: lineStart, end: offset, fileId: segment.fileId };
-          assembler.pushLine(line, !format.timestamped, place, out);
-        });
-        assembler.flush(out);
-        if (this.exit.exitCode !== null) out.push({ type: 'exit', exitCode: this.exit.exitCode });
-        if (out.length > 0) yield out;
-        return;
-      }
-      await this.waiter.wait();
+      const step = await this.follow();
+      if (step.records.length > 0) yield step.records;
+      if (step.done) return;
     }
   }
 
-  /** Where reading starts and from where records are delivered, for tail/since/after. */
-  private async startPosition(
-    out: LogRecord[],
-  ): Promise<{ readFrom: SegmentPosition; emitFrom: SegmentPosition | null }> {
-    const { options, format } = this.o;
-    const segments = this.segments as LogSegment[];
-    const last = segments.length - 1;
-    const after = options.after;
-    if (after?.kind === 'byte') {
-      const current = segments[last]!;
-      if ((after.file === undefined || after.file === current.fileId) && after.offset <= (await current.size())) {
-        return { readFrom: { index: last, offset: after.offset }, emitFrom: null };
-      }
-      out.push({
-        type: 'gap',
-        reason: 'the log file the cursor points into was replaced; reading the current file from its start',
-      });
-      return { readFrom: { index: last, offset: 0 }, emitFrom: null };
+  /**
+   * Whether to follow: asked for, with a task, `until` not yet past, and the task running. The
+   * exit callback is registered before the task is checked, so that no exit falls in between.
+   */
+  private async beginFollowing(): Promise<boolean> {
+    const { options, task } = this.o;
+    if (!options.follow || !task) return false;
+    if (options.until !== undefined && options.until <= BigInt(Date.now()) * 1_000_000n) return false;
+    return task.begin((exit) => {
+      this.exit = exit;
+      this.exitSeenAt = Date.now();
+      this.waiter.notify();
+    });
+  }
+
+  /**
+   * Queues the rotated files and the current one, and places the cursor for the selection.
+   * Resolves the records to send first (perhaps a gap), or null when there is nothing to read
+   * and nothing to follow.
+   */
+  private async openSegments(following: boolean): Promise<LogRecord[] | null> {
+    const current = await this.openCurrent();
+    if (this.released) return null;
+    if (!current) return following ? [] : null;
+    for (const rotated of await listRotatedFiles(this.o.path, this.o.rotation)) {
+      if (rotated.fileId === current.fileId) continue;
+      const segment = await openLogSegment(rotated.path).catch(() => null);
+      if (segment) this.cursor.add(segment);
     }
-    if (after?.kind === 'time') {
-      return { readFrom: await findTimePosition(segments, format, after.time), emitFrom: null };
+    this.cursor.add(current);
+    if (this.released) return null;
+    const opening: LogRecord[] = [];
+    await this.cursor.start(opening);
+    return opening;
+  }
+
+  /** One step at the end of what the files hold so far, while following. */
+  private async follow(): Promise<FollowStep> {
+    const cursor = this.cursor;
+    const segment = cursor.segment;
+    if (!segment) return this.awaitCurrentFile();
+    const change = await this.checkRotation(segment, cursor.position);
+    if (this.released) return { records: [], done: true };
+    if (change === 'rotated') {
+      await cursor.nextSegment();
+      return AGAIN;
     }
-    let readFrom: SegmentPosition = { index: 0, offset: 0 };
-    let emitFrom: SegmentPosition | null = null;
-    if (options.since !== undefined && format.timestamped) {
-      readFrom = await findTimePosition(segments, format, options.since);
+    if (change === 'truncated') {
+      cursor.restart();
+      const reason = 'the log file was truncated; lines written just before may be lost';
+      return { records: [{ type: 'gap', reason }], done: false };
     }
-    if (options.tail !== undefined) {
-      const selected = (stream: StreamName) => (stream === 'stdout' ? options.stdout : options.stderr);
-      const tail = await findTailPosition(segments, format, options.tail, selected);
-      if (comparePositions(tail.emitFrom, readFrom) > 0) {
-        readFrom = tail.readFrom;
-        emitFrom = tail.emitFrom;
-      }
+    if (change === 'more') return AGAIN;
+    if (this.exit) return this.settleAfterExit(this.exit);
+    await this.waiter.wait();
+    return AGAIN;
+  }
+
+  /** The log file does not exist (yet: a container that has not written): wait for it. */
+  private async awaitCurrentFile(): Promise<FollowStep> {
+    const created = await this.openCurrent();
+    if (created) {
+      this.cursor.add(created);
+      return AGAIN;
     }
-    return { readFrom, emitFrom };
+    if (this.exit) return { records: this.exitRecords(this.exit), done: true };
+    await this.waiter.wait();
+    return AGAIN;
+  }
+
+  /**
+   * The task exited. Writers (the shim, the CRI plugin, a logging binary) may still be flushing
+   * the last lines: end only once the file has stayed quiet for a moment.
+   */
+  private async settleAfterExit(exit: TaskExit): Promise<FollowStep> {
+    const settleMs = this.o.exitSettleMs ?? DEFAULT_EXIT_SETTLE_MS;
+    const quietFor = Date.now() - Math.max(this.lastGrowthAt, this.exitSeenAt);
+    if (quietFor < settleMs) {
+      await this.waiter.wait(settleMs - quietFor);
+      return AGAIN;
+    }
+    return { records: [...this.cursor.finish(), ...this.exitRecords(exit)], done: true };
+  }
+
+  private exitRecords(exit: TaskExit): LogRecord[] {
+    return exit.exitCode === null ? [] : [{ type: 'exit', exitCode: exit.exitCode }];
   }
 
   /**
@@ -299,9 +256,9 @@ export class LogFileStream implements AsyncIterable<LogRecord[]> {
     newer = newer.filter((f) => f.fileId !== current?.fileId);
     for (const file of newer) {
       const older = await openLogSegment(file.path).catch(() => null);
-      if (older) this.segments.push(older);
+      if (older) this.cursor.add(older);
     }
-    if (current) this.segments.push(current);
+    if (current) this.cursor.add(current);
     return 'rotated';
   }
 
@@ -328,7 +285,6 @@ export class LogFileStream implements AsyncIterable<LogRecord[]> {
     this.o.signal.removeEventListener('abort', this.onAbort);
     this.o.task?.end();
     this.waiter.close();
-    for (const segment of this.segments) void segment?.close().catch(() => {});
-    this.segments.length = 0;
+    this.cursor.close();
   }
 }
