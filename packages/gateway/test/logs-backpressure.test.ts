@@ -4,7 +4,7 @@
 import t from 'tap';
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import WebSocket from 'ws';
+import { LogsClient } from '@enginegate/test-client';
 import { sleep } from './fixtures/harness.js';
 
 const LINE_COUNT = 50 * 1024; // × 1 KiB = 50 MiB
@@ -30,9 +30,8 @@ function request<T>(child: ChildProcess, message: string, key: string): Promise<
   });
 }
 
-async function bytesSent(url: string): Promise<number> {
-  const res = await fetch(url + '/metrics', { headers: { authorization: `Bearer ${TOKEN}` } });
-  const text = await res.text();
+async function bytesSent(client: LogsClient): Promise<number> {
+  const { text } = await client.get('/metrics');
   const match = /enginegate_bytes_sent_total\{transport="websocket",framing="binary"\} (\d+)/.exec(text);
   return match ? Number(match[1]) : 0;
 }
@@ -49,40 +48,25 @@ t.test('a paused client: bounded gateway memory, then every line in order', { ti
   const ready = await new Promise<{ url: string; memory: Memory }>((resolve) =>
     child.once('message', resolve as never),
   );
-  const { url } = ready;
+  const client = new LogsClient(ready.url, TOKEN);
 
   // Warm the code path (framing, sends, the engine's reader) so that the baseline has it loaded.
-  const warmUp = new WebSocket(
-    url.replace('http', 'ws') + '/passthrough/engine/logs/warm-up?follow=false',
-    ['v1.binary.enginegate'],
-    {
-      headers: { authorization: `Bearer ${TOKEN}` },
-    },
-  );
-  await new Promise((resolve) => warmUp.on('close', resolve));
+  await client.logsSocket('warm-up', { follow: false }, ['v1.binary.enginegate']).closed;
   // Before the stream exists: what the gateway costs at rest.
   const baseline = await request<Memory>(child, 'memory', 'memory');
-  const sentBefore = await bytesSent(url);
+  const sentBefore = await bytesSent(client);
 
-  const received: Buffer[] = [];
-  const ws = new WebSocket(url.replace('http', 'ws') + '/passthrough/engine/logs/firehose', ['v1.binary.enginegate'], {
-    headers: { authorization: `Bearer ${TOKEN}` },
-  });
-  const closed = new Promise<number>((resolve) => ws.on('close', (code) => resolve(code)));
-  ws.on('message', (data: Buffer) => received.push(data));
+  const stream = client.logsSocket('firehose', {}, ['v1.binary.enginegate']);
   // The container must exist before the stream opens; it starts writing on creation.
   await request(child, 'start-writing', 'writing');
-  await new Promise<void>((resolve, reject) => {
-    ws.once('open', () => resolve());
-    ws.once('error', reject);
-  });
-  const socket = (ws as unknown as { _socket: { pause(): void; resume(): void } })._socket;
+  await stream.opened;
+  const socket = (stream.socket as unknown as { _socket: { pause(): void; resume(): void } })._socket;
   socket.pause();
 
   // The container writes all 50 MiB within ~0.5 s; give the gateway ample time to (not) buffer it.
   await sleep(2000);
   const paused = await request<Memory>(child, 'memory', 'memory');
-  const sentWhilePaused = (await bytesSent(url)) - sentBefore;
+  const sentWhilePaused = (await bytesSent(client)) - sentBefore;
   const heapGrowth = (paused.heapAndExternal - baseline.heapAndExternal) / MiB;
   const rssGrowth = (paused.rss - baseline.rss) / MiB;
   t.comment(
@@ -96,7 +80,8 @@ t.test('a paused client: bounded gateway memory, then every line in order', { ti
   t.ok(sentWhilePaused < 20 * MiB, 'the source was not pulled past the high-water mark (+ kernel buffers)');
 
   socket.resume();
-  t.equal(await closed, 1000, 'the stream ends normally once the container exited');
+  t.equal((await stream.closed).code, 1000, 'the stream ends normally once the container exited');
+  const received = stream.messages.map((m) => m.data);
   const lines = received.filter((m) => m[0] === 1);
   t.equal(lines.length, LINE_COUNT, 'every line arrived');
   let inOrder = true;

@@ -3,9 +3,8 @@
 import t from 'tap';
 import { createHash } from 'node:crypto';
 import { isUtf8 } from 'node:buffer';
-import { request as httpRequest } from 'node:http';
 import { MOCK_EXIT_CODE, mockBytesLines, mockBytesOutput, type MockEngine } from '@enginegate/plugin-mock';
-import { AUTH, LogClient, eventually, http, startGateway } from './fixtures/harness.js';
+import { eventually, startGateway } from './fixtures/harness.js';
 
 const LOGS = '/passthrough/engine/logs/';
 const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{9}Z$/;
@@ -13,14 +12,14 @@ const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const chattyNumber = (line: string) => Number(/^chatty line (\d+) (stdout|stderr)$/.exec(line)![1]);
 
 t.test('follow: live lines arrive as the container writes them, one message per line', async (t) => {
-  const { wsUrl } = await startGateway(t);
-  const json = new LogClient(wsUrl + LOGS + 'mock-chatty?tail=0', ['v1.json.enginegate']);
-  const text = new LogClient(wsUrl + LOGS + 'mock-chatty?tail=0', ['v1.text.enginegate']);
+  const { client } = await startGateway(t);
+  const json = client.socket(LOGS + 'mock-chatty?tail=0', ['v1.json.enginegate']);
+  const text = client.socket(LOGS + 'mock-chatty?tail=0', ['v1.text.enginegate']);
   await Promise.all([json.waitForMessages(6), text.waitForMessages(6)]);
-  json.ws.close();
-  text.ws.close();
+  json.socket.close();
+  text.socket.close();
 
-  const records = json.json().slice(0, 6);
+  const records = json.jsonMessages().slice(0, 6);
   t.ok(
     records.every((r) => r.type === 'line' && typeof r.line === 'string' && TIMESTAMP.test(r.time)),
     'one line record per message',
@@ -39,7 +38,9 @@ t.test('follow: live lines arrive as the container writes them, one message per 
 
   // Each line is delivered before the container writes the next one (100 ms later): lateness
   // is measured from the line's own timestamp.
-  const lateness = json.messages.slice(0, 6).map((m, i) => m.at - Date.parse(records[i]!.time));
+  const lateness = json.messages
+    .slice(0, 6)
+    .map((m, i) => performance.timeOrigin + m.at - Date.parse(records[i]!.time));
   t.ok(
     lateness.filter((ms) => ms < 100).length >= 4,
     `lines arrive within 100 ms of being written (lateness ${lateness.join(', ')} ms)`,
@@ -63,11 +64,11 @@ t.test('follow: live lines arrive as the container writes them, one message per 
 });
 
 t.test('after=<cursor> resumes right after that line: none repeated, none missing', async (t) => {
-  const { wsUrl } = await startGateway(t);
+  const { client } = await startGateway(t);
   const readAll = async (query: string) => {
-    const client = new LogClient(wsUrl + LOGS + query, ['v1.json.enginegate']);
-    t.equal((await client.closed).code, 1000, `${query.slice(0, 50)}: ends with 1000`);
-    return client.json();
+    const stream = client.socket(LOGS + query, ['v1.json.enginegate']);
+    t.equal((await stream.closed).code, 1000, `${query.slice(0, 50)}: ends with 1000`);
+    return stream.jsonMessages();
   };
   // Freeze the selection at a past time so that every read sees the same lines.
   const history = await readAll('mock-chatty?follow=false&tail=all');
@@ -84,18 +85,18 @@ t.test('after=<cursor> resumes right after that line: none repeated, none missin
   }
 
   // Live: take the cursor of the last line a follower saw, reconnect, continue exactly there.
-  const first = new LogClient(wsUrl + LOGS + 'mock-chatty?tail=3', ['v1.json.enginegate']);
+  const first = client.socket(LOGS + 'mock-chatty?tail=3', ['v1.json.enginegate']);
   await first.waitForMessages(5);
-  first.ws.close();
+  first.socket.close();
   await first.closed;
-  const seen = first.json();
+  const seen = first.jsonMessages();
   const last = seen[seen.length - 1];
-  const second = new LogClient(wsUrl + LOGS + `mock-chatty?after=${last.cursor}`, ['v1.json.enginegate']);
+  const second = client.socket(LOGS + `mock-chatty?after=${last.cursor}`, ['v1.json.enginegate']);
   await second.waitForMessages(3);
-  second.ws.close();
+  second.socket.close();
   t.same(
     second
-      .json()
+      .jsonMessages()
       .slice(0, 3)
       .map((r) => chattyNumber(r.line)),
     [1, 2, 3].map((i) => chattyNumber(last.line) + i),
@@ -113,10 +114,10 @@ t.test('after=<cursor> resumes right after that line: none repeated, none missin
 });
 
 t.test('raw and binary framings deliver every byte mock-bytes wrote', async (t) => {
-  const { wsUrl } = await startGateway(t);
+  const { client } = await startGateway(t);
   const expected = mockBytesOutput();
 
-  const raw = new LogClient(wsUrl + LOGS + 'mock-bytes?follow=false');
+  const raw = client.socket(LOGS + 'mock-bytes?follow=false');
   t.equal((await raw.closed).code, 1000);
   t.ok(
     raw.messages.every((m) => m.isBinary),
@@ -135,7 +136,7 @@ t.test('raw and binary framings deliver every byte mock-bytes wrote', async (t) 
     '…each cut at a UTF-8 boundary',
   );
 
-  const binary = new LogClient(wsUrl + LOGS + 'mock-bytes?follow=false', ['v1.binary.enginegate']);
+  const binary = client.socket(LOGS + 'mock-bytes?follow=false', ['v1.binary.enginegate']);
   t.equal((await binary.closed).code, 1000);
   const lines = mockBytesLines();
   t.equal(binary.messages.length, lines.length, 'binary: one message per line');
@@ -149,9 +150,9 @@ t.test('raw and binary framings deliver every byte mock-bytes wrote', async (t) 
 });
 
 t.test('text replaces invalid UTF-8 with U+FFFD; json uses base64 for it', async (t) => {
-  const { wsUrl } = await startGateway(t);
+  const { client } = await startGateway(t);
   const lines = mockBytesLines();
-  const text = new LogClient(wsUrl + LOGS + 'mock-bytes?follow=false', ['v1.text.enginegate']);
+  const text = client.socket(LOGS + 'mock-bytes?follow=false', ['v1.text.enginegate']);
   await text.closed;
   t.same(
     text.texts(),
@@ -159,9 +160,9 @@ t.test('text replaces invalid UTF-8 with U+FFFD; json uses base64 for it', async
   );
   t.equal(text.texts()[1], '\uFFFD\uFFFD starts with 0xff 0xfe');
 
-  const json = new LogClient(wsUrl + LOGS + 'mock-bytes?follow=false', ['v1.json.enginegate']);
+  const json = client.socket(LOGS + 'mock-bytes?follow=false', ['v1.json.enginegate']);
   await json.closed;
-  const records = json.json();
+  const records = json.jsonMessages();
   t.equal(records.length, lines.length);
   records.forEach((r, i) => {
     const bytes = lines[i]!.bytes;
@@ -176,14 +177,14 @@ t.test('text replaces invalid UTF-8 with U+FFFD; json uses base64 for it', async
 });
 
 t.test('timestamps=true prefixes lines with the fixed-width time in raw, text and binary framings', async (t) => {
-  const { wsUrl } = await startGateway(t);
-  const text = new LogClient(wsUrl + LOGS + 'mock-chatty?follow=false&tail=3&timestamps=true', ['v1.text.enginegate']);
+  const { client } = await startGateway(t);
+  const text = client.socket(LOGS + 'mock-chatty?follow=false&tail=3&timestamps=true', ['v1.text.enginegate']);
   await text.closed;
   t.ok(
     text.texts().every((l) => /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{9}Z chatty line \d+ std(out|err)$/.test(l)),
     'text',
   );
-  const raw = new LogClient(wsUrl + LOGS + 'mock-chatty?follow=false&tail=3&timestamps=1');
+  const raw = client.socket(LOGS + 'mock-chatty?follow=false&tail=3&timestamps=1');
   await raw.closed;
   const rawLines = Buffer.concat(raw.messages.map((m) => m.data))
     .toString()
@@ -197,9 +198,7 @@ t.test('timestamps=true prefixes lines with the fixed-width time in raw, text an
     rawLines.every((l) => TIMESTAMP.test(l.slice(0, 30)) && l[30] === ' '),
     'raw',
   );
-  const binary = new LogClient(wsUrl + LOGS + 'mock-chatty?follow=false&tail=3&timestamps=true', [
-    'v1.binary.enginegate',
-  ]);
+  const binary = client.socket(LOGS + 'mock-chatty?follow=false&tail=3&timestamps=true', ['v1.binary.enginegate']);
   await binary.closed;
   t.ok(
     binary.messages.every((m) => TIMESTAMP.test(m.data.subarray(1, 31).toString()) && m.data[31] === 0x20),
@@ -208,12 +207,12 @@ t.test('timestamps=true prefixes lines with the fixed-width time in raw, text an
 });
 
 t.test('a followed container that exits: its last line, the exit record, then 1000', async (t) => {
-  const { wsUrl } = await startGateway(t);
-  const json = new LogClient(wsUrl + LOGS + 'mock-exit', ['v1.json.enginegate']);
-  const binary = new LogClient(wsUrl + LOGS + 'mock-exit', ['v1.binary.enginegate']);
-  const raw = new LogClient(wsUrl + LOGS + 'mock-exit');
+  const { client } = await startGateway(t);
+  const json = client.socket(LOGS + 'mock-exit', ['v1.json.enginegate']);
+  const binary = client.socket(LOGS + 'mock-exit', ['v1.binary.enginegate']);
+  const raw = client.socket(LOGS + 'mock-exit');
   t.same(await json.closed, { code: 1000, reason: 'end of logs' });
-  const records = json.json();
+  const records = json.jsonMessages();
   t.equal(records.filter((r) => r.type === 'line').length, 20);
   t.same(records[records.length - 1], { type: 'exit', exitCode: MOCK_EXIT_CODE }, 'the exit record comes last');
   t.equal((await binary.closed).code, 1000);
@@ -231,17 +230,16 @@ t.test('a followed container that exits: its last line, the exit record, then 10
 });
 
 t.test('plain HTTP: text/plain streams lines live; NDJSON with Accept; disconnect releases the source', async (t) => {
-  const { gw, url } = await startGateway(t);
+  const { gw, client } = await startGateway(t);
   const mock = gw.engines.snapshot().engine as MockEngine;
 
   const chunks: Array<{ text: string; at: number }> = [];
-  let contentType = '';
-  const req = httpRequest(url + LOGS + 'mock-chatty?tail=0', { headers: AUTH, agent: false }, (res) => {
-    contentType = String(res.headers['content-type']);
-    res.on('data', (c: Buffer) => chunks.push({ text: c.toString(), at: Date.now() }));
-  });
-  req.on('error', () => undefined);
-  req.end();
+  const leave = new AbortController();
+  const response = await client.fetchLogs('mock-chatty', { tail: 0 }, {}, leave.signal);
+  const contentType = response.headers.get('content-type');
+  const reading = (async () => {
+    for await (const c of response.body!) chunks.push({ text: Buffer.from(c).toString(), at: Date.now() });
+  })().catch(() => undefined);
   t.ok(await eventually(() => chunks.length >= 4, 5000), 'chunks arrive while the stream is open');
   t.equal(contentType, 'text/plain; charset=utf-8');
   t.ok(
@@ -251,15 +249,16 @@ t.test('plain HTTP: text/plain streams lines live; NDJSON with Accept; disconnec
   t.ok(chunks[3]!.at - chunks[0]!.at >= 200, 'spread over time: sent as written, not at the end');
   t.equal(mock.activeReaders, 1);
   t.equal(gw.openStreams, 1);
-  req.destroy();
+  leave.abort();
+  await reading;
   t.ok(
     await eventually(() => mock.activeReaders === 0 && gw.openStreams === 0, 2000),
     'the client leaving releases the source at once',
   );
 
-  const ndjson = await http(url + LOGS + 'mock-exit', { headers: { accept: 'application/x-ndjson' } });
+  const ndjson = await client.get(LOGS + 'mock-exit', { accept: 'application/x-ndjson' });
   t.equal(ndjson.status, 200);
-  t.match(ndjson.headers['content-type'], /^application\/x-ndjson/);
+  t.match(ndjson.headers.get('content-type'), /^application\/x-ndjson/);
   const records = ndjson.text
     .trimEnd()
     .split('\n')
@@ -268,6 +267,6 @@ t.test('plain HTTP: text/plain streams lines live; NDJSON with Accept; disconnec
   t.same(records[records.length - 1], { type: 'exit', exitCode: MOCK_EXIT_CODE });
   t.ok(records.filter((r) => r.type === 'line').every((r) => TIMESTAMP.test(r.time) && typeof r.cursor === 'string'));
 
-  const rawBytes = await http(url + LOGS + 'mock-bytes?follow=false');
+  const rawBytes = await client.get(LOGS + 'mock-bytes?follow=false');
   t.equal(sha256(rawBytes.body), sha256(mockBytesOutput()), 'plain HTTP raw: every byte');
 });

@@ -1,12 +1,12 @@
 // Every malformed logs request is a 400 naming what is wrong, before any engine is touched;
 // an unknown container is a 404. Over WebSocket the same answers come instead of an upgrade.
 import t from 'tap';
-import { http, refusedUpgrade, startGateway } from './fixtures/harness.js';
+import { startGateway } from './fixtures/harness.js';
 
 const BASE = '/passthrough/engine/logs/';
 
 t.test('bad container references and parameters are 400s naming the problem', async (t) => {
-  const { gw, url, wsUrl } = await startGateway(t);
+  const { gw, client } = await startGateway(t);
   const mock = gw.engines.snapshot().engine as unknown as { activeReaders: number };
   const cases: Array<[string, string, RegExp]> = [
     ['..%2Fx', 'container', /container reference "\.\.\/x"/],
@@ -27,11 +27,11 @@ t.test('bad container references and parameters are 400s naming the problem', as
     ['mock-chatty?tail=1&tail=2', 'tail', /tail is given more than once/],
   ];
   for (const [path, parameter, message] of cases) {
-    const answer = await http(url + BASE + path);
+    const answer = await client.get(BASE + path);
     t.equal(answer.status, 400, `${path.slice(0, 40)}: 400`);
-    t.equal(answer.json().error.code, 'INVALID_ARGUMENT');
-    t.match(answer.json().error.message, message, `${path.slice(0, 40)}: the message names ${parameter}`);
-    const upgrade = await refusedUpgrade(wsUrl + BASE + path, ['v1.json.enginegate']);
+    t.equal(answer.json.error.code, 'INVALID_ARGUMENT');
+    t.match(answer.json.error.message, message, `${path.slice(0, 40)}: the message names ${parameter}`);
+    const upgrade = await client.refusedUpgrade(BASE + path, ['v1.json.enginegate']);
     t.equal(upgrade.status, 400, `${path.slice(0, 40)}: the upgrade is refused with 400`);
   }
   t.equal(mock.activeReaders, 0, 'no engine stream was opened');
@@ -39,43 +39,39 @@ t.test('bad container references and parameters are 400s naming the problem', as
 });
 
 t.test('an offer of only unknown subprotocols is a 400 naming them', async (t) => {
-  const { wsUrl } = await startGateway(t);
-  const answer = await refusedUpgrade(wsUrl + BASE + 'mock-chatty', ['v2.fancy.enginegate', 'chat']);
+  const { client } = await startGateway(t);
+  const answer = await client.refusedUpgrade(BASE + 'mock-chatty', ['v2.fancy.enginegate', 'chat']);
   t.equal(answer.status, 400);
-  t.equal(answer.json().error.code, 'INVALID_ARGUMENT');
-  t.match(answer.json().error.message, /"v2\.fancy\.enginegate", "chat"/);
-  t.match(answer.json().error.message, /v1\.json\.enginegate/, 'and says what is known');
+  t.equal(answer.json.error.code, 'INVALID_ARGUMENT');
+  t.match(answer.json.error.message, /"v2\.fancy\.enginegate", "chat"/);
+  t.match(answer.json.error.message, /v1\.json\.enginegate/, 'and says what is known');
 });
 
 t.test('an unknown container is a 404; a known one by ID prefix is found', async (t) => {
-  const { url, wsUrl } = await startGateway(t);
-  const missing = await http(url + BASE + 'no-such-container');
+  const { client } = await startGateway(t);
+  const missing = await client.get(BASE + 'no-such-container');
   t.equal(missing.status, 404);
-  t.same(missing.json(), { error: { code: 'CONTAINER_NOT_FOUND', message: 'no such container: no-such-container' } });
-  t.equal((await refusedUpgrade(wsUrl + BASE + 'no-such-container')).status, 404);
-  const containers = (await http(url + '/passthrough/engine/containers')).json() as Array<{
+  t.same(missing.json, { error: { code: 'CONTAINER_NOT_FOUND', message: 'no such container: no-such-container' } });
+  t.equal((await client.refusedUpgrade(BASE + 'no-such-container')).status, 404);
+  const containers = (await client.get('/passthrough/engine/containers')).json as Array<{
     id: string;
     names: string[];
   }>;
   const exit = containers.find((c) => c.names.includes('mock-exit'))!;
-  const byPrefix = await http(url + BASE + exit.id.slice(0, 12) + '?follow=false&tail=1');
+  const byPrefix = await client.get(BASE + exit.id.slice(0, 12) + '?follow=false&tail=1');
   t.equal(byPrefix.status, 200);
   t.match(byPrefix.text, /^exit line \d+ of 20\n$/);
 });
 
 t.test('unknown routes are 404 in the JSON error shape; a big body is refused', async (t) => {
-  const { url } = await startGateway(t);
-  const unknown = await http(url + '/no/such/route');
+  const { client } = await startGateway(t);
+  const unknown = await client.get('/no/such/route');
   t.equal(unknown.status, 404);
-  t.equal(unknown.json().error.code, 'NOT_FOUND');
-  const unknownPassthrough = await http(url + '/passthrough/mock/nothing');
+  t.equal(unknown.json.error.code, 'NOT_FOUND');
+  const unknownPassthrough = await client.get('/passthrough/mock/nothing');
   t.equal(unknownPassthrough.status, 404);
-  t.equal(unknownPassthrough.json().error.code, 'NOT_FOUND');
-  const big = await http(url + '/engine', {
-    method: 'PUT',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ name: 'x'.repeat(100_000) }),
-  });
+  t.equal(unknownPassthrough.json.error.code, 'NOT_FOUND');
+  const big = await client.request('PUT', '/engine', { name: 'x'.repeat(100_000) });
   t.equal(big.status, 413);
-  t.equal(big.json().error.code, 'PAYLOAD_TOO_LARGE');
+  t.equal(big.json.error.code, 'PAYLOAD_TOO_LARGE');
 });

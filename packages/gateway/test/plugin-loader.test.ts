@@ -5,7 +5,8 @@ import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import mockPlugin from '@enginegate/plugin-mock';
 import { PluginLoader, PluginLoadError, createGateway } from '@enginegate/gateway';
-import { LogClient, TOKEN } from './fixtures/harness.js';
+import { LogsClient } from '@enginegate/test-client';
+import { TOKEN } from './fixtures/harness.js';
 
 const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/plugins/${name}`, import.meta.url));
 
@@ -58,11 +59,11 @@ t.test('bad plugins are rejected by name; the gateway still serves the mock', as
 
   t.same(gw.engines.available(), ['good', 'mock'], 'the good plugin and the mock are loaded');
   const url = await gw.listen();
-  const client = new LogClient(url.replace('http', 'ws') + '/passthrough/engine/logs/mock-exit?follow=false&tail=1', [
+  const served = new LogsClient(url, TOKEN).socket('/passthrough/engine/logs/mock-exit?follow=false&tail=1', [
     'v1.text.enginegate',
   ]);
-  t.equal((await client.closed).code, 1000, 'the mock is served');
-  t.equal(client.messages.length, 1);
+  t.equal((await served.closed).code, 1000, 'the mock is served');
+  t.equal(served.messages.length, 1);
 });
 
 t.test('PluginLoader resolves package names and relative paths', async (t) => {

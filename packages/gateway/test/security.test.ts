@@ -5,13 +5,15 @@ import { get } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AUTH_SUBPROTOCOL_PREFIX, createGateway, defaultStateDir, readTokenFile } from '@enginegate/gateway';
-import { LogClient, TOKEN, http, refusedUpgrade, startGateway } from './fixtures/harness.js';
+import { LogsClient } from '@enginegate/test-client';
+import { TOKEN, startGateway } from './fixtures/harness.js';
 
 const LOGS = '/passthrough/engine/logs/mock-exit?follow=false&tail=1';
 const authProtocol = (token: string) => AUTH_SUBPROTOCOL_PREFIX + Buffer.from(token).toString('base64url');
 
 t.test('no token or a wrong token: 401 on every route but /healthz', async (t) => {
-  const { url, wsUrl } = await startGateway(t);
+  const { url, client } = await startGateway(t);
+  const anonymous = new LogsClient(url);
   for (const path of [
     '/engine',
     '/readyz',
@@ -21,45 +23,38 @@ t.test('no token or a wrong token: 401 on every route but /healthz', async (t) =
     LOGS,
     '/no/such/route',
   ]) {
-    const none = await http(url + path, { headers: { authorization: '' } });
+    const none = await anonymous.get(path);
     t.equal(none.status, 401, `${path}: no token, 401`);
-    t.equal(none.json().error.code, 'UNAUTHORIZED');
+    t.equal(none.json.error.code, 'UNAUTHORIZED');
+    t.equal((await client.get(path, { authorization: 'Bearer wrong' })).status, 401, `${path}: wrong token, 401`);
     t.equal(
-      (await http(url + path, { headers: { authorization: 'Bearer wrong' } })).status,
-      401,
-      `${path}: wrong token, 401`,
-    );
-    t.equal(
-      (await http(url + path, { headers: { authorization: `Basic ${TOKEN}` } })).status,
+      (await client.get(path, { authorization: `Basic ${TOKEN}` })).status,
       401,
       `${path}: not a bearer token, 401`,
     );
   }
-  t.equal((await http(url + '/healthz', { headers: { authorization: '' } })).status, 200, '/healthz needs no token');
+  t.equal((await anonymous.get('/healthz')).status, 200, '/healthz needs no token');
+  t.equal((await anonymous.refusedUpgrade(LOGS, ['v1.text.enginegate'])).status, 401, 'WebSocket without a token: 401');
   t.equal(
-    (await refusedUpgrade(wsUrl + LOGS, ['v1.text.enginegate'], {})).status,
-    401,
-    'WebSocket without a token: 401',
-  );
-  t.equal(
-    (await refusedUpgrade(wsUrl + LOGS, ['v1.text.enginegate', authProtocol('wrong')], {})).status,
+    (await anonymous.refusedUpgrade(LOGS, ['v1.text.enginegate', authProtocol('wrong')])).status,
     401,
     'wrong subprotocol token: 401',
   );
 });
 
 t.test('the subprotocol token works beside a framing subprotocol, and alone (raw framing)', async (t) => {
-  const { wsUrl } = await startGateway(t);
-  const withFraming = new LogClient(wsUrl + LOGS, ['v1.json.enginegate', authProtocol(TOKEN)], {});
+  const { url } = await startGateway(t);
+  const browser = new LogsClient(url); // no Authorization header: the token goes in a subprotocol
+  const withFraming = browser.socket(LOGS, ['v1.json.enginegate', authProtocol(TOKEN)]);
   await withFraming.opened;
-  t.equal(withFraming.ws.protocol, 'v1.json.enginegate', 'the framing subprotocol is selected');
+  t.equal(withFraming.socket.protocol, 'v1.json.enginegate', 'the framing subprotocol is selected');
   t.equal((await withFraming.closed).code, 1000);
-  t.equal(withFraming.json()[0].type, 'line');
+  t.equal(withFraming.jsonMessages()[0].type, 'line');
 
-  const alone = new LogClient(wsUrl + LOGS, [authProtocol(TOKEN)], {});
+  const alone = browser.socket(LOGS, [authProtocol(TOKEN)]);
   await alone.opened;
   t.equal(
-    alone.ws.protocol,
+    alone.socket.protocol,
     authProtocol(TOKEN),
     'the auth subprotocol is echoed (browsers require a selected protocol)',
   );
@@ -69,32 +64,17 @@ t.test('the subprotocol token works beside a framing subprotocol, and alone (raw
 });
 
 t.test('a foreign Origin is refused with 403 before any upgrade; the own origin is fine', async (t) => {
-  const { url, wsUrl } = await startGateway(t, { allowedOrigins: ['https://ui.example'] });
+  const { url, client } = await startGateway(t, { allowedOrigins: ['https://ui.example'] });
   const port = new URL(url).port;
-  const evil = await refusedUpgrade(wsUrl + LOGS, [], {
-    ...{ authorization: `Bearer ${TOKEN}` },
-    origin: 'https://evil.example',
-  });
+  const evil = await client.refusedUpgrade(LOGS, [], { origin: 'https://evil.example' });
   t.equal(evil.status, 403);
-  t.equal(evil.json().error.code, 'FORBIDDEN');
-  t.equal((await http(url + '/engine', { headers: { origin: 'https://evil.example' } })).status, 403);
-  t.equal(
-    (await http(url + '/engine', { headers: { origin: 'null' } })).status,
-    403,
-    'an opaque origin is foreign too',
-  );
-  t.equal((await http(url + '/engine', { headers: { origin: `http://127.0.0.1:${port}` } })).status, 200, 'own origin');
-  t.equal(
-    (await http(url + '/engine', { headers: { origin: `http://localhost:${port}` } })).status,
-    200,
-    'own origin by name',
-  );
-  t.equal(
-    (await http(url + '/engine', { headers: { origin: 'https://ui.example' } })).status,
-    200,
-    'an allowed extra origin',
-  );
-  t.equal((await http(url + '/engine')).status, 200, 'no Origin (a CLI) is fine');
+  t.equal(evil.json.error.code, 'FORBIDDEN');
+  t.equal((await client.get('/engine', { origin: 'https://evil.example' })).status, 403);
+  t.equal((await client.get('/engine', { origin: 'null' })).status, 403, 'an opaque origin is foreign too');
+  t.equal((await client.get('/engine', { origin: `http://127.0.0.1:${port}` })).status, 200, 'own origin');
+  t.equal((await client.get('/engine', { origin: `http://localhost:${port}` })).status, 200, 'own origin by name');
+  t.equal((await client.get('/engine', { origin: 'https://ui.example' })).status, 200, 'an allowed extra origin');
+  t.equal((await client.get('/engine')).status, 200, 'no Origin (a CLI) is fine');
 });
 
 t.test('noAuth: refused on a non-loopback address, allowed on loopback', async (t) => {
@@ -108,7 +88,7 @@ t.test('noAuth: refused on a non-loopback address, allowed on loopback', async (
   );
   const { gw, url } = await startGateway(t, { noAuth: true, token: undefined });
   t.equal(gw.token, null);
-  t.equal((await http(url + '/engine', { headers: { authorization: '' } })).status, 200, 'no token needed');
+  t.equal((await new LogsClient(url).get('/engine')).status, 200, 'no token needed');
 });
 
 t.test('a generated token is written 0600 to the state directory, where readTokenFile finds it', async (t) => {
@@ -127,7 +107,7 @@ t.test('a generated token is written 0600 to the state directory, where readToke
   t.equal(readTokenFile(stateDir), gw.token);
   t.equal((await stat(gw.tokenFile!)).mode & 0o777, 0o600, 'mode 0600');
   const url = await gw.listen();
-  t.equal((await http(url + '/engine', { headers: { authorization: `Bearer ${gw.token}` } })).status, 200);
+  t.equal((await new LogsClient(url, gw.token!).get('/engine')).status, 200);
 
   t.equal(defaultStateDir({ ENGINEGATE_STATE_DIR: '/x/state' }), '/x/state');
   t.equal(defaultStateDir({ XDG_STATE_HOME: '/x/xdg' }), '/x/xdg/enginegate');

@@ -2,7 +2,7 @@
 import t from 'tap';
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { LogClient } from './fixtures/harness.js';
+import { LogsClient } from '@enginegate/test-client';
 
 t.test(
   'SIGTERM with an open stream: the client sees 1001 and the process exits within 5 s',
@@ -21,13 +21,9 @@ t.test(
       child.once('exit', (code) => resolve({ code, at: Date.now() })),
     );
 
-    const client = new LogClient(
-      url.replace('http', 'ws') + '/passthrough/engine/logs/mock-chatty?tail=1',
-      ['v1.json.enginegate'],
-      {
-        authorization: `Bearer ${token}`,
-      },
-    );
+    const client = new LogsClient(url, token).socket('/passthrough/engine/logs/mock-chatty?tail=1', [
+      'v1.json.enginegate',
+    ]);
     await client.waitForMessages(2);
     const signalledAt = Date.now();
     child.kill('SIGTERM');

@@ -1,5 +1,5 @@
 import type { StreamName } from '@enginegate/plugin-api';
-import type { ReceivedMessage } from './logs-client.js';
+import type { ReceivedMessage } from '@enginegate/test-client';
 
 /**
  * Decoders for the four WebSocket framings (and NDJSON). Each checks the framing's rules as it

@@ -20,7 +20,7 @@ export {
   LogsClient,
   type Framing,
   type LogQuery,
-} from './logs-client.js';
+} from '@enginegate/test-client';
 export {
   FramingError,
   decodeBinaryMessages,

@@ -7,7 +7,7 @@ import { createGateway, type Gateway } from '@enginegate/gateway';
 import type { ConformanceTarget, ScenarioResult } from './conformance-target.js';
 import { recordScenarioResult } from './conformance-report.js';
 import { EngineProbe } from './engine-probe.js';
-import { LogsClient } from './logs-client.js';
+import { LogsClient } from '@enginegate/test-client';
 import { SCENARIOS } from './scenario-catalogue.js';
 import { bytesScenarios } from './scenarios/bytes-scenarios.js';
 import { refusalScenarios } from './scenarios/refusal-scenarios.js';

@@ -19,7 +19,7 @@ import {
   type DecodedLine,
   type DecodedRecord,
 } from './framing-decoders.js';
-import { HttpStatusError, type Framing, type LogQuery, type LogsClient } from './logs-client.js';
+import { HttpStatusError, type Framing, type LogQuery, type LogsClient } from '@enginegate/test-client';
 
 export interface TestContainer {
   ref: string;

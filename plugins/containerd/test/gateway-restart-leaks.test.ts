@@ -6,14 +6,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { containerdForTest, uniqueId, waitForFile } from '@enginegate/test-harness/containerd';
 import type { ContainerdEngine } from '@enginegate/plugin-containerd';
 import { openFdCount } from './fixtures/engine-support.js';
-import { httpGet, openLogsSocket, startGateway } from './fixtures/gateway-client.js';
+import { startGateway } from './fixtures/gateway.js';
 
 // Real daemons on a loaded 2-core CI machine: more than tap's default 30 s per file.
 t.setTimeout(120_000);
 
 const cd = await containerdForTest(t);
 if (cd) {
-  const { gw, url } = await startGateway(cd);
+  const { gw, client } = await startGateway(cd);
   t.teardown(() => gw.close());
 
   const id = uniqueId('long');
@@ -22,39 +22,38 @@ if (cd) {
   await waitForFile(log, 6);
 
   t.test('killed mid-follow: 1012; 503 while down; served again once back', async (t) => {
-    const stream = await openLogsSocket(url, `/passthrough/engine/logs/${id}?follow=true`, 'v1.json.enginegate');
-    await stream.messages(2);
+    const stream = await client.openSocket(id, { follow: true }, 'json');
+    await stream.waitForMessages(2);
     await cd.kill();
-    const result = await stream.result;
+    const result = await stream.closed;
     t.equal(result.code, 1012, `closed 1012 (${result.reason})`);
 
-    const down = await httpGet(url, `/passthrough/engine/logs/${id}?follow=false`);
+    const down = await client.get(`/passthrough/engine/logs/${id}?follow=false`);
     t.equal(down.status, 503);
     t.ok(down.headers.get('retry-after'), 'Retry-After is set');
-    t.match(JSON.parse(down.body), { error: { code: 'ENGINE_UNAVAILABLE' } });
+    t.match(down.json, { error: { code: 'ENGINE_UNAVAILABLE' } });
 
     await cd.start();
     const deadline = Date.now() + 15_000;
     let status = 0;
     while (Date.now() < deadline) {
-      status = (await httpGet(url, `/passthrough/engine/logs/${id}?follow=false&tail=1`)).status;
+      status = (await client.get(`/passthrough/engine/logs/${id}?follow=false&tail=1`)).status;
       if (status === 200) break;
       await sleep(100);
     }
     t.equal(status, 200, 'served again after the restart');
-    const again = await openLogsSocket(url, `/passthrough/engine/logs/${id}?follow=true&tail=1`, 'v1.json.enginegate');
-    await again.messages(2);
-    again.ws.close();
-    t.equal((await again.result).code, 1005, 'a follow works again');
+    const again = await client.openSocket(id, { follow: true, tail: 1 }, 'json');
+    await again.waitForMessages(2);
+    again.socket.close(); // no close code: the gateway's answer carries none either (1005)
+    t.equal((await again.closed).code, 1005, 'a follow works again');
   });
 
   t.test('1,000 WebSocket open/close cycles leave nothing behind', async (t) => {
-    const path = `/passthrough/engine/logs/${id}?follow=true&tail=1`;
     const cycle = async () => {
-      const stream = await openLogsSocket(url, path, 'v1.json.enginegate');
-      await stream.messages(1);
-      stream.ws.close();
-      await stream.result;
+      const stream = await client.openSocket(id, { follow: true, tail: 1 }, 'json');
+      await stream.waitForMessages(1);
+      stream.socket.close();
+      await stream.closed;
     };
     await cycle();
     await sleep(200);

@@ -6,14 +6,14 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { containerdForTest, uniqueId, writeNerdctlStyleLogger } from '@enginegate/test-harness/containerd';
 import { CriClient } from '@enginegate/test-harness/containerd-cri';
-import { httpGet, jsonMessages, openLogsSocket, startGateway } from './fixtures/gateway-client.js';
+import { startGateway } from './fixtures/gateway.js';
 
 // Real daemons on a loaded 2-core CI machine: more than tap's default 30 s per file.
 t.setTimeout(120_000);
 
 const cd = await containerdForTest(t, { cri: true, maxContainerLogLineSize: 64 });
 if (cd) {
-  const { gw, url } = await startGateway(cd);
+  const { gw, client } = await startGateway(cd);
   t.teardown(() => gw.close());
 
   t.test('ctr --log-uri file://: lines live over WebSocket, exit record, close 1000', async (t) => {
@@ -23,27 +23,27 @@ if (cd) {
       logUri: `file://${join(cd.logDir, `${id}.log`)}`,
       script: 'for i in 1 2 3 4; do echo tick $i; sleep 0.25; done; exit 6',
     });
-    const stream = await openLogsSocket(url, `/passthrough/engine/logs/${id}?follow=true`, 'v1.json.enginegate');
-    const result = await stream.result;
-    const objects = jsonMessages(result);
+    const stream = await client.openSocket(id, { follow: true }, 'json');
+    const result = await stream.closed;
+    const objects = stream.jsonMessages();
     t.same(
       objects.filter((o) => o.type === 'line').map((o) => o.line),
       ['tick 1', 'tick 2', 'tick 3', 'tick 4'],
     );
     t.same(objects.at(-1), { type: 'exit', exitCode: 6 });
     t.equal(result.code, 1000);
-    t.ok(result.arrivedAt[0]! < result.arrivedAt.at(-1)! - 500, 'the first line was sent while the task ran');
+    t.ok(stream.messages[0]!.at < stream.messages.at(-1)!.at - 500, 'the first line was sent while the task ran');
 
-    const raw = await openLogsSocket(url, `/passthrough/engine/logs/${id}?follow=false`);
-    const rawResult = await raw.result;
+    const raw = await client.openSocket(id, { follow: false }, 'raw');
+    await raw.closed;
     t.same(
-      Buffer.concat(rawResult.messages.map((m) => Buffer.from(m))).toString(),
+      Buffer.concat(raw.messages.map((m) => m.data)).toString(),
       'tick 1\ntick 2\ntick 3\ntick 4\n',
       'raw framing',
     );
-    const http = await httpGet(url, `/passthrough/engine/logs/${id}?follow=false&tail=2`);
+    const http = await client.get(`/passthrough/engine/logs/${id}?follow=false&tail=2`);
     t.equal(http.status, 200);
-    t.equal(http.body, 'tick 3\ntick 4\n');
+    t.equal(http.text, 'tick 3\ntick 4\n');
   });
 
   t.test('nerdctl json-file: by name, stdout/stderr apart, rotations during the follow lose nothing', async (t) => {
@@ -62,9 +62,9 @@ if (cd) {
       labels: { 'nerdctl/name': 'gw-web', 'nerdctl/state-dir': stateDir },
       script: 'sleep 0.3; i=0; while [ $i -lt 40 ]; do echo "out $i"; echo "err $i" >&2; i=$((i+1)); sleep 0.01; done',
     });
-    const stream = await openLogsSocket(url, '/passthrough/engine/logs/gw-web?follow=true', 'v1.binary.enginegate');
-    const result = await stream.result;
-    const frames = result.messages.map((m) => m as Buffer);
+    const stream = await client.openSocket('gw-web', { follow: true }, 'binary');
+    const result = await stream.closed;
+    const frames = stream.messages.map((m) => m.data);
     const out = frames.filter((f) => f[0] === 1).map((f) => f.subarray(1).toString());
     const err = frames.filter((f) => f[0] === 2).map((f) => f.subarray(1).toString());
     t.same(
@@ -87,13 +87,9 @@ if (cd) {
     t.teardown(() => cri.removePod(pod));
     const long = 'L'.repeat(200);
     await cri.startContainer(pod, { name: 'gwapp', script: `sleep 0.2; echo first; echo ${long}; echo last` });
-    const stream = await openLogsSocket(
-      url,
-      '/passthrough/engine/logs/gwapp?follow=true&namespace=k8s.io',
-      'v1.text.enginegate',
-    );
-    const result = await stream.result;
-    t.same(result.messages, ['first', long, 'last']);
+    const stream = await client.openSocket('gwapp', { follow: true, namespace: 'k8s.io' }, 'text');
+    const result = await stream.closed;
+    t.same(stream.texts(), ['first', long, 'last']);
     t.equal(result.code, 1000);
   });
 
@@ -108,23 +104,19 @@ if (cd) {
         'nerdctl/log-config': JSON.stringify({ driver: 'json-file', opts: { 'log-path': '/etc/shadow' } }),
       },
     });
-    const refused = await httpGet(url, '/passthrough/engine/logs/shadow');
+    const refused = await client.get('/passthrough/engine/logs/shadow');
     t.equal(refused.status, 501);
-    t.match(JSON.parse(refused.body), { error: { code: 'LOGS_UNSUPPORTED', message: /outside the log roots/ } });
-    t.notMatch(refused.body, /root:/, 'nothing of the file leaks');
-    await t.rejects(
-      openLogsSocket(url, '/passthrough/engine/logs/shadow', 'v1.json.enginegate'),
-      { message: /^HTTP 501/ },
-      'the upgrade is refused',
-    );
-    t.equal((await httpGet(url, '/passthrough/engine/logs/nope')).status, 404);
-    t.equal((await httpGet(url, `/passthrough/engine/logs/${id}?since=soon`)).status, 400);
+    t.match(refused.json, { error: { code: 'LOGS_UNSUPPORTED', message: /outside the log roots/ } });
+    t.notMatch(refused.text, /root:/, 'nothing of the file leaks');
+    await t.rejects(client.openSocket('shadow', {}, 'json'), { message: /^HTTP 501/ }, 'the upgrade is refused');
+    t.equal((await client.get('/passthrough/engine/logs/nope')).status, 404);
+    t.equal((await client.get(`/passthrough/engine/logs/${id}?since=soon`)).status, 400);
   });
 
   t.test('containers are listed', async (t) => {
-    const list = await httpGet(url, '/passthrough/engine/containers');
+    const list = await client.get('/passthrough/engine/containers');
     t.equal(list.status, 200);
-    const body = JSON.parse(list.body);
+    const body = list.json;
     const containers = Array.isArray(body) ? body : body.containers;
     t.ok(
       containers.some(

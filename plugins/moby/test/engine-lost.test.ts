@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createGateway } from '@enginegate/gateway';
 import mobyPlugin from '@enginegate/plugin-moby';
 import { dockerdForTest, runBusybox, type PrivateDockerd } from '@enginegate/test-harness/dockerd';
-import { httpGet, jsonMessages, logsUrl, openLogsSocket } from './fixtures/gateway-client.js';
+import { LogsClient } from '@enginegate/test-client';
 
 const TOKEN = 't';
 t.setTimeout(180_000);
@@ -31,7 +31,7 @@ async function suite(dockerd: PrivateDockerd): Promise<void> {
     healthIntervalMs: 500,
     logger: false,
   });
-  const url = await gw.listen();
+  const client = new LogsClient(await gw.listen(), TOKEN);
   t.teardown(() => gw.close());
 
   const ticker = 'egm-ticker';
@@ -41,7 +41,7 @@ async function suite(dockerd: PrivateDockerd): Promise<void> {
     t.test(
       `dockerd ${how === 'stop' ? 'stopped (SIGTERM)' : 'killed (SIGKILL)'} mid-stream: 1012, then 503; back: served again`,
       async (t) => {
-        const session = openLogsSocket(url, TOKEN, ticker, { tail: 0 }, 'v1.json.enginegate');
+        const session = client.logsSocket(ticker, { tail: 0 }, ['v1.json.enginegate']);
         await session.waitForMessages(3);
         const pidBefore = dockerd.pid;
         const lostAt = performance.now();
@@ -51,14 +51,14 @@ async function suite(dockerd: PrivateDockerd): Promise<void> {
         const { code, reason } = await session.closed;
         t.equal(code, 1012, `closed 1012 (${reason})`);
         t.comment(`1012 ${(performance.now() - lostAt).toFixed(0)} ms after the daemon was gone`);
-        const records = jsonMessages(session);
+        const records = session.jsonMessages();
         t.notOk(
           records.some((r) => r['type'] === 'exit'),
           'no exit record: the daemon went away, not the container',
         );
         const lastCursor = records.filter((r) => r['type'] === 'line').at(-1)!['cursor'] as string;
 
-        const unavailable = await httpGet(logsUrl(url, ticker, { follow: false }), TOKEN);
+        const unavailable = await client.readHttp(ticker, { follow: false });
         t.equal(unavailable.status, 503, 'logs are 503 while dockerd is down');
         t.ok(unavailable.headers.get('retry-after'), 'with Retry-After');
         t.match(JSON.parse(unavailable.body.toString()), { error: { code: 'ENGINE_UNAVAILABLE' } });
@@ -73,12 +73,12 @@ async function suite(dockerd: PrivateDockerd): Promise<void> {
         t.pass('the gateway found dockerd back by itself');
         t.comment(`running again ${(performance.now() - back).toFixed(0)} ms after the restart began`);
 
-        const resumed = openLogsSocket(url, TOKEN, ticker, { after: lastCursor }, 'v1.json.enginegate');
+        const resumed = client.logsSocket(ticker, { after: lastCursor }, ['v1.json.enginegate']);
         await resumed.waitForMessages(3);
-        const lines = jsonMessages(resumed).filter((r) => r['type'] === 'line');
+        const lines = resumed.jsonMessages().filter((r) => r['type'] === 'line');
         t.ok(lines.length >= 3, 'logs are served again');
         // Compare with one full read: the resumed stream continues right behind the cursor.
-        const full = await httpGet(logsUrl(url, ticker, { follow: false }), TOKEN, { accept: 'application/x-ndjson' });
+        const full = await client.readHttp(ticker, { follow: false }, { accept: 'application/x-ndjson' });
         const cursors = full.body
           .toString()
           .split('\n')
@@ -91,7 +91,7 @@ async function suite(dockerd: PrivateDockerd): Promise<void> {
           cursors.slice(at + 1, at + 4),
           'the resumed stream starts right behind the last record seen',
         );
-        resumed.ws.close();
+        resumed.close();
         await resumed.closed;
       },
     );
@@ -107,8 +107,8 @@ async function suite(dockerd: PrivateDockerd): Promise<void> {
     const auto = await createGateway({ port: 0, token: TOKEN, plugins: [mobyPlugin], engine: 'auto', logger: false });
     t.teardown(() => auto.close());
     t.same(auto.engines.status, { name: 'moby', state: 'running' }, 'moby, through DOCKER_HOST');
-    const autoUrl = await auto.listen();
-    const res = await httpGet(logsUrl(autoUrl, ticker, { follow: false, tail: 1 }), TOKEN);
+    const autoClient = new LogsClient(await auto.listen(), TOKEN);
+    const res = await autoClient.readHttp(ticker, { follow: false, tail: 1 });
     t.equal(res.status, 200);
     t.match(res.body.toString(), /^tick \d+\n$/, 'its logs come from the private dockerd');
 

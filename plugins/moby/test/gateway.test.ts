@@ -8,7 +8,7 @@ import { createGateway, type Gateway } from '@enginegate/gateway';
 import mobyPlugin, { MobyEngine } from '@enginegate/plugin-moby';
 import { dockerdForTest, runBusybox, waitForExitCode, type PrivateDockerd } from '@enginegate/test-harness/dockerd';
 import { connectionsTo } from '@enginegate/test-harness/log-records';
-import { httpGet, jsonMessages, logsUrl, openLogsSocket } from './fixtures/gateway-client.js';
+import { HttpStatusError, LogsClient } from '@enginegate/test-client';
 
 const TOKEN = 't';
 t.setTimeout(240_000);
@@ -24,13 +24,13 @@ async function suite(dockerd: PrivateDockerd): Promise<void> {
     pluginConfig: { moby: { dockerSocket: dockerd.socket } },
     logger: false,
   });
-  const url = await gw.listen();
+  const client = new LogsClient(await gw.listen(), TOKEN);
   t.teardown(() => gw.close());
   t.equal(gw.engines.status.state, 'running', 'the moby engine runs');
   const engine = gw.engines.engineNamed('moby') as MobyEngine;
 
   const ws = (container: string, query: Record<string, string | number | boolean> = {}, protocol?: string) =>
-    openLogsSocket(url, TOKEN, container, query, protocol);
+    client.logsSocket(container, query, protocol === undefined ? [] : [protocol]);
 
   t.test('JSON framing keeps stdout and stderr apart, each in order; exit record, then 1000', async (t) => {
     const id = await runBusybox(
@@ -40,7 +40,7 @@ async function suite(dockerd: PrivateDockerd): Promise<void> {
     const session = ws(id, {}, 'v1.json.enginegate');
     const { code } = await session.closed;
     t.equal(code, 1000);
-    const records = jsonMessages(session);
+    const records = session.jsonMessages();
     const text = (stream: string) => records.filter((r) => r['stream'] === stream).map((r) => r['line']);
     t.same(
       text('stdout'),
@@ -62,7 +62,7 @@ async function suite(dockerd: PrivateDockerd): Promise<void> {
     t.teardown(() => dockerd.docker.getContainer(id).remove({ force: true }));
     let ndjson: Array<Record<string, unknown>> = [];
     for (let i = 0; i < 100 && ndjson.length < 8; i++) {
-      const res = await httpGet(logsUrl(url, id, { follow: false }), TOKEN, { accept: 'application/x-ndjson' });
+      const res = await client.readHttp(id, { follow: false }, { accept: 'application/x-ndjson' });
       ndjson = res.body
         .toString()
         .split('\n')
@@ -72,23 +72,23 @@ async function suite(dockerd: PrivateDockerd): Promise<void> {
     }
     t.equal(ndjson.length, 8, 'follow=false returns while the container runs');
 
-    const tail = await httpGet(logsUrl(url, id, { follow: false, tail: 5 }), TOKEN);
+    const tail = await client.readHttp(id, { follow: false, tail: 5 });
     t.equal(tail.status, 200);
     t.equal(tail.body.toString(), 'n 4\nn 5\nn 6\nn 7\nn 8\n', 'tail=5');
 
     const since = ndjson[2]!['time'] as string;
     const until = ndjson[5]!['time'] as string;
-    const window = await httpGet(logsUrl(url, id, { follow: false, since, until }), TOKEN);
+    const window = await client.readHttp(id, { follow: false, since, until });
     t.equal(window.body.toString(), 'n 3\nn 4\nn 5\nn 6\n', 'since and until (RFC3339Nano), inclusive');
 
-    const stamped = await httpGet(logsUrl(url, id, { follow: false, tail: 1, timestamps: true }), TOKEN);
+    const stamped = await client.readHttp(id, { follow: false, tail: 1, timestamps: true });
     t.equal(
       stamped.body.toString(),
       `${String(ndjson[7]!['time'])} n 8\n`,
       'timestamps=true: Docker’s fixed-width time and a space',
     );
 
-    const sinceSeconds = await httpGet(logsUrl(url, id, { follow: false, since: '10m' }), TOKEN);
+    const sinceSeconds = await client.readHttp(id, { follow: false, since: '10m' });
     t.equal(sinceSeconds.body.toString().split('\n').length - 1, 8, 'a duration for since');
   });
 
@@ -98,7 +98,7 @@ async function suite(dockerd: PrivateDockerd): Promise<void> {
     const { code } = await session.closed;
     t.equal(code, 1000);
     t.ok(
-      session.messages.every((m) => m.binary),
+      session.messages.every((m) => m.isBinary),
       'binary messages',
     );
     t.equal(Buffer.concat(session.messages.map((m) => m.data)).toString('latin1'), 'hello\r\nworld\r\n');
@@ -147,7 +147,7 @@ async function suite(dockerd: PrivateDockerd): Promise<void> {
     await session.waitForMessages(12);
     const running = (await dockerd.docker.getContainer(id).inspect()).State.Running;
     t.ok(running, 'all arrived while the container runs');
-    const records = jsonMessages(session);
+    const records = session.jsonMessages();
     t.same(
       records.map((r) => r['line']),
       Array.from({ length: 12 }, (_, i) => `live ${i + 1}`),
@@ -166,7 +166,7 @@ async function suite(dockerd: PrivateDockerd): Promise<void> {
     );
     const latency = arrivedMs.slice(1).map((at, i) => at - writtenMs[i + 1]!);
     t.comment(`written-to-delivered latency: max ${Math.max(...latency).toFixed(0)} ms`);
-    session.ws.close();
+    session.close();
     await session.closed;
   });
 
@@ -176,7 +176,7 @@ async function suite(dockerd: PrivateDockerd): Promise<void> {
     await s1.waitForMessages(1);
     t.equal((await s1.closed).code, 1000);
     t.same(
-      jsonMessages(s1).map((r) => (r['type'] === 'line' ? r['line'] : r)),
+      s1.jsonMessages().map((r) => (r['type'] === 'line' ? r['line'] : r)),
       ['start', 'bye', { type: 'exit', exitCode: 9 }],
     );
 
@@ -187,7 +187,7 @@ async function suite(dockerd: PrivateDockerd): Promise<void> {
     const { code } = await s2.closed;
     t.equal(code, 1000, 'closed 1000');
     t.notOk(
-      jsonMessages(s2).some((r) => r['type'] === 'error'),
+      s2.jsonMessages().some((r) => r['type'] === 'error'),
       'no error record',
     );
   });
@@ -199,7 +199,7 @@ async function suite(dockerd: PrivateDockerd): Promise<void> {
     await waitForExitCode(dockerd, id);
     const full = ws(id, { follow: false }, 'v1.json.enginegate');
     t.equal((await full.closed).code, 1000);
-    const all = jsonMessages(full).filter((r) => r['type'] === 'line');
+    const all = full.jsonMessages().filter((r) => r['type'] === 'line');
     t.equal(all.length, 6);
     t.equal(new Set(all.slice(1, 4).map((r) => r['time'])).size, 1, 'three records share a time');
     const describe = (r: Record<string, unknown>) => `${String(r['cursor'])}:${String(r['line']).length}`;
@@ -207,7 +207,8 @@ async function suite(dockerd: PrivateDockerd): Promise<void> {
       const resumed = ws(id, { follow: false, after: all[i]!['cursor'] as string }, 'v1.json.enginegate');
       t.equal((await resumed.closed).code, 1000);
       t.same(
-        jsonMessages(resumed)
+        resumed
+          .jsonMessages()
           .filter((r) => r['type'] === 'line')
           .map(describe),
         all.slice(i + 1).map(describe),
@@ -217,16 +218,16 @@ async function suite(dockerd: PrivateDockerd): Promise<void> {
   });
 
   t.test('errors before the upgrade: 404, 409, 400, 501', async (t) => {
-    const missing = await httpGet(logsUrl(url, 'egm-nope'), TOKEN);
+    const missing = await client.readHttp('egm-nope', {});
     t.equal(missing.status, 404);
     t.match(JSON.parse(missing.body.toString()), { error: { code: 'CONTAINER_NOT_FOUND' } });
-    const bad = await httpGet(logsUrl(url, '-x'), TOKEN);
+    const bad = await client.readHttp('-x', {});
     t.equal(bad.status, 400);
     const none = await runBusybox(dockerd, 'echo x', { logDriver: 'none' });
     const unsupported = ws(none);
     const refusedWith = await unsupported.opened.then(
       () => 101,
-      (err: { statusCode?: number }) => err.statusCode,
+      (err: HttpStatusError) => err.status,
     );
     t.equal(refusedWith, 501, 'the none log driver: 501 before the upgrade');
     const created = await Promise.all(Array.from({ length: 17 }, () => runBusybox(dockerd, 'true', { start: false })));
@@ -234,7 +235,7 @@ async function suite(dockerd: PrivateDockerd): Promise<void> {
     const counts = new Map<string, number>();
     for (const c of created) counts.set(c[0]!, (counts.get(c[0]!) ?? 0) + 1);
     const prefix = [...counts].find(([, n]) => n > 1)![0];
-    const ambiguous = await httpGet(logsUrl(url, prefix), TOKEN);
+    const ambiguous = await client.readHttp(prefix, {});
     t.equal(ambiguous.status, 409);
     t.match(JSON.parse(ambiguous.body.toString()), { error: { code: 'AMBIGUOUS_CONTAINER' } });
   });
@@ -245,7 +246,7 @@ async function suite(dockerd: PrivateDockerd): Promise<void> {
     // Warm up, then let idle keep-alive sockets of earlier tests settle.
     const warm = ws(id);
     await warm.waitForMessages(1);
-    warm.ws.close();
+    warm.close();
     await warm.closed;
     const before = await connectionsTo(dockerd.socket);
     const started = performance.now();
@@ -258,7 +259,7 @@ async function suite(dockerd: PrivateDockerd): Promise<void> {
           const s = ws(id, { tail: 1 });
           await s.waitForMessages(1);
           if (s.messages.length === 0) failures++;
-          s.ws.close();
+          s.close();
           await s.closed;
         }
       }),

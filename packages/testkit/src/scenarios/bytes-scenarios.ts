@@ -8,7 +8,7 @@ import {
   type DecodedLine,
   type DecodedRecord,
 } from '../framing-decoders.js';
-import type { ReceivedMessage } from '../logs-client.js';
+import type { ReceivedMessage } from '@enginegate/test-client';
 import { SETTLE_TIMEOUT_MS, joinedOutput, numberedLines, sameLines, type SuiteHarness } from '../suite-harness.js';
 import type { Scenario } from './scenario.js';
 import { checkReferenceMatchesWritten } from './selection-scenarios.js';

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { ContainerInfo } from '@enginegate/plugin-api';
 import { lineRecords } from '../framing-decoders.js';
-import { HttpStatusError } from '../logs-client.js';
+import { HttpStatusError } from '@enginegate/test-client';
 import {
   SETTLE_TIMEOUT_MS,
   eventually,

@@ -7,7 +7,7 @@ import {
   lineRecords,
   type DecodedRecord,
 } from '../framing-decoders.js';
-import type { ReceivedMessage } from '../logs-client.js';
+import type { ReceivedMessage } from '@enginegate/test-client';
 import { SETTLE_TIMEOUT_MS, eventually, joinedOutput, numberedLines, sameLines, sleep } from '../suite-harness.js';
 import type { Scenario } from './scenario.js';
 import { checkReferenceMatchesWritten } from './selection-scenarios.js';

@@ -1,0 +1,10 @@
+export {
+  FRAMINGS,
+  FRAMING_PROTOCOL,
+  HttpStatusError,
+  LogSocket,
+  type CloseInfo,
+  type Framing,
+  type ReceivedMessage,
+} from './log-socket.js';
+export { LogsClient, type HttpAnswer, type HttpLogResponse, type LogQuery } from './logs-client.js';
