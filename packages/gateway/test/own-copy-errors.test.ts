@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ContainerNotFoundError } from '@enginegate/plugin-api';
-import { http, LogClient, startGateway } from './fixtures/harness.js';
+import { startGateway } from './fixtures/harness.js';
 
 const pluginApiDir = fileURLToPath(new URL('../../plugin-api/', import.meta.url));
 const fixture = fileURLToPath(new URL('./fixtures/own-copy/errors-plugin.mjs', import.meta.url));
@@ -29,7 +29,7 @@ t.test('errors of a second copy of plugin-api keep their statuses through the ga
   const theirs = (await import(pathToFileURL(pluginFile).href)) as { classes: Record<string, unknown> };
   t.not(theirs.classes.ContainerNotFoundError, ContainerNotFoundError, 'the plugin really has its own classes');
 
-  const { gw, url, wsUrl } = await startGateway(t, { plugins: [pluginFile], engine: 'errors' });
+  const { gw, client } = await startGateway(t, { plugins: [pluginFile], engine: 'errors' });
   t.same(gw.pluginErrors, [], 'the plugin loads');
 
   const expected: Array<[string, number, string]> = [
@@ -40,15 +40,16 @@ t.test('errors of a second copy of plugin-api keep their statuses through the ga
     ['bad-cursor', 400, 'INVALID_ARGUMENT'],
   ];
   for (const [ref, status, code] of expected) {
-    const answer = await http(`${url}/passthrough/engine/logs/${ref}`);
+    const answer = await client.get(`/passthrough/engine/logs/${ref}`);
     t.equal(answer.status, status, `HTTP ${ref}: ${status}`);
-    t.equal(answer.json().error.code, code, `HTTP ${ref}: ${code}`);
-    const client = new LogClient(`${wsUrl}/passthrough/engine/logs/${ref}`, ['v1.json.enginegate']);
-    await t.rejects(client.opened, new RegExp(`upgrade refused: ${status}`), `upgrade ${ref}: ${status}`);
+    t.equal(answer.json.error.code, code, `HTTP ${ref}: ${code}`);
+    const upgrade = await client.refusedUpgrade(`/passthrough/engine/logs/${ref}`, ['v1.json.enginegate']);
+    t.equal(upgrade.status, status, `upgrade ${ref}: ${status}`);
+    t.equal(upgrade.json.error.code, code, `upgrade ${ref}: ${code}`);
   }
-  const down = await http(`${url}/passthrough/engine/logs/down`);
-  t.equal(down.headers['retry-after'], '3', 'the 503 keeps its Retry-After');
-  const listing = await http(`${url}/passthrough/engine/containers`);
+  const down = await client.get('/passthrough/engine/logs/down');
+  t.equal(down.headers.get('retry-after'), '3', 'the 503 keeps its Retry-After');
+  const listing = await client.get('/passthrough/engine/containers');
   t.equal(listing.status, 503, 'containers() failing with the other copy’s error: 503');
-  t.equal(listing.json().error.code, 'ENGINE_UNAVAILABLE');
+  t.equal(listing.json.error.code, 'ENGINE_UNAVAILABLE');
 });
