@@ -2,10 +2,13 @@
 // The README's two commands on a machine with only Node 20 and npm:
 //   npm start  -> install (pnpm 10 through npx), build, `enginegate serve`
 //   npm test   -> install, build, run every tap suite, end with `N passed, N failed`
-import { spawnSync, spawn } from 'node:child_process';
+// package.json runs this with `exec`, so that npm's child is this process and not a `sh -c`
+// that would not pass npm's SIGTERM on; the server then runs in this process, so that the PID
+// npm (or `kill`) signals is the server's.
+import { spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const PNPM = 'pnpm@10.34.9';
@@ -38,12 +41,16 @@ if (!installed()) {
 run(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-b']);
 
 if (command === 'serve') {
-  const child = spawn(process.execPath, [join(root, 'packages', 'cli', 'dist', 'bin.js'), 'serve', ...rest], {
-    cwd: root,
-    stdio: 'inherit',
+  stopWhenOrphaned();
+  const { main } = await import(pathToFileURL(join(root, 'packages', 'cli', 'dist', 'main.js')).href);
+  const code = await main(['serve', ...rest], {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    env: process.env,
+    cwd: process.cwd(),
   });
-  for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child.kill(sig));
-  child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+  // 0: the gateway listens and keeps the process alive until SIGTERM/SIGINT.
+  if (code !== 0) process.exit(code);
 } else if (command === 'build') {
   // install + build only, for CI's lint and typecheck steps
 } else if (command === 'test') {
@@ -51,4 +58,20 @@ if (command === 'serve') {
 } else {
   console.error(`enginegate quickstart: unknown command ${command} (serve, build or test)`);
   process.exit(2);
+}
+
+/**
+ * When npm itself is killed (SIGKILL, a closed terminal), nothing forwards a signal: this
+ * process is handed to init. Notice that, and stop the way SIGTERM stops the gateway (streams
+ * closed 1001, the port freed) instead of serving on with no one to stop it.
+ */
+function stopWhenOrphaned() {
+  const parent = process.ppid;
+  const watch = setInterval(() => {
+    if (process.ppid === parent) return;
+    clearInterval(watch);
+    console.error(`enginegate: the process that started me (PID ${parent}) is gone; stopping`);
+    process.kill(process.pid, 'SIGTERM');
+  }, 1000);
+  watch.unref();
 }

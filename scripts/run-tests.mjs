@@ -107,6 +107,8 @@ export async function runTests(root, extraArgs) {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, TSX_TSCONFIG_PATH: join(root, 'tsconfig.test.json') },
   });
+  // Stopping `npm test` stops tap, whose suites then stop the daemons they started.
+  for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
   let tail = '';
   child.stdout.on('data', (chunk) => {
     process.stdout.write(chunk);

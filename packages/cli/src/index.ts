@@ -25,6 +25,7 @@ export { formatEngineStatus, type EngineStatus } from './commands/engine.js';
 export { formatDiscovery, type Discovery } from './commands/endpoints.js';
 export {
   BUNDLED_PLUGINS,
+  clientCommand,
   dockerSocketFromEnv,
   parseListenAddress,
   resolvePluginSpecifier,

@@ -2,6 +2,7 @@ import t from 'tap';
 import { Writable } from 'node:stream';
 import {
   buildLogsQuery,
+  clientCommand,
   dockerSocketFromEnv,
   formatContainerTable,
   formatDiscovery,
@@ -158,9 +159,28 @@ t.test('the serve banner says where, which engine, where the token is, and what 
     stateDir: undefined,
   });
   t.match(other, /token from --token/);
-  t.match(other, /enginegate ps --url http:\/\/127\.0\.0\.1:9999\n/);
-  t.match(other, /enginegate logs CONTAINER -f --url http:\/\/127\.0\.0\.1:9999\n/);
+  t.match(other, /\n {2}enginegate ps --url http:\/\/127\.0\.0\.1:9999\n/);
+  t.match(other, /\n {2}enginegate logs CONTAINER -f --url http:\/\/127\.0\.0\.1:9999\n/);
   t.notMatch(other, /mock-chatty/);
+  t.match(
+    banner,
+    /\n {2}# it follows \(follow=true is the default\); add \?follow=false to print what is there and end\n/,
+  );
+});
+
+t.test('the banner names the client command as it works where serve was started', async (t) => {
+  t.equal(clientCommand({}), 'enginegate', 'a global install: the bare name is on PATH');
+  t.equal(clientCommand({ npm_command: 'start' }), 'npx enginegate', 'npm start: the bin is in node_modules/.bin');
+  t.equal(clientCommand({ npm_command: 'exec' }), 'npx enginegate', 'npx enginegate serve');
+  const banner = startBanner({
+    url: 'http://127.0.0.1:7070',
+    engine: { name: 'moby', state: 'running' },
+    tokenFile: undefined,
+    tokenOrigin: 'from ENGINEGATE_TOKEN',
+    stateDir: undefined,
+    command: 'npx enginegate',
+  });
+  t.match(banner, /\n {2}npx enginegate ps\n {2}npx enginegate logs CONTAINER -f\n/);
 });
 
 t.test('the command line: help, unknown commands and flags are one line with exit 2', async (t) => {

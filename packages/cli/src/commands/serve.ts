@@ -173,6 +173,7 @@ SIGTERM or SIGINT stops the gateway: open streams close with 1001.`,
         tokenFile: gateway.tokenFile ?? undefined,
         tokenOrigin,
         stateDir: values['state-dir'],
+        command: clientCommand(env),
       }),
     );
     // The gateway keeps the process alive; runGateway's SIGTERM/SIGINT handlers end it.
@@ -205,6 +206,15 @@ async function settledEngineStatus(
   }
 }
 
+/**
+ * How the user can run the client commands the banner suggests: under npm (`npm start`, an npm
+ * script, `npx enginegate serve`) the `enginegate` bin is in node_modules/.bin, not on PATH, so
+ * the hints say `npx enginegate`; otherwise (a global install) the bare name.
+ */
+export function clientCommand(env: NodeJS.ProcessEnv): string {
+  return env.npm_command !== undefined ? 'npx enginegate' : 'enginegate';
+}
+
 export interface StartBannerFacts {
   url: string;
   engine: EngineStatus | undefined;
@@ -213,11 +223,13 @@ export interface StartBannerFacts {
   /** Where the token is, in words. */
   tokenOrigin: string;
   stateDir: string | undefined;
+  /** How to run the CLI where the banner is read (`clientCommand`); default `enginegate`. */
+  command?: string;
 }
 
 /** What `serve` prints once it listens: where, which engine, where the token is, what to try. */
 export function startBanner(facts: StartBannerFacts): string {
-  const { url, engine, tokenFile, tokenOrigin, stateDir } = facts;
+  const { url, engine, tokenFile, tokenOrigin, stateDir, command = 'enginegate' } = facts;
   const address = parseGatewayAddress(url);
   const engineText = engine ? `${engine.name ?? 'none'} (${engine.state})` : 'unknown';
   const example = engine?.name === 'mock' ? 'mock-chatty' : 'CONTAINER';
@@ -241,9 +253,10 @@ export function startBanner(facts: StartBannerFacts): string {
     `enginegate: token ${tokenFile !== undefined ? `in ${tokenFile}` : tokenOrigin}`,
     'Try:',
     ...(tokenOrigin === 'from --token' ? ['  export ENGINEGATE_TOKEN=...   # the token given to --token'] : []),
-    ...(example === 'CONTAINER' ? [`  enginegate ps${clientFlags}`] : []),
-    `  enginegate logs ${example} -f${clientFlags}`,
+    ...(example === 'CONTAINER' ? [`  ${command} ps${clientFlags}`] : []),
+    `  ${command} logs ${example} -f${clientFlags}`,
     `  curl -N${bearer} ${curlTarget}`,
+    '  # it follows (follow=true is the default); add ?follow=false to print what is there and end',
     '',
   ].join('\n');
 }
