@@ -18,6 +18,14 @@ export default tseslint.config(
     },
   },
   {
+    // The viewer page: browser code with its own program (DOM lib, JSX for preact).
+    files: ['packages/viewer/src/app/**/*.ts', 'packages/viewer/src/app/**/*.tsx'],
+    extends: [tseslint.configs.recommendedTypeChecked],
+    languageOptions: {
+      parserOptions: { project: ['./packages/viewer/src/app/tsconfig.json'], tsconfigRootDir: import.meta.dirname },
+    },
+  },
+  {
     files: ['**/*.mjs', '**/*.js'],
     languageOptions: {
       globals: {
@@ -68,7 +76,7 @@ export default tseslint.config(
     rules: { 'no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }] },
   },
   {
-    files: ['**/*.ts'],
+    files: ['**/*.ts', 'packages/viewer/src/app/**/*.tsx'],
     rules: {
       // An async function that satisfies a Promise-returning interface (LogSource.open, a tap
       // subtest) needs no await inside; the rule would force noise such as `await undefined`.

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The README's two commands on a machine with only Node 20 and npm:
-//   npm start  -> install (pnpm 10 through npx), build, `enginegate serve`
+//   npm start  -> install (pnpm 10 through npx), build (tsc, and esbuild for the viewer), `enginegate serve`
 //   npm test   -> install, build, run every tap suite, end with `N passed, N failed`
 // package.json runs this with `exec`, so that npm's child is this process and not a `sh -c`
 // that would not pass npm's SIGTERM on; the server then runs in this process, so that the PID
@@ -39,6 +39,8 @@ if (!installed()) {
   pnpm(['install', '--frozen-lockfile']);
 }
 run(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-b']);
+// The viewer page (GET /) is bundled by esbuild, not tsc.
+run(process.execPath, [join(root, 'packages', 'viewer', 'scripts', 'build.mjs'), '--quiet']);
 
 if (command === 'serve') {
   stopWhenOrphaned();

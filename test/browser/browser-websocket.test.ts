@@ -5,28 +5,13 @@
 // engine and on a real Podman (a private `podman system service`) — and a page from an origin
 // outside the allow-list must be refused before the upgrade.
 import t from 'tap';
-import { existsSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { AUTH_SUBPROTOCOL_PREFIX, createGateway, type Gateway } from '@enginegate/gateway';
 import { parseRfc3339, NS_PER_MS } from '@enginegate/plugin-api';
 import type { MockEngine } from '@enginegate/plugin-mock';
 import podmanPlugin from '@enginegate/plugin-podman';
 import { podmanForTest, runBusybox, type PrivatePodman } from '@enginegate/test-harness/podman';
-
-const CHROMIUM_PATH = process.env.ENGINEGATE_CHROMIUM ?? '/usr/bin/chromium';
-// The machine has no network: without these, Chromium keeps dialling Google's services.
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox', // required as root
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
+import { closeServer, startPageServer, withChromium } from './fixtures/chromium.js';
 
 const TOKEN = 'browser-test-token/with+chars=that-need-encoding';
 const LINE_COUNT = 30;
@@ -79,54 +64,12 @@ interface RecordedStream {
   closed: { code: number; reason: string; wasClean: boolean } | null;
 }
 
-/** A loopback HTTP server that serves the test page at every path: one origin per server. */
-async function startPageServer(): Promise<{ server: Server; origin: string }> {
-  const server = createServer((_req, res) => {
-    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
-    res.end(PAGE_HTML);
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  return { server, origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
-}
-
-function closeServer(server: Server): Promise<void> {
-  server.closeAllConnections();
-  return new Promise((resolve) => server.close(() => resolve()));
-}
-
-/** The launched browser, or why there is none. */
-async function launchChromium(): Promise<{ browser: Browser } | { reason: string }> {
-  if (!existsSync(CHROMIUM_PATH)) {
-    return { reason: `${CHROMIUM_PATH} not found (apt-get install chromium, or set ENGINEGATE_CHROMIUM)` };
-  }
-  try {
-    return { browser: await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, timeout: 20_000 }) };
-  } catch (err) {
-    return { reason: `${CHROMIUM_PATH} did not launch: ${(err as Error).message.split('\n')[0]}` };
-  }
-}
-
-const launched = await launchChromium();
-if ('reason' in launched) {
-  if (process.env.ENGINEGATE_REQUIRE_BROWSER) {
-    t.fail(`ENGINEGATE_REQUIRE_BROWSER is set but the browser is unusable: ${launched.reason}`);
-  } else {
-    t.plan(0, `no browser: ${launched.reason}`);
-  }
-} else {
-  // A setup failure is a failed test, not a crash: the teardowns registered so far still run.
-  await runBrowserTests(launched.browser).catch((err: unknown) => t.fail(`setup failed: ${String(err)}`));
-}
+await withChromium(t, runBrowserTests);
 
 async function runBrowserTests(browser: Browser): Promise<void> {
-  t.teardown(() => browser.close());
-
-  const allowedPage = await startPageServer();
+  const allowedPage = await startPageServer(PAGE_HTML);
   t.teardown(() => closeServer(allowedPage.server));
-  const foreignPage = await startPageServer();
+  const foreignPage = await startPageServer(PAGE_HTML);
   t.teardown(() => closeServer(foreignPage.server));
 
   const gw: Gateway = await createGateway({

@@ -30,5 +30,6 @@ export {
   parseListenAddress,
   resolvePluginSpecifier,
   startBanner,
+  viewerLink,
   type StartBannerFacts,
 } from './commands/serve.js';

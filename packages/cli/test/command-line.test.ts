@@ -12,6 +12,7 @@ import {
   parseListenAddress,
   resolvePluginSpecifier,
   startBanner,
+  viewerLink,
   UsageError,
   type CommandContext,
 } from '@enginegate/cli';
@@ -138,6 +139,7 @@ t.test('engine status and discovery', async (t) => {
 t.test('the serve banner says where, which engine, where the token is, and what to try', async (t) => {
   const banner = startBanner({
     url: 'http://127.0.0.1:7070',
+    viewerUrl: viewerLink('http://127.0.0.1:7070', 'a+b/c='),
     engine: { name: 'mock', state: 'running' },
     tokenFile: '/root/.local/state/enginegate/token',
     tokenOrigin: '/root/.local/state/enginegate/token',
@@ -146,6 +148,7 @@ t.test('the serve banner says where, which engine, where the token is, and what 
   t.match(banner, /listening on http:\/\/127\.0\.0\.1:7070\n/);
   t.match(banner, /engine mock \(running\)\n/);
   t.match(banner, /token in \/root\/\.local\/state\/enginegate\/token\n/);
+  t.match(banner, 'enginegate: viewer http://127.0.0.1:7070/#token=a%2Bb%2Fc%3D\n', 'the viewer link, token escaped');
   t.match(banner, /\n {2}enginegate logs mock-chatty -f\n/);
   t.match(
     banner,
@@ -166,6 +169,7 @@ t.test('the serve banner says where, which engine, where the token is, and what 
     banner,
     /\n {2}# it follows \(follow=true is the default\); add \?follow=false to print what is there and end\n/,
   );
+  t.notMatch(other, /viewer/, 'no viewer line without a link');
 });
 
 t.test('the banner names the client command as it works where serve was started', async (t) => {
@@ -181,6 +185,12 @@ t.test('the banner names the client command as it works where serve was started'
     command: 'npx enginegate',
   });
   t.match(banner, /\n {2}npx enginegate ps\n {2}npx enginegate logs CONTAINER -f\n/);
+});
+
+t.test('the viewer link: the token in the fragment, none for --no-auth or a unix socket', async (t) => {
+  t.equal(viewerLink('http://127.0.0.1:7070', 'tok'), 'http://127.0.0.1:7070/#token=tok');
+  t.equal(viewerLink('http://[::1]:7070', null), 'http://[::1]:7070/');
+  t.equal(viewerLink('unix:/run/enginegate.sock', 'tok'), undefined);
 });
 
 t.test('the command line: help, unknown commands and flags are one line with exit 2', async (t) => {

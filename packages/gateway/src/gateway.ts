@@ -21,6 +21,7 @@ import { registerEngineRoutes } from './routes/engine-routes.js';
 import { registerHealthRoutes } from './routes/health-routes.js';
 import { LogsRoute } from './routes/logs-route.js';
 import { registerPassthroughRoutes } from './routes/passthrough-routes.js';
+import { registerViewerRoutes } from './routes/viewer-routes.js';
 import { defaultStateDir, generateToken, writeTokenFile } from './state-dir.js';
 
 /** Client messages are read and discarded; a bigger one closes the socket 1009. */
@@ -288,6 +289,7 @@ async function setUp(gateway: GatewayInstance, resolved: ResolvedGatewayOptions)
   registerEngineRoutes(app, engines);
   registerPassthroughRoutes(app, engines, passthroughs);
   logsRoute.register(app);
+  registerViewerRoutes(app);
 
   engines.on('change', (change: EngineChange) => {
     streams.onEngineChange(change);

@@ -169,6 +169,7 @@ SIGTERM or SIGINT stops the gateway: open streams close with 1001.`,
     context.stderr.write(
       startBanner({
         url: gateway.url!,
+        viewerUrl: viewerLink(gateway.url!, gateway.token),
         engine,
         tokenFile: gateway.tokenFile ?? undefined,
         tokenOrigin,
@@ -215,8 +216,20 @@ export function clientCommand(env: NodeJS.ProcessEnv): string {
   return env.npm_command !== undefined ? 'npx enginegate' : 'enginegate';
 }
 
+/**
+ * The viewer's address with the token in the fragment (`/#token=…`): a fragment is never sent to
+ * the server, so the token stays out of request lines and logs; the page moves it into
+ * sessionStorage. A unix socket has no address a browser can open.
+ */
+export function viewerLink(url: string, token: string | null): string | undefined {
+  if (!url.startsWith('http://')) return undefined;
+  return token === null ? `${url}/` : `${url}/#token=${encodeURIComponent(token)}`;
+}
+
 export interface StartBannerFacts {
   url: string;
+  /** The viewer's link (see viewerLink), when a browser can open it. */
+  viewerUrl?: string | undefined;
   engine: EngineStatus | undefined;
   /** The token file, when the token is in one. */
   tokenFile: string | undefined;
@@ -229,7 +242,7 @@ export interface StartBannerFacts {
 
 /** What `serve` prints once it listens: where, which engine, where the token is, what to try. */
 export function startBanner(facts: StartBannerFacts): string {
-  const { url, engine, tokenFile, tokenOrigin, stateDir, command = 'enginegate' } = facts;
+  const { url, viewerUrl, engine, tokenFile, tokenOrigin, stateDir, command = 'enginegate' } = facts;
   const address = parseGatewayAddress(url);
   const engineText = engine ? `${engine.name ?? 'none'} (${engine.state})` : 'unknown';
   const example = engine?.name === 'mock' ? 'mock-chatty' : 'CONTAINER';
@@ -251,6 +264,7 @@ export function startBanner(facts: StartBannerFacts): string {
     `enginegate: listening on ${url}`,
     `enginegate: engine ${engineText}`,
     `enginegate: token ${tokenFile !== undefined ? `in ${tokenFile}` : tokenOrigin}`,
+    ...(viewerUrl !== undefined ? [`enginegate: viewer ${viewerUrl}`] : []),
     'Try:',
     ...(tokenOrigin === 'from --token' ? ['  export ENGINEGATE_TOKEN=...   # the token given to --token'] : []),
     ...(example === 'CONTAINER' ? [`  ${command} ps${clientFlags}`] : []),
