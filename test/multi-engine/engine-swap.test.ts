@@ -17,7 +17,7 @@
 //   times), the gateway answers 400 naming after= and the CLI stops saying so.
 import t, { type Test } from 'tap';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -31,8 +31,8 @@ import { dockerdForTest, runBusybox, type PrivateDockerd } from '@enginegate/tes
 import { podmanForTest, runBusybox as runPodmanBusybox, type PrivatePodman } from '@enginegate/test-harness/podman';
 import {
   containerdForTest,
+  runNerdctlStyleTask,
   uniqueId,
-  writeNerdctlStyleLogger,
   type PrivateContainerd,
 } from '@enginegate/test-harness/containerd';
 
@@ -61,17 +61,6 @@ async function waitFor(what: string, condition: () => boolean | Promise<boolean>
 /** A ticker script: `<label> tick N` every 0.1 s, forever. */
 function tickerScript(label: string): string {
   return `i=0; while true; do echo "${label} tick $i"; i=$((i+1)); sleep 0.1; done`;
-}
-
-/** A nerdctl-style containerd task named `name` (label `nerdctl/name`, json-file log under the log root). */
-async function runNamedContainerdTask(cd: PrivateContainerd, name: string, script: string): Promise<void> {
-  const dataStore = join(cd.logDir, 'nerdctl', 'swap0000');
-  const loggerUri = await writeNerdctlStyleLogger(cd.dir, dataStore);
-  const id = uniqueId('swap');
-  const stateDir = join(dataStore, 'containers', cd.namespace, id);
-  await mkdir(stateDir, { recursive: true });
-  await writeFile(join(stateDir, 'log-config.json'), JSON.stringify({ driver: 'json-file' }));
-  await cd.runTask({ id, script, logUri: loggerUri, labels: { 'nerdctl/name': name, 'nerdctl/state-dir': stateDir } });
 }
 
 /** `enginegate logs NAME -f --timestamps` against the gateway, its output collected. */
@@ -253,7 +242,7 @@ async function suite(dockerd: PrivateDockerd, cd: PrivateContainerd, podman: Pri
   await Promise.all([
     runBusybox(dockerd, tickerScript('moby'), { name: SHARED_NAME }),
     runBusybox(dockerd, tickerScript('moby-only'), { name: MOBY_ONLY_NAME }),
-    runNamedContainerdTask(cd, SHARED_NAME, tickerScript('containerd')),
+    runNerdctlStyleTask(cd, SHARED_NAME, tickerScript('containerd')),
     runPodmanBusybox(podman, tickerScript('podman'), { name: SHARED_NAME }),
   ]);
 

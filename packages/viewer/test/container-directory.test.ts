@@ -7,6 +7,8 @@ function container(name: string, project?: string, state = 'running'): Container
     names: [name],
     image: `img/${name}`,
     state,
+    tty: false,
+    createdAt: '2024-01-02T15:04:05.000000000Z',
     labels: project === undefined ? {} : { 'com.docker.compose.project': project },
   };
 }
@@ -59,5 +61,8 @@ t.test('groups: Compose projects first by name, then the rest; containers by nam
 });
 
 t.test('a container without a name is shown by its short ID', async (t) => {
-  t.equal(displayName({ id: 'abcdef0123456789', names: [], image: 'x', state: 'running' }), 'abcdef012345');
+  t.equal(
+    displayName({ id: 'abcdef0123456789', names: [], image: 'x', state: 'running', tty: false, createdAt: '' }),
+    'abcdef012345',
+  );
 });

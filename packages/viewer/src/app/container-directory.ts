@@ -2,18 +2,13 @@
  * The active engine's containers as the events stream tells them: `present` records first, then
  * `synced`, then live changes. Grouped by Compose project for the list.
  */
+import type { ContainerInfo as GatewayContainerInfo } from '@enginegate/plugin-api';
 
-/** A container as the gateway describes it (docs/api.md, `GET /passthrough/engine/containers`). */
-export interface ContainerInfo {
-  id: string;
-  names: string[];
-  namespace?: string;
-  image: string;
-  state: string;
-  tty?: boolean;
-  createdAt?: string;
-  labels?: Record<string, string>;
-}
+/**
+ * A container as the gateway describes it (plugin-api's type, used as a type only: nothing of
+ * plugin-api is bundled). `labels` is optional here: a gateway before the events route sends none.
+ */
+export type ContainerInfo = Omit<GatewayContainerInfo, 'labels'> & { labels?: Record<string, string> };
 
 /** One record of `GET /passthrough/engine/events` (JSON framing). */
 export type EventRecord =

@@ -66,6 +66,8 @@ export class LogSession {
   readonly members: Member[] = [];
   status: SocketStatus = { phase: 'connecting', detail: 'connecting…' };
   failure: GatewayRequestError | null = null;
+  /** Reconnects after an engine switch (1012): the page asks which engine is active now. */
+  engineSwitches = 0;
   private readonly memberIndex = new Map<string, number>();
   /** Members whose exit was shown since their last line: a repeated `exit` or a `leave` says nothing new. */
   private readonly exitShown = new Set<number>();
@@ -165,6 +167,7 @@ export class LogSession {
 
   private onOpen(loss: ConnectionLoss | null): void {
     if (loss === null) return;
+    if (loss === 'engine') this.engineSwitches++;
     const why = loss === 'engine' ? 'the engine was switched' : 'the connection was lost';
     const how = this.cursor === undefined ? 'started again' : 'resumed right after the last line';
     this.marker('reconnect', `reconnected: ${why}; ${how}`);

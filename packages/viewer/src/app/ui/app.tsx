@@ -4,13 +4,15 @@ import { EventsFeed } from '../events-feed.js';
 import { parseFilter } from '../filter.js';
 import type { GatewayApi } from '../gateway-api.js';
 import { LogSession } from '../log-session.js';
-import { logsPath, targetFileStem, targetLabel } from '../log-target.js';
+import { logsPath, targetFileStem, targetLabel, type LogTarget } from '../log-target.js';
 import type { SocketStatus } from '../reconnecting-socket.js';
 import { EMPTY_SELECTION, followOne, followProject, targetOf, toggle, type Selection } from '../selection.js';
 import { ContainerList } from './container-list.js';
 import { LogPane } from './log-pane.js';
 import { saveText } from './save-file.js';
 import { Toolbar } from './toolbar.js';
+
+const ENGINE_REFRESH_MS = 5000;
 
 export interface EngineStatus {
   name: string | null;
@@ -53,7 +55,10 @@ function StatusDot({ label, status }: { label: string; status: SocketStatus }) {
 export function App({ api, initialCap, onCap, onUnauthorized }: AppProps) {
   const feed = useFeed(api);
   const [engine, setEngine] = useState<EngineStatus | null>(null);
-  const [selection, setSelection] = useState<Selection>(EMPTY_SELECTION);
+  const [selection, setSelectionState] = useState<Selection>(EMPTY_SELECTION);
+  // The target is fixed when chosen (a containerd namespace included): a later change of the
+  // list, an engine switch above all, must not start another stream under the reader.
+  const [target, setTarget] = useState<LogTarget | null>(null);
   const [search, setSearch] = useState('');
   const [filterText, setFilterText] = useState('');
   const [showTime, setShowTime] = useState(false);
@@ -61,17 +66,15 @@ export function App({ api, initialCap, onCap, onUnauthorized }: AppProps) {
   const filterInput = useRef<HTMLInputElement>(null);
   const [, bump] = useReducer((n: number) => n + 1, 0);
 
-  // The engine's name and state: at start, and whenever the events stream opens again (after a switch).
-  useEffect(() => {
-    api.getJson<EngineStatus>('/engine').then(setEngine, () => setEngine(null));
-  }, [api, feed.generation]);
-
   useEffect(() => {
     if (feed.failure?.status === 401) onUnauthorized();
   });
 
   const directory = feed.directory;
-  const target = targetOf(selection, (name) => directory.byName(name)?.namespace);
+  const setSelection = (next: Selection) => {
+    setSelectionState(next);
+    setTarget(targetOf(next, (name) => directory.byName(name)?.namespace));
+  };
   const targetKey = target === null ? null : logsPath(target, { tail: 0 });
   const session = useMemo(
     () => (target === null ? null : new LogSession({ api, target, cap })),
@@ -96,6 +99,16 @@ export function App({ api, initialCap, onCap, onUnauthorized }: AppProps) {
     };
   }, [session]);
   if (session !== null && session.store.cap !== cap) session.store.setCap(cap);
+
+  // The engine's name and state: at start, whenever a stream comes back after an engine switch,
+  // and every few seconds (a switch while nothing is followed, an engine that comes up later).
+  const engineSwitches = session?.engineSwitches ?? 0;
+  useEffect(() => {
+    const refresh = () => api.getJson<EngineStatus>('/engine').then(setEngine, () => setEngine(null));
+    void refresh();
+    const timer = setInterval(() => void refresh(), ENGINE_REFRESH_MS);
+    return () => clearInterval(timer);
+  }, [api, feed.generation, engineSwitches]);
 
   const filter = useMemo(() => parseFilter(filterText), [filterText]);
   const matcher = filter.kind === 'ok' ? filter.matcher : null;

@@ -1,15 +1,30 @@
+import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
 
 export type GateReason = 'missing' | 'refused' | 'forbidden' | 'unreachable';
 
-const MESSAGES: Record<GateReason, string> = {
-  missing:
-    'This page needs the gateway’s access token. Open the link that `enginegate serve` printed (it ends in #token=…), or paste the token here.',
-  refused:
-    'The gateway refused the token (401): it is not the token of this gateway. Open the link that `enginegate serve` printed, or paste the right token.',
-  forbidden:
-    'The gateway refused this page’s origin (403). Open the page at the address `enginegate serve` printed, or start it with --allow-origin.',
-  unreachable: 'The gateway does not answer. Is `enginegate serve` still running?',
+const SERVE = <code>enginegate serve</code>;
+
+const MESSAGES: Record<GateReason, ComponentChildren> = {
+  missing: (
+    <>
+      This page needs the gateway’s access token. Open the link that {SERVE} printed (it ends in <code>#token=…</code>),
+      or paste the token here.
+    </>
+  ),
+  refused: (
+    <>
+      The gateway refused the token (401): it is not this gateway’s token. Open the link that {SERVE} printed, or paste
+      the right token.
+    </>
+  ),
+  forbidden: (
+    <>
+      The gateway refused this page’s origin (403). Open the page at the address {SERVE} printed, or start it with{' '}
+      <code>--allow-origin</code>.
+    </>
+  ),
+  unreachable: <>The gateway does not answer. Is {SERVE} still running?</>,
 };
 
 /** What the page shows instead of logs when it cannot use the gateway: why, and a way to fix it. */
