@@ -9,7 +9,6 @@ export { ContainerResolver, EXCLUDED_NAMESPACES, containerNames } from './contai
 export { LogLocator, CRI_CONTAINER_METADATA, NERDCTL_LABEL, type LogLocation } from './log-location.js';
 export { LogRoots, DEFAULT_LOG_ROOTS } from './log-roots.js';
 export { LogFileStream, type LogFileStreamOptions, type TaskWatch } from './log-file-stream.js';
-export { fileHasWriter } from './log-file-writers.js';
 export { JournaldStream } from './journald-stream.js';
 export {
   criFormat,

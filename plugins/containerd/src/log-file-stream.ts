@@ -8,7 +8,6 @@ import {
   type PluginLogger,
 } from '@enginegate/plugin-api';
 import { ChangeWaiter } from './change-waiter.js';
-import { fileHasWriter } from './log-file-writers.js';
 import { DEFAULT_EXIT_SETTLE_MS } from './plugin-config.js';
 import type { LogFileFormat } from './log-formats.js';
 import type { LogRoots } from './log-roots.js';
@@ -48,14 +47,7 @@ export interface LogFileStreamOptions {
   pollIntervalMs?: number;
   /** After the task exited, the file must stay quiet this long before the stream ends. */
   exitSettleMs?: number;
-  /**
-   * After the task exited, how long to keep following while a process still holds the file
-   * open for writing (its writer is still flushing). Default 30 s.
-   */
-  exitWriterWaitMs?: number;
 }
-
-const DEFAULT_EXIT_WRITER_WAIT_MS = 30_000;
 
 /** What one follow step sends, and whether the stream ends with it. */
 interface FollowStep {
@@ -85,8 +77,6 @@ export class LogFileStream implements AsyncIterable<LogRecord[]> {
   /** When a read last returned bytes: the file must be quiet for a while after the exit. */
   private lastGrowthAt = 0;
   private released = false;
-  /** Set once no process writes the file after the exit: the next quiet end of file ends the stream. */
-  private writerGone = false;
   private readonly onAbort = () => this.release();
 
   constructor(private readonly o: LogFileStreamOptions) {
@@ -221,27 +211,13 @@ export class LogFileStream implements AsyncIterable<LogRecord[]> {
 
   /**
    * The task exited. Writers (the shim, the CRI plugin, a logging binary) may still be flushing
-   * the last lines: end once the file has stayed quiet for a moment and no process holds it open
-   * for writing any more. Quiet alone is no proof: on a loaded machine the shim's last write can
-   * come well after the exit event. Once the writer is gone, one more read takes what it wrote
-   * just before it closed.
+   * the last lines: end only once the file has stayed quiet for a moment.
    */
   private async settleAfterExit(exit: TaskExit): Promise<FollowStep> {
     const settleMs = this.o.exitSettleMs ?? DEFAULT_EXIT_SETTLE_MS;
     const quietFor = Date.now() - Math.max(this.lastGrowthAt, this.exitSeenAt);
     if (quietFor < settleMs) {
       await this.waiter.wait(settleMs - quietFor);
-      return AGAIN;
-    }
-    if (!this.writerGone) {
-      const waitedMs = Date.now() - this.exitSeenAt;
-      const writing = await fileHasWriter(this.o.path);
-      if (this.released) return { records: [], done: true };
-      if (writing === true && waitedMs < (this.o.exitWriterWaitMs ?? DEFAULT_EXIT_WRITER_WAIT_MS)) {
-        await this.waiter.wait();
-        return AGAIN;
-      }
-      this.writerGone = true;
       return AGAIN;
     }
     return { records: [...this.cursor.finish(), ...this.exitRecords(exit)], done: true };

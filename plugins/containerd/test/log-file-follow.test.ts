@@ -2,7 +2,7 @@
 // through its open descriptor first), truncation, the task's exit; `since` by bisection, `tail`
 // from the end; and an abort that releases every descriptor, watcher and timer at once.
 import t from 'tap';
-import { appendFile, mkdtemp, open, rename, rm, truncate, writeFile } from 'node:fs/promises';
+import { appendFile, mkdtemp, rename, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -11,7 +11,6 @@ import {
   LogFileStream,
   LogRoots,
   criFormat,
-  fileHasWriter,
   findTailPosition,
   findTimePosition,
   jsonFileFormat,
@@ -176,38 +175,6 @@ t.test('a raw file: an unterminated last line waits for its newline; byte cursor
     ['b4', 'b8', 'b13'],
   );
   t.match(all.at(-2), { text: 'three', partial: true });
-});
-
-t.test('fileHasWriter: a descriptor open for writing counts, a reading one does not', async (t) => {
-  const log = join(dir, 'writers.log');
-  await writeFile(log, '');
-  t.equal(await fileHasWriter(log), false, 'nobody has it open');
-  const reader = await open(log, 'r');
-  t.equal(await fileHasWriter(log), false, 'a reader is no writer');
-  const writer = await open(log, 'a');
-  t.equal(await fileHasWriter(log), true, 'an appending descriptor is a writer');
-  await writer.close();
-  t.equal(await fileHasWriter(log), false, 'closed: no writer any more');
-  await reader.close();
-  t.equal(await fileHasWriter(log, join(dir, 'no-proc-here')), undefined, 'no /proc: cannot tell');
-});
-
-t.test('after the exit, a writer still holding the file delays the end: its late line is kept', async (t) => {
-  // As the shim on a loaded machine: the exit event comes, the file stays quiet for longer than
-  // the settle time, and only then the last line is written and the file closed.
-  const log = join(dir, 'late-writer.log');
-  const writer = await open(log, 'a');
-  await writer.write(json('first\n'));
-  const task = handTask();
-  const { records, done } = background(stream(log, jsonFileFormat, 'numbered', FOLLOW, task.watch));
-  await untilLines(records, 1);
-  task.exit(3);
-  await sleep(500); // five times the stream's exitSettleMs
-  await writer.write(json('written late\n'));
-  await writer.close();
-  const all = await done;
-  t.same(lines(all), ['first', 'written late'], 'the line written after the quiet time is not lost');
-  t.match(all.at(-1), { type: 'exit', exitCode: 3 });
 });
 
 t.test('a log file that appears only after the follow started', async (t) => {
