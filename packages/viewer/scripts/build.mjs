@@ -16,7 +16,7 @@ rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
 
 await build({
-  // main.tsx imports viewer.css: esbuild writes it beside the script as viewer.css.
+  // main.tsx imports the stylesheets: esbuild writes them, in order, beside the script as viewer.css.
   entryPoints: { viewer: join(app, 'main.tsx') },
   outdir: out,
   entryNames: '[name]',

@@ -1,4 +1,11 @@
-import './viewer.css';
+// esbuild bundles these, in this order, into viewer.css.
+import './styles/theme.css';
+import './styles/base.css';
+import './styles/layout.css';
+import './styles/sidebar.css';
+import './styles/log.css';
+import './styles/ansi.css';
+import './styles/gate.css';
 import { render } from 'preact';
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { parseFragment, takeToken, TOKEN_STORAGE_KEY } from './auth.js';

@@ -53,6 +53,58 @@ function ContainerRow(props: {
   );
 }
 
+interface GroupProps {
+  group: ContainerGroup;
+  selection: Selection;
+  selected: ReadonlySet<string>;
+  /** The one container followed alone, if any. */
+  alone: string | undefined;
+  onFollow: (name: string) => void;
+  onToggle: (name: string) => void;
+  onFollowProject: (project: string, names: string[]) => void;
+}
+
+/** A Compose project (with "Follow all") or the containers of none. */
+function GroupSection({ group, selection, selected, alone, onFollow, onToggle, onFollowProject }: GroupProps) {
+  const { project } = group;
+  const names = group.containers.map(displayName);
+  return (
+    <section class="group">
+      <header class="group-head">
+        <h2 class="group-title">
+          {project !== null && <span class="group-kind">project </span>}
+          {project ?? 'Containers'}
+          <span class="group-count">{group.containers.length}</span>
+        </h2>
+        {project !== null && (
+          <button
+            type="button"
+            class="follow-project"
+            aria-pressed={selection.project === project}
+            aria-label={`Follow project ${project}`}
+            title={`One merged stream of project ${project}; containers that start later join it`}
+            onClick={() => onFollowProject(project, names)}
+          >
+            Follow all
+          </button>
+        )}
+      </header>
+      <ul class="containers" aria-label={project !== null ? `Project ${project}` : 'Containers'}>
+        {group.containers.map((container) => (
+          <ContainerRow
+            key={container.id}
+            container={container}
+            checked={selected.has(displayName(container))}
+            followedAlone={alone === displayName(container)}
+            onFollow={onFollow}
+            onToggle={onToggle}
+          />
+        ))}
+      </ul>
+    </section>
+  );
+}
+
 /** The containers, grouped by Compose project; checkboxes pick several for one merged stream. */
 export function ContainerList(props: ContainerListProps) {
   const { groups, selection, synced, total } = props;
@@ -74,46 +126,18 @@ export function ContainerList(props: ContainerListProps) {
         onInput={(event) => props.onSearch(event.currentTarget.value)}
       />
       {empty !== null && <p class="sidebar-empty">{empty}</p>}
-      {groups.map((group) => {
-        const names = group.containers.map(displayName);
-        const title = group.project ?? 'Containers';
-        const projectFollowed = group.project !== null && selection.project === group.project;
-        return (
-          <section class="group" key={group.project ?? ''}>
-            <header class="group-head">
-              <h2 class="group-title">
-                {group.project !== null && <span class="group-kind">project </span>}
-                {title}
-                <span class="group-count">{group.containers.length}</span>
-              </h2>
-              {group.project !== null && (
-                <button
-                  type="button"
-                  class="follow-project"
-                  aria-pressed={projectFollowed}
-                  aria-label={`Follow project ${group.project}`}
-                  title={`One merged stream of project ${group.project}; containers that start later join it`}
-                  onClick={() => props.onFollowProject(group.project!, names)}
-                >
-                  Follow all
-                </button>
-              )}
-            </header>
-            <ul class="containers" aria-label={group.project !== null ? `Project ${group.project}` : 'Containers'}>
-              {group.containers.map((container) => (
-                <ContainerRow
-                  key={container.id}
-                  container={container}
-                  checked={selected.has(displayName(container))}
-                  followedAlone={alone === displayName(container)}
-                  onFollow={props.onFollow}
-                  onToggle={props.onToggle}
-                />
-              ))}
-            </ul>
-          </section>
-        );
-      })}
+      {groups.map((group) => (
+        <GroupSection
+          key={group.project ?? ''}
+          group={group}
+          selection={selection}
+          selected={selected}
+          alone={alone}
+          onFollow={props.onFollow}
+          onToggle={props.onToggle}
+          onFollowProject={props.onFollowProject}
+        />
+      ))}
     </nav>
   );
 }

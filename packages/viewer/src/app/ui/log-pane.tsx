@@ -1,10 +1,12 @@
 import { elementScroll, observeElementOffset, observeElementRect, Virtualizer } from '@tanstack/virtual-core';
+import type { RefObject } from 'preact';
 import { useEffect, useLayoutEffect, useMemo, useReducer, useRef, useState } from 'preact/hooks';
 import type { LineMatcher } from '../filter.js';
+import type { LineStore } from '../line-store.js';
 import type { LogSession } from '../log-session.js';
 import { DroppedRow, LogRow } from './log-row.js';
 
-/** Must match `--row-height` in viewer.css: every row is one line of this height (no wrapping), so the list needs no measuring. */
+/** Must match `--row-height` in styles/theme.css: every row is one line of this height (no wrapping), so the list needs no measuring. */
 export const ROW_HEIGHT = 20;
 /** Rows rendered above and below the visible ones. */
 const OVERSCAN = 25;
@@ -38,25 +40,9 @@ function useSessionVersion(session: LogSession): number {
   return version;
 }
 
-/**
- * The log: a virtualised list (TanStack Virtual) of fixed-height rows inside the `role="log"`
- * scroller. It follows the end while the reader is there; scrolling up pauses that (the rows
- * stay put even as old ones are dropped) and "Jump to end" resumes it.
- */
-export function LogPane({ session, matcher, showTime, label }: LogPaneProps) {
-  useSessionVersion(session);
+/** A TanStack virtualizer of fixed-height rows over `scroller`, one per session, kept at `count`. */
+function useRowVirtualizer(scroller: RefObject<HTMLDivElement | null>, count: number, session: LogSession) {
   const [, rerender] = useReducer((n: number) => n + 1, 0);
-  const scroller = useRef<HTMLDivElement>(null);
-  const [following, setFollowing] = useState(true);
-  const followingRef = useRef(true);
-  const seenAtPause = useRef(0);
-  const shiftedBefore = useRef(0);
-
-  const { store } = session;
-  const dropped = store.dropped;
-  const offset = dropped > 0 ? 1 : 0; // the "N older lines dropped" row
-  const count = store.visibleCount + offset;
-
   const virtualizer = useMemo(
     () =>
       new Virtualizer<HTMLDivElement, HTMLDivElement>({
@@ -75,56 +61,79 @@ export function LogPane({ session, matcher, showTime, label }: LogPaneProps) {
   virtualizer.setOptions({ ...virtualizer.options, count });
   useLayoutEffect(() => virtualizer._didMount(), [virtualizer]);
   useLayoutEffect(() => virtualizer._willUpdate());
+  return virtualizer;
+}
 
-  // The filter changed: a different list; follow its end again.
+/**
+ * Following the end: while the reader is at the end, every render scrolls to it; scrolling up
+ * pauses that (and rows dropped at the top then move the view up with them, so what is read
+ * stays put); jumpToEnd() resumes. A new filter is a new list: it follows its end again.
+ */
+function useFollowEnd(scroller: RefObject<HTMLDivElement | null>, store: LineStore, matcher: LineMatcher | null) {
+  const [following, setFollowing] = useState(true);
+  const followingRef = useRef(true);
+  const seenAtPause = useRef(0);
+  const shiftedBefore = useRef(0);
+  const follow = (on: boolean) => {
+    followingRef.current = on;
+    setFollowing(on);
+  };
+
   useLayoutEffect(() => {
-    followingRef.current = true;
-    setFollowing(true);
+    follow(true);
     shiftedBefore.current = store.shiftedOut;
-  }, [matcher, session, store]);
+  }, [matcher, store]);
 
   useLayoutEffect(() => {
     const element = scroller.current;
     if (element === null) return;
     const shifted = store.shiftedOut - shiftedBefore.current;
     shiftedBefore.current = store.shiftedOut;
-    if (followingRef.current) {
-      element.scrollTop = element.scrollHeight;
-    } else if (shifted > 0) {
-      // Old rows left the top: move up with them so the rows being read stay where they are.
-      element.scrollTop = Math.max(0, element.scrollTop - shifted * ROW_HEIGHT);
-    }
+    if (followingRef.current) element.scrollTop = element.scrollHeight;
+    else if (shifted > 0) element.scrollTop = Math.max(0, element.scrollTop - shifted * ROW_HEIGHT);
   });
 
   const onScroll = () => {
     const element = scroller.current;
     if (element === null) return;
     const atEnd = element.scrollTop + element.clientHeight >= element.scrollHeight - END_SLACK;
-    if (atEnd !== followingRef.current) {
-      followingRef.current = atEnd;
-      setFollowing(atEnd);
-      if (!atEnd) seenAtPause.current = store.visibleCount + store.shiftedOut;
-    }
+    if (atEnd === followingRef.current) return;
+    follow(atEnd);
+    if (!atEnd) seenAtPause.current = store.visibleCount + store.shiftedOut;
   };
 
   const jumpToEnd = () => {
-    followingRef.current = true;
-    setFollowing(true);
+    follow(true);
     const element = scroller.current;
-    if (element !== null) element.scrollTop = element.scrollHeight;
-    element?.focus({ preventScroll: true });
+    if (element === null) return;
+    element.scrollTop = element.scrollHeight;
+    element.focus({ preventScroll: true });
   };
 
-  const onKeyDown = (event: KeyboardEvent) => {
-    if (event.key === 'End' && !event.ctrlKey) {
-      event.preventDefault();
-      jumpToEnd();
-    }
-  };
-
-  const members = session.members;
-  const nameWidth = Math.max(0, ...members.map((m) => m.name.length));
   const newSincePause = following ? 0 : store.visibleCount + store.shiftedOut - seenAtPause.current;
+  return { following, onScroll, jumpToEnd, newSincePause };
+}
+
+/**
+ * The log: a virtualised list of fixed-height rows inside the `role="log"` scroller (live updates
+ * are announced by nothing: aria-live is off, a busy log would drown a screen reader), with the
+ * "Jump to end" button while the autoscroll is paused.
+ */
+export function LogPane({ session, matcher, showTime, label }: LogPaneProps) {
+  useSessionVersion(session);
+  const scroller = useRef<HTMLDivElement>(null);
+  const { store, members } = session;
+  const dropped = store.dropped;
+  const offset = dropped > 0 ? 1 : 0; // the "N older lines dropped" row
+  const count = store.visibleCount + offset;
+  const virtualizer = useRowVirtualizer(scroller, count, session);
+  const { following, onScroll, jumpToEnd, newSincePause } = useFollowEnd(scroller, store, matcher);
+  const onKeyDown = (event: KeyboardEvent) => {
+    if (event.key !== 'End' || event.ctrlKey) return;
+    event.preventDefault();
+    jumpToEnd();
+  };
+  const nameWidth = Math.max(0, ...members.map((m) => m.name.length));
 
   return (
     <div class="log-frame">
@@ -138,24 +147,14 @@ export function LogPane({ session, matcher, showTime, label }: LogPaneProps) {
         onScroll={onScroll}
         onKeyDown={onKeyDown}
       >
-        <div class={`log-rows${showTime ? ' with-time' : ''}`} style={{ height: `${virtualizer.getTotalSize()}px` }}>
+        <div class="log-rows" style={{ height: `${virtualizer.getTotalSize()}px` }}>
           {virtualizer.getVirtualItems().map((item) => {
-            if (item.index < offset) {
+            if (item.index < offset)
               return <DroppedRow key="dropped" dropped={dropped} cap={store.cap} top={item.start} />;
-            }
             const entry = store.visibleAt(item.index - offset);
             if (entry === undefined) return null;
-            return (
-              <LogRow
-                key={entry.seq}
-                entry={entry}
-                top={item.start}
-                member={entry.member >= 0 ? members[entry.member] : undefined}
-                nameWidth={nameWidth}
-                showTime={showTime}
-                matcher={matcher}
-              />
-            );
+            const member = entry.member >= 0 ? members[entry.member] : undefined;
+            return <LogRow key={entry.seq} {...{ entry, member, nameWidth, showTime, matcher }} top={item.start} />;
           })}
         </div>
       </div>
