@@ -8,6 +8,7 @@ import {
   type PluginLogger,
 } from '@enginegate/plugin-api';
 import { ChangeWaiter } from './change-waiter.js';
+import { exitSettleWait } from './exit-settle.js';
 import { DEFAULT_EXIT_SETTLE_MS } from './plugin-config.js';
 import type { LogFileFormat } from './log-formats.js';
 import type { LogRoots } from './log-roots.js';
@@ -47,6 +48,12 @@ export interface LogFileStreamOptions {
   pollIntervalMs?: number;
   /** After the task exited, the file must stay quiet this long before the stream ends. */
   exitSettleMs?: number;
+  /**
+   * The writer closes the file at the task's exit (the shim's `file://` log): after the exit the
+   * stream also waits (10 s at most) until no process holds it for writing. Not for writers that
+   * keep it until the task is deleted (nerdctl's logging binary).
+   */
+  writerClosesAtExit?: boolean;
 }
 
 /** What one follow step sends, and whether the stream ends with it. */
@@ -209,18 +216,18 @@ export class LogFileStream implements AsyncIterable<LogRecord[]> {
     return AGAIN;
   }
 
-  /**
-   * The task exited. Writers (the shim, the CRI plugin, a logging binary) may still be flushing
-   * the last lines: end only once the file has stayed quiet for a moment.
-   */
+  /** The task exited: end once the file has had its last lines (see exitSettleWait). */
   private async settleAfterExit(exit: TaskExit): Promise<FollowStep> {
-    const settleMs = this.o.exitSettleMs ?? DEFAULT_EXIT_SETTLE_MS;
-    const quietFor = Date.now() - Math.max(this.lastGrowthAt, this.exitSeenAt);
-    if (quietFor < settleMs) {
-      await this.waiter.wait(settleMs - quietFor);
-      return AGAIN;
-    }
-    return { records: [...this.cursor.finish(), ...this.exitRecords(exit)], done: true };
+    const wait = await exitSettleWait({
+      path: this.o.path,
+      settleMs: this.o.exitSettleMs ?? DEFAULT_EXIT_SETTLE_MS,
+      writerClosesAtExit: this.o.writerClosesAtExit ?? false,
+      exitSeenAt: this.exitSeenAt,
+      lastGrowthAt: this.lastGrowthAt,
+    });
+    if (wait === 'settled') return { records: [...this.cursor.finish(), ...this.exitRecords(exit)], done: true };
+    await this.waiter.wait(wait === 'poll' ? undefined : wait);
+    return AGAIN;
   }
 
   private exitRecords(exit: TaskExit): LogRecord[] {
