@@ -7,7 +7,11 @@ export interface ExitSettleState {
   path: string;
   /** The file must stay quiet this long after the exit. */
   settleMs: number;
-  /** The writer closes the file at the exit (see LogFileStreamOptions.writerClosesAtExit). */
+  /**
+   * The writer closes the file at the exit (the shim's `file://` log): then the stream also waits
+   * (10 s at most) until no process holds it for writing. Not for writers that keep it until the
+   * task is deleted (nerdctl's logging binary).
+   */
   writerClosesAtExit: boolean;
   /** When the exit was seen, and when a read last returned bytes (Date.now() times). */
   exitSeenAt: number;

@@ -48,11 +48,7 @@ export interface LogFileStreamOptions {
   pollIntervalMs?: number;
   /** After the task exited, the file must stay quiet this long before the stream ends. */
   exitSettleMs?: number;
-  /**
-   * The writer closes the file at the task's exit (the shim's `file://` log): after the exit the
-   * stream also waits (10 s at most) until no process holds it for writing. Not for writers that
-   * keep it until the task is deleted (nerdctl's logging binary).
-   */
+  /** The writer closes the file at the task's exit (the shim's `file://` log): see exitSettleWait. */
   writerClosesAtExit?: boolean;
 }
 
@@ -63,6 +59,8 @@ interface FollowStep {
 }
 
 const AGAIN: FollowStep = { records: [], done: false };
+const exitRecords = (exit: TaskExit): LogRecord[] =>
+  exit.exitCode === null ? [] : [{ type: 'exit', exitCode: exit.exitCode }];
 
 /**
  * Reads one container's log file — its rotated predecessors first when the selection reaches
@@ -211,7 +209,7 @@ export class LogFileStream implements AsyncIterable<LogRecord[]> {
       this.cursor.add(created);
       return AGAIN;
     }
-    if (this.exit) return { records: this.exitRecords(this.exit), done: true };
+    if (this.exit) return { records: exitRecords(this.exit), done: true };
     await this.waiter.wait();
     return AGAIN;
   }
@@ -225,13 +223,17 @@ export class LogFileStream implements AsyncIterable<LogRecord[]> {
       exitSeenAt: this.exitSeenAt,
       lastGrowthAt: this.lastGrowthAt,
     });
-    if (wait === 'settled') return { records: [...this.cursor.finish(), ...this.exitRecords(exit)], done: true };
-    await this.waiter.wait(wait === 'poll' ? undefined : wait);
-    return AGAIN;
-  }
-
-  private exitRecords(exit: TaskExit): LogRecord[] {
-    return exit.exitCode === null ? [] : [{ type: 'exit', exitCode: exit.exitCode }];
+    if (wait !== 'settled') {
+      await this.waiter.wait(wait === 'poll' ? undefined : wait);
+      return AGAIN;
+    }
+    // The writer may have added its last bytes (and closed) while this was being decided.
+    const late = await this.cursor.read();
+    if (late !== null) {
+      this.lastGrowthAt = Date.now();
+      return { records: late, done: false };
+    }
+    return { records: [...this.cursor.finish(), ...exitRecords(exit)], done: true };
   }
 
   /**
