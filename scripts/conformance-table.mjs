@@ -76,7 +76,7 @@ async function main() {
     process.execPath,
     [join(root, 'node_modules', 'tap', 'dist', 'esm', 'run.mjs'), ...TEST_FILES],
     {
-      TS_NODE_PROJECT: join(root, 'tsconfig.test.json'),
+      TSX_TSCONFIG_PATH: join(root, 'tsconfig.test.json'),
       ENGINEGATE_CONFORMANCE_REPORT: reportFile,
     },
   );

@@ -141,18 +141,18 @@ t.test('the serve banner says where, which engine, where the token is, and what 
     url: 'http://127.0.0.1:7070',
     viewerUrl: viewerLink('http://127.0.0.1:7070', 'a+b/c='),
     engine: { name: 'mock', state: 'running' },
-    tokenFile: '/root/.local/state/enginegate/token',
-    tokenOrigin: '/root/.local/state/enginegate/token',
+    tokenFile: '/var/lib/enginegate/token',
+    tokenOrigin: '/var/lib/enginegate/token',
     stateDir: undefined,
   });
   t.match(banner, /listening on http:\/\/127\.0\.0\.1:7070\n/);
   t.match(banner, /engine mock \(running\)\n/);
-  t.match(banner, /token in \/root\/\.local\/state\/enginegate\/token\n/);
+  t.match(banner, /token in \/var\/lib\/enginegate\/token\n/);
   t.match(banner, 'enginegate: viewer http://127.0.0.1:7070/#token=a%2Bb%2Fc%3D\n', 'the viewer link, token escaped');
   t.match(banner, /\n {2}enginegate logs mock-chatty -f\n/);
   t.match(
     banner,
-    '  curl -N -H "Authorization: Bearer $(cat /root/.local/state/enginegate/token)" http://127.0.0.1:7070/passthrough/engine/logs/mock-chatty\n',
+    '  curl -N -H "Authorization: Bearer $(cat /var/lib/enginegate/token)" http://127.0.0.1:7070/passthrough/engine/logs/mock-chatty\n',
   );
   const other = startBanner({
     url: 'http://127.0.0.1:9999',

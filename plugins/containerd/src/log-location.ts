@@ -15,8 +15,6 @@ export type LogLocation =
       path: string;
       format: LogFileFormat;
       rotation: RotationScheme;
-      /** The writer closes the file when the task exits (see LogFileStreamOptions). */
-      writerClosesAtExit?: boolean;
     }
   | {
       kind: 'journald';
@@ -155,8 +153,7 @@ export class LogLocator {
       } catch {
         throw new LogsUnsupportedError(`container ${container.id} logs to ${uri}, which is not a file path`);
       }
-      const resolved = await this.roots.resolve(path, 'log file');
-      return { kind: 'file', path: resolved, format: rawFormat, rotation: 'none', writerClosesAtExit: true };
+      return { kind: 'file', path: await this.roots.resolve(path, 'log file'), format: rawFormat, rotation: 'none' };
     }
     if (uri.startsWith('binary://')) {
       throw new LogsUnsupportedError(
