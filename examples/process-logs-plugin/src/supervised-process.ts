@@ -107,6 +107,7 @@ export class SupervisedProcess {
       state: this.running ? 'running' : 'exited',
       tty: false,
       createdAt: formatTimestamp(this.createdAt),
+      labels: {},
     };
   }
 

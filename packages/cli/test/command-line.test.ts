@@ -107,8 +107,16 @@ t.test('DOCKER_HOST: unix:// becomes a socket path', async (t) => {
 
 t.test('ps table: 12-character IDs, running only unless --all, namespace column when present', async (t) => {
   const containers = [
-    { id: 'a'.repeat(64), names: ['/web'], image: 'nginx:1', state: 'running', tty: false, createdAt: '' },
-    { id: 'b'.repeat(64), names: ['db', 'db-alias'], image: 'postgres:16', state: 'exited', tty: false, createdAt: '' },
+    { id: 'a'.repeat(64), names: ['/web'], image: 'nginx:1', state: 'running', tty: false, createdAt: '', labels: {} },
+    {
+      id: 'b'.repeat(64),
+      names: ['db', 'db-alias'],
+      image: 'postgres:16',
+      state: 'exited',
+      tty: false,
+      createdAt: '',
+      labels: {},
+    },
   ];
   t.equal(
     formatContainerTable(containers, { all: false }),

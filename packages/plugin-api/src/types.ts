@@ -48,6 +48,26 @@ export interface ContainerInfo {
   tty: boolean;
   /** RFC3339 */
   createdAt: string;
+  /** The container's labels (Docker's, nerdctl's, Podman's, containerd's own); `{}` when it has none. */
+  labels: Record<string, string>;
+}
+
+/**
+ * What happened to a container. `create`, `start`, `die` (its process exited) and `destroy`
+ * (removed) are what every engine with events reports; `stop` and `rename` where the engine
+ * says so. A gateway client treats an action it does not know as "look at `container` again".
+ */
+export type ContainerAction = 'create' | 'start' | 'die' | 'stop' | 'rename' | 'destroy';
+
+/** One change of one container, as the engine reported it. */
+export interface ContainerEvent {
+  action: ContainerAction;
+  /** The container as it is after the change (for `destroy`: as it was, `state` 'removed'). */
+  container: ContainerInfo;
+  /** When the engine says it happened. */
+  time: UnixNanos;
+  /** On `die`, when the engine tells it. */
+  exitCode?: number;
 }
 
 export interface ContainerRef {
@@ -96,6 +116,15 @@ export interface Engine {
   health(): Promise<EngineHealth>;
   readonly logs: LogSource;
   containers(options?: { namespace?: string }): Promise<ContainerInfo[]>;
+  /**
+   * Optional: the engine's container events, live from now on. Resolves once the engine's
+   * subscription is open (so that a `containers()` listed after it misses nothing), then
+   * yields batches of events in the engine's order. The iterable ends (or throws an
+   * EngineUnavailableError) when the engine connection is lost; `signal` or `return()`
+   * release the subscription. An engine without it is polled through `containers()` by
+   * the gateway.
+   */
+  events?(signal: AbortSignal): Promise<AsyncIterable<ContainerEvent[]>>;
   /** Extra read-only endpoints, served under `/passthrough/{controller}/{endpoint}`. */
   passthroughs?(): PassthroughEndpoint[];
 }

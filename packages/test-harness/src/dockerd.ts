@@ -295,6 +295,8 @@ export interface BusyboxContainerOptions {
   logDriver?: string;
   /** Start it (default true); false leaves it created. */
   start?: boolean;
+  /** `docker run --label`s. */
+  labels?: Record<string, string>;
 }
 
 /** Runs `sh -c script` in a detached busybox container without network; resolves to its full ID. */
@@ -309,6 +311,7 @@ export async function runBusybox(
     Tty: options.tty ?? false,
     // `sh` as PID 1 ignores SIGTERM: without this, every stop (and a daemon's shutdown) waits 10 s.
     StopTimeout: 1,
+    ...(options.labels !== undefined ? { Labels: options.labels } : {}),
     ...(options.name !== undefined ? { name: options.name } : {}),
     HostConfig: {
       NetworkMode: 'none',

@@ -139,6 +139,7 @@ function toContainerInfo(container: ContainerdContainer, task: ContainerdTask | 
     state: task ? (TASK_STATE[task.status] ?? 'unknown') : 'created',
     tty: task?.terminal ?? specWantsTerminal(container),
     createdAt: container.createdAt !== null ? formatTimestamp(container.createdAt) : '',
+    labels: container.labels,
   };
 }
 

@@ -109,9 +109,17 @@ if (cd) {
     t.equal(logger.at('warn').length, 0, 'client mistakes are not warnings');
   });
 
-  t.test('containers() lists tasks with their state', async (t) => {
+  t.test('containers() lists tasks with their state and labels', async (t) => {
+    const id = uniqueId('labelled');
+    await cd.runTask({ id, script: 'exit 0', labels: { 'com.docker.compose.project': 'egc', tier: 'web' } });
+    t.teardown(() => cd.ctr(['-n', cd.namespace, 'task', 'rm', '-f', id]).catch(() => undefined));
     const list = await engine.containers();
     const mine = list.filter((c) => c.namespace === cd.namespace);
+    t.match(
+      mine.find((c) => c.id === id)?.labels,
+      { 'com.docker.compose.project': 'egc', tier: 'web' },
+      'the container labels of ctr run --label',
+    );
     t.ok(mine.length >= 4);
     t.ok(mine.every((c) => typeof c.createdAt === 'string' && c.createdAt.endsWith('Z')));
     t.ok(mine.some((c) => c.state === 'exited'));

@@ -134,6 +134,7 @@ export class MobyEngine implements Engine {
             state: summary.State,
             tty: inspect.Config.Tty === true,
             createdAt: inspect.Created,
+            labels: summary.Labels ?? {},
           };
         } catch (err) {
           if (isConnectionFailure(err)) throw this.engineError(err, 'containers');

@@ -365,15 +365,18 @@ async function suite(dockerd: PrivateDockerd): Promise<void> {
     t.equal(engine.openStreamCount, 0);
   });
 
-  t.test('containers() lists running and stopped containers with their TTY flag', async (t) => {
-    const running = await runBusybox(dockerd, 'sleep 600', { name: 'egm-list-running', tty: true });
+  t.test('containers() lists running and stopped containers with their TTY flag and labels', async (t) => {
+    const labels = { 'com.docker.compose.project': 'egm', 'com.docker.compose.service': 'web' };
+    const running = await runBusybox(dockerd, 'sleep 600', { name: 'egm-list-running', tty: true, labels });
     t.teardown(() => dockerd.docker.getContainer(running).remove({ force: true }));
     const stopped = await runBusybox(dockerd, 'exit 0', { name: 'egm-list-stopped' });
     await waitForExitCode(dockerd, stopped);
     const list = await engine.containers();
     const byName = new Map(list.map((c) => [c.names[0], c]));
     t.match(byName.get('egm-list-running'), { id: running, state: 'running', tty: true, image: dockerd.image });
+    t.same(byName.get('egm-list-running')!.labels, labels);
     t.match(byName.get('egm-list-stopped'), { id: stopped, state: 'exited', tty: false });
+    t.same(byName.get('egm-list-stopped')!.labels, {}, 'no labels: an empty object');
     t.ok(!Number.isNaN(Date.parse(byName.get('egm-list-running')!.createdAt)), 'createdAt is a time');
   });
 

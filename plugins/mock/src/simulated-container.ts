@@ -30,6 +30,8 @@ export interface MockContainerSpec {
   /** When set, the container exits with this code at its last line's time; else it keeps running. */
   exitCode?: number;
   image?: string;
+  /** Its labels, e.g. Compose's `com.docker.compose.project`; default none. */
+  labels?: Record<string, string>;
 }
 
 export const DEFAULT_MOCK_IMAGE = 'enginegate/mock:latest';
@@ -49,6 +51,7 @@ export class SimulatedContainer {
   readonly name: string;
   readonly tty: boolean;
   readonly image: string;
+  readonly labels: Readonly<Record<string, string>>;
   readonly lineCount: number;
   readonly exitCode: number | undefined;
   readonly createdAt: UnixNanos;
@@ -62,6 +65,7 @@ export class SimulatedContainer {
     this.id = spec.id ?? mockContainerId(spec.name);
     this.tty = spec.tty ?? false;
     this.image = spec.image ?? DEFAULT_MOCK_IMAGE;
+    this.labels = Object.freeze({ ...spec.labels });
     this.lineCount = spec.lineCount;
     this.exitCode = spec.exitCode;
     this.lineAt = spec.lineAt;
@@ -143,6 +147,7 @@ export class SimulatedContainer {
       state: this.hasExited(now) ? 'exited' : 'running',
       tty: this.tty,
       createdAt: formatTimestamp(this.createdAt),
+      labels: { ...this.labels },
     };
   }
 }

@@ -158,6 +158,19 @@ t.test('containers resolve by full ID, name or unique ID prefix', async (t) => {
   t.equal(engine.activeReaders, 0);
 });
 
+t.test('a container lists the labels of its spec (a copy), none by default', async (t) => {
+  const { engine } = await setUp({ builtinContainers: false });
+  const labels = { 'com.docker.compose.project': 'p', 'com.docker.compose.service': 's' };
+  engine.addContainer({ name: 'labelled', lineCount: 1, intervalMs: 0, lineAt: numberedLine, labels });
+  engine.addContainer({ name: 'plain', lineCount: 1, intervalMs: 0, lineAt: numberedLine });
+  labels['com.docker.compose.project'] = 'changed later';
+  const byName = new Map((await engine.containers()).map((c) => [c.names[0], c]));
+  t.same(byName.get('labelled')!.labels, { 'com.docker.compose.project': 'p', 'com.docker.compose.service': 's' });
+  t.same(byName.get('plain')!.labels, {});
+  byName.get('labelled')!.labels.x = 'y';
+  t.notOk('x' in (await engine.containers())[0]!.labels, 'a listed info is a copy');
+});
+
 t.test('addContainer refuses specs that cannot be simulated', async (t) => {
   const { engine } = await setUp({ builtinContainers: false });
   const spec = { name: 'ok', lineCount: 1, intervalMs: 0, lineAt: numberedLine };

@@ -6,7 +6,6 @@ const INSPECT_CONCURRENCY = 8;
 
 /** A Podman container as `GET /passthrough/engine/containers` shows it. */
 export interface PodmanContainerInfo extends ContainerInfo {
-  labels: Record<string, string>;
   /** The pod it belongs to, if any. */
   pod?: { id: string; name: string };
   /** True for a pod's infra (pause) container. */
