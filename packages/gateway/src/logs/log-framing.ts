@@ -1,5 +1,7 @@
 import { isUtf8 } from 'node:buffer';
-import { formatTimestamp, utf8BoundaryAtOrBefore, type LineRecord, type LogRecord } from '@enginegate/plugin-api';
+import { formatTimestamp, utf8BoundaryAtOrBefore, type LineRecord } from '@enginegate/plugin-api';
+import type { Member } from '../merged/member.js';
+import type { StreamRecord } from '../merged/merged-record.js';
 
 /**
  * How log records become messages. WebSocket clients pick one by subprotocol; plain HTTP uses
@@ -30,12 +32,14 @@ export interface FramedBatch {
 }
 
 export interface LogFramer {
-  frame(records: readonly LogRecord[]): FramedBatch;
+  frame(records: readonly StreamRecord[]): FramedBatch;
 }
 
 export interface FramingOptions {
   /** Prefix lines with `formatTimestamp(time)` and a space (raw, text and binary framings). */
   timestamps: boolean;
+  /** Merged streams, raw and text framings: prefix lines with the member's padded name and ` | `. */
+  names?: boolean;
 }
 
 export function createFramer(name: FramingName, options: FramingOptions): LogFramer {
@@ -55,8 +59,33 @@ function timestampPrefix(record: LineRecord, options: FramingOptions): string {
   return options.timestamps && record.time !== null ? `${formatTimestamp(record.time)} ` : '';
 }
 
-/** A record as the v1.json framing (and NDJSON) spells it. */
-export function jsonRecord(record: LogRecord): string {
+/**
+ * `name | ` before each line of a merged stream, names padded to the longest joined so far,
+ * as `docker compose logs` prints them. Joins come before a member's lines, so the framer
+ * learns each name there.
+ */
+class NamePrefixes {
+  private width = 0;
+
+  constructor(private readonly enabled: boolean) {}
+
+  learn(record: StreamRecord): void {
+    if (record.type === 'join') this.width = Math.max(this.width, record.member.name.length);
+  }
+
+  of(record: LineRecord & { member?: Member }): string {
+    if (!this.enabled || record.member === undefined) return '';
+    return `${record.member.name.padEnd(this.width)} | `;
+  }
+}
+
+function memberFields(member: Member): string {
+  return `"container":${JSON.stringify(member.id)},"name":${JSON.stringify(member.name)}`;
+}
+
+/** A record as the v1.json framing (and NDJSON) spells it; a merged stream's name their member. */
+export function jsonRecord(record: StreamRecord): string {
+  const member = 'member' in record ? `${memberFields(record.member)},` : '';
   switch (record.type) {
     case 'line': {
       // Written by hand, not JSON.stringify({...}): this runs once per line, and only the line
@@ -66,10 +95,16 @@ export function jsonRecord(record: LogRecord): string {
         ? `"line":${JSON.stringify(record.line.toString('utf8'))}`
         : `"base64":"${record.line.toString('base64')}"`;
       const partial = record.partial ? ',"partial":true' : '';
-      return `{"type":"line","stream":"${record.stream}","time":${time},${content},"cursor":${JSON.stringify(record.cursor)}${partial}}`;
+      return `{"type":"line",${member}"stream":"${record.stream}","time":${time},${content},"cursor":${JSON.stringify(record.cursor)}${partial}}`;
     }
     case 'exit':
-      return JSON.stringify({ type: 'exit', exitCode: record.exitCode });
+      return `{"type":"exit",${member}"exitCode":${record.exitCode}}`;
+    case 'join':
+      return `{"type":"join",${member}"index":${record.member.index}}`;
+    case 'leave': {
+      const exitCode = record.exitCode === undefined ? '' : `,"exitCode":${record.exitCode}`;
+      return `{"type":"leave",${member}"index":${record.member.index}${exitCode}}`;
+    }
     case 'gap':
       return JSON.stringify({ type: 'gap', reason: record.reason });
     case 'error':
@@ -84,9 +119,13 @@ export function jsonRecord(record: LogRecord): string {
  * buffers may be reused once this returns.
  */
 class RawFramer implements LogFramer {
-  constructor(private readonly options: FramingOptions) {}
+  private readonly names: NamePrefixes;
 
-  frame(records: readonly LogRecord[]): FramedBatch {
+  constructor(private readonly options: FramingOptions) {
+    this.names = new NamePrefixes(options.names === true);
+  }
+
+  frame(records: readonly StreamRecord[]): FramedBatch {
     const messages: Buffer[] = [];
     let parts: Buffer[] = [];
     let partsBytes = 0;
@@ -107,8 +146,9 @@ class RawFramer implements LogFramer {
         flush();
         return { messages, bytes, error: { code: record.code, message: record.message } };
       }
+      this.names.learn(record);
       if (record.type !== 'line') continue;
-      const prefix = timestampPrefix(record, this.options);
+      const prefix = this.names.of(record) + timestampPrefix(record, this.options);
       let line = prefix.length > 0 ? Buffer.concat([Buffer.from(prefix), record.line]) : record.line;
       if (line.length > RAW_MAX_LINE_BYTES) {
         flush();
@@ -132,15 +172,20 @@ const NEWLINE = Buffer.from('\n');
 
 /** One text message per line, no newline; invalid UTF-8 becomes U+FFFD (toString does that). */
 class TextFramer implements LogFramer {
-  constructor(private readonly options: FramingOptions) {}
+  private readonly names: NamePrefixes;
 
-  frame(records: readonly LogRecord[]): FramedBatch {
+  constructor(private readonly options: FramingOptions) {
+    this.names = new NamePrefixes(options.names === true);
+  }
+
+  frame(records: readonly StreamRecord[]): FramedBatch {
     const messages: string[] = [];
     let bytes = 0;
     for (const record of records) {
       if (record.type === 'error') return { messages, bytes, error: { code: record.code, message: record.message } };
+      this.names.learn(record);
       if (record.type !== 'line') continue;
-      const text = timestampPrefix(record, this.options) + record.line.toString('utf8');
+      const text = this.names.of(record) + timestampPrefix(record, this.options) + record.line.toString('utf8');
       messages.push(text);
       bytes += Buffer.byteLength(text);
     }
@@ -150,7 +195,7 @@ class TextFramer implements LogFramer {
 
 /** One JSON object per message, control records included. */
 class JsonFramer implements LogFramer {
-  frame(records: readonly LogRecord[]): FramedBatch {
+  frame(records: readonly StreamRecord[]): FramedBatch {
     const messages: string[] = [];
     let bytes = 0;
     for (const record of records) {
@@ -163,21 +208,26 @@ class JsonFramer implements LogFramer {
   }
 }
 
-/** One binary message per record: a stream byte (1 stdout, 2 stderr, 3 control JSON), then the exact bytes. */
+/**
+ * One binary message per record: a stream byte (1 stdout, 2 stderr, 3 control JSON), then — in
+ * a merged stream, for lines — the member's index as 4 bytes big-endian, then the exact bytes.
+ */
 class BinaryFramer implements LogFramer {
   constructor(private readonly options: FramingOptions) {}
 
-  frame(records: readonly LogRecord[]): FramedBatch {
+  frame(records: readonly StreamRecord[]): FramedBatch {
     const messages: Buffer[] = [];
     let bytes = 0;
     for (const record of records) {
       let message: Buffer;
       if (record.type === 'line') {
         const prefix = timestampPrefix(record, this.options);
-        message = Buffer.allocUnsafe(1 + prefix.length + record.line.length);
+        const index = 'member' in record ? 4 : 0;
+        message = Buffer.allocUnsafe(1 + index + prefix.length + record.line.length);
         message[0] = BINARY_STREAM_BYTE[record.stream];
-        if (prefix.length > 0) message.write(prefix, 1, 'latin1');
-        record.line.copy(message, 1 + prefix.length);
+        if ('member' in record) message.writeUInt32BE(record.member.index, 1);
+        if (prefix.length > 0) message.write(prefix, 1 + index, 'latin1');
+        record.line.copy(message, 1 + index + prefix.length);
       } else {
         const json = Buffer.from(jsonRecord(record));
         message = Buffer.allocUnsafe(1 + json.length);

@@ -1,4 +1,5 @@
-import { errorText, hasErrorCode, type LogRecord } from '@enginegate/plugin-api';
+import { errorText, hasErrorCode } from '@enginegate/plugin-api';
+import type { StreamRecord } from '../merged/merged-record.js';
 import type { FramedBatch, FramingName, LogFramer } from './log-framing.js';
 
 /** Close codes a stream ends with (RFC 6455 §7.4). */
@@ -38,9 +39,9 @@ const ABORTED = Symbol('aborted');
 
 /** The next batch, or ABORTED as soon as the signal fires (a source that ignores it cannot hold the stream). */
 function nextOrAborted(
-  iterator: AsyncIterator<LogRecord[]>,
+  iterator: AsyncIterator<StreamRecord[]>,
   signal: AbortSignal,
-): Promise<IteratorResult<LogRecord[]> | typeof ABORTED> {
+): Promise<IteratorResult<StreamRecord[]> | typeof ABORTED> {
   return new Promise((resolve, reject) => {
     if (signal.aborted) return resolve(ABORTED);
     const onAbort = () => resolve(ABORTED);
@@ -89,7 +90,7 @@ export interface LogStreamInit {
 export class LogStream {
   readonly abort = new AbortController();
   private stopRequest: { code: number; reason: string } | undefined;
-  private source: AsyncIterable<LogRecord[]> | undefined;
+  private source: AsyncIterable<StreamRecord[]> | undefined;
 
   constructor(readonly init: LogStreamInit) {}
 
@@ -97,7 +98,7 @@ export class LogStream {
     return this.init.generation;
   }
 
-  attachSource(source: AsyncIterable<LogRecord[]>): void {
+  attachSource(source: AsyncIterable<StreamRecord[]>): void {
     this.source = source;
   }
 

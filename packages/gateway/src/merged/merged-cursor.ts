@@ -1,0 +1,87 @@
+import { decodeCursor, InvalidArgumentError, nowNanos, type Cursor, type UnixNanos } from '@enginegate/plugin-api';
+import { MEMBER_KEY_LENGTH } from './member.js';
+
+/**
+ * A cursor of a whole merged stream: `m<time>` and then, for each member that has sent a
+ * line, `~<member key><that member's own cursor>`. `time` is the time of the record the
+ * cursor names. Resuming with it, a member with a position resumes right behind it (the
+ * engine's own `after=`); a member without one — it joined after the cursor was taken, or had
+ * sent nothing yet — resumes from `time` on.
+ */
+export interface MergedCursor {
+  time: UnixNanos;
+  /** Member key → that member's own cursor, as its engine made it. */
+  positions: ReadonlyMap<string, string>;
+}
+
+const HEAD = /^m(\d{1,22})$/;
+const KEY = new RegExp(`^[A-Za-z0-9_-]{${MEMBER_KEY_LENGTH}}$`);
+
+export function isMergedCursor(text: string): boolean {
+  return text.startsWith('m');
+}
+
+function invalid(text: string): InvalidArgumentError {
+  const shown = text.length > 64 ? `${text.slice(0, 64)}…` : text;
+  return new InvalidArgumentError(
+    'after',
+    `after=${JSON.stringify(shown)} is not a merged cursor returned by this gateway`,
+  );
+}
+
+/**
+ * Reads a merged cursor; each member's position is checked with the single-container cursor
+ * decoder and kept as its text, so that an engine gets back exactly what it made.
+ */
+export function decodeMergedCursor(text: string): MergedCursor {
+  const [head, ...entries] = text.split('~');
+  const time = HEAD.exec(head ?? '');
+  if (!time) throw invalid(text);
+  const positions = new Map<string, string>();
+  for (const entry of entries) {
+    const key = entry.slice(0, MEMBER_KEY_LENGTH);
+    const cursor = entry.slice(MEMBER_KEY_LENGTH);
+    if (!KEY.test(key) || positions.has(key)) throw invalid(text);
+    try {
+      decodeCursor(cursor);
+    } catch {
+      throw invalid(text);
+    }
+    positions.set(key, cursor);
+  }
+  return { time: BigInt(time[1]!), positions };
+}
+
+/** A member's own cursor, decoded, from a merged cursor's positions. */
+export function memberPosition(cursor: MergedCursor, key: string): Cursor | undefined {
+  const text = cursor.positions.get(key);
+  return text === undefined ? undefined : decodeCursor(text);
+}
+
+/**
+ * The positions of a merged stream as it sends its records: `advance` records a member's line
+ * and returns the merged cursor that names it.
+ */
+export class MergedPositions {
+  private readonly positions = new Map<string, string>();
+
+  constructor(from?: MergedCursor) {
+    for (const [key, cursor] of from?.positions ?? []) this.positions.set(key, cursor);
+  }
+
+  /** The position of one member, if it has sent a line (in this stream or the one resumed). */
+  of(key: string): string | undefined {
+    return this.positions.get(key);
+  }
+
+  advance(key: string, cursor: string, time: UnixNanos | null): string {
+    this.positions.set(key, cursor);
+    return encodeMergedCursor({ time: time ?? nowNanos(), positions: this.positions });
+  }
+}
+
+export function encodeMergedCursor(cursor: MergedCursor): string {
+  let text = `m${cursor.time}`;
+  for (const [key, position] of cursor.positions) text += `~${key}${position}`;
+  return text;
+}
