@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
-import { EngineGateError } from '@enginegate/plugin-api';
+import { EngineGateError, quoteInput } from '@enginegate/plugin-api';
 
 /** A browser cannot set headers on a WebSocket: it offers the token as this subprotocol + base64url(token). */
 export const AUTH_SUBPROTOCOL_PREFIX = 'base64url.bearer.authorization.enginegate.';
@@ -43,7 +43,7 @@ export class AccessControl {
   check(request: FastifyRequest): void {
     const origin = request.headers.origin;
     if (origin !== undefined && !this.allowedOrigins().has(origin)) {
-      throw new EngineGateError('FORBIDDEN', `origin ${JSON.stringify(origin.slice(0, 200))} is not allowed`);
+      throw new EngineGateError('FORBIDDEN', `origin ${quoteInput(origin)} is not allowed`);
     }
     if (this.expectedDigest === null) return;
     const offered = this.offeredToken(request);

@@ -3,6 +3,7 @@ import {
   EngineUnavailableError,
   errorText,
   InvalidArgumentError,
+  quoteInput,
   type Engine,
   type EngineHealth,
   type EnginePlugin,
@@ -123,7 +124,7 @@ export class EngineManager extends EventEmitter implements HealthSubject {
     if (target !== null && target !== 'auto' && !this.registry.has(target)) {
       throw new InvalidArgumentError(
         'name',
-        `unknown engine ${JSON.stringify(target)}: the loaded engines are ${this.available().join(', ')} (or auto, or null to stop)`,
+        `unknown engine ${quoteInput(target)}: the loaded engines are ${this.available().join(', ')} (or auto, or null to stop)`,
       );
     }
     const switched = this.switchQueue.then(() => this.switchTo(target));

@@ -1,4 +1,4 @@
-import { ERROR_CODES, isEngineGateError, type ErrorCode } from '@enginegate/plugin-api';
+import { ERROR_CODES, cutInput, isEngineGateError, type ErrorCode } from '@enginegate/plugin-api';
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 
 export interface ErrorAnswer {
@@ -28,7 +28,7 @@ export function errorAnswer(err: unknown): ErrorAnswer {
   const status = fastifyError.statusCode;
   if (typeof status === 'number' && status >= 400 && status < 500) {
     const code = FASTIFY_CLIENT_ERRORS[status] ?? 'INVALID_ARGUMENT';
-    return { statusCode: ERROR_CODES[code], code, message: String(fastifyError.message) };
+    return { statusCode: ERROR_CODES[code], code, message: cutInput(String(fastifyError.message)) };
   }
   return { statusCode: 500, code: 'INTERNAL', message: 'internal error; the gateway log has the details' };
 }
@@ -47,19 +47,19 @@ export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((err, request, reply) => {
     const answer = errorAnswer(err);
     if (answer.statusCode >= 500 && answer.code !== 'ENGINE_UNAVAILABLE' && answer.code !== 'TOO_MANY_STREAMS') {
-      request.log.error({ err, url: request.url }, 'request failed');
+      request.log.error({ err, url: cutInput(request.url) }, 'request failed');
     } else {
-      request.log.debug({ code: answer.code, message: answer.message, url: request.url }, 'request refused');
+      request.log.debug({ code: answer.code, message: answer.message, url: cutInput(request.url) }, 'request refused');
     }
     if (reply.sent || reply.raw.headersSent) return;
     sendError(reply, answer);
   });
   app.setNotFoundHandler((request, reply) => {
-    request.log.debug({ method: request.method, url: request.url }, 'no such route');
+    request.log.debug({ method: cutInput(request.method), url: cutInput(request.url) }, 'no such route');
     sendError(reply, {
       statusCode: ERROR_CODES.NOT_FOUND,
       code: 'NOT_FOUND',
-      message: `no route ${request.method} ${request.url.split('?')[0]}`,
+      message: `no route ${cutInput(request.method)} ${cutInput(request.url.split('?')[0])}`,
     });
   });
 }

@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from './errors.js';
+import { quoteInput } from './input-echo.js';
 
 /** Names as Docker accepts them; IDs (hex) match the same pattern. */
 const CONTAINER_REF = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
@@ -19,7 +20,7 @@ export function validateContainerRef(ref: unknown): string {
   if (!CONTAINER_REF.test(ref)) {
     throw new InvalidArgumentError(
       'container',
-      `container reference ${JSON.stringify(ref)} is not an ID or a name ([a-zA-Z0-9][a-zA-Z0-9_.-]*)`,
+      `container reference ${quoteInput(ref)} is not an ID or a name ([a-zA-Z0-9][a-zA-Z0-9_.-]*)`,
     );
   }
   return ref;
@@ -28,7 +29,7 @@ export function validateContainerRef(ref: unknown): string {
 /** containerd namespaces: letters, digits, `_ . -`, starting and ending alphanumeric. */
 export function validateNamespace(ns: unknown): string {
   if (typeof ns !== 'string' || !NAMESPACE.test(ns)) {
-    throw new InvalidArgumentError('namespace', `namespace ${JSON.stringify(ns)} is not a valid namespace name`);
+    throw new InvalidArgumentError('namespace', `namespace ${quoteInput(ns)} is not a valid namespace name`);
   }
   return ns;
 }

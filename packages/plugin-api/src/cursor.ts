@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from './errors.js';
+import { quoteInput } from './input-echo.js';
 import type { UnixNanos } from './time.js';
 
 /**
@@ -51,7 +52,7 @@ export function decodeCursor(text: string): Cursor {
     if (b[2] !== undefined) cursor.file = b[2];
     return cursor;
   }
-  throw new InvalidArgumentError('after', `after=${JSON.stringify(text)} is not a cursor returned by this gateway`);
+  throw new InvalidArgumentError('after', `after=${quoteInput(text)} is not a cursor returned by this gateway`);
 }
 
 /**

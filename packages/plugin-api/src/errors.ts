@@ -1,3 +1,5 @@
+import { cutInput } from './input-echo.js';
+
 /**
  * Every error a client can get, in the style of undici's UND_ERR_* and fastify's FST_ERR_*:
  * one base class, one list of stable codes with their HTTP status. Plugins and the gateway
@@ -108,7 +110,7 @@ export class ContainerNotFoundError extends EngineGateError {
   declare readonly code: 'CONTAINER_NOT_FOUND';
   constructor(
     readonly ref: string,
-    message = `no such container: ${ref}`,
+    message = `no such container: ${cutInput(ref)}`,
   ) {
     super('CONTAINER_NOT_FOUND', message);
   }
@@ -120,7 +122,10 @@ export class AmbiguousContainerError extends EngineGateError {
     readonly ref: string,
     readonly candidates: readonly string[],
   ) {
-    super('AMBIGUOUS_CONTAINER', `container reference ${ref} is ambiguous: it matches ${candidates.join(', ')}`);
+    super(
+      'AMBIGUOUS_CONTAINER',
+      `container reference ${cutInput(ref)} is ambiguous: it matches ${candidates.join(', ')}`,
+    );
   }
 }
 

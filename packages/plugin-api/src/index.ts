@@ -1,5 +1,6 @@
 export * from './types.js';
 export * from './errors.js';
+export * from './input-echo.js';
 export * from './container-ref.js';
 export * from './cursor.js';
 export * from './time.js';

@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from './errors.js';
+import { quoteInput } from './input-echo.js';
 
 /** Nanoseconds since the Unix epoch. bigint: a double loses nanoseconds past 2^53. */
 export type UnixNanos = bigint;
@@ -85,7 +86,13 @@ const DURATION_UNIT: Record<string, number> = {
 };
 const DURATION = /^(?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|µs|ms|s|m|h)/;
 
-/** Go's `time.ParseDuration` subset (`10m`, `1h30m`, `1.5s`); undefined when not a duration. */
+/** The longest duration Go's `time.Duration` holds (2^63 - 1 ns, about 292 years). */
+export const MAX_DURATION_NANOS: UnixNanos = 2n ** 63n - 1n;
+
+/**
+ * Go's `time.ParseDuration` subset (`10m`, `1h30m`, `1.5s`); undefined when not a duration, or
+ * one longer than MAX_DURATION_NANOS (as Go refuses it), so `since=` with 309 nines is a 400.
+ */
 export function parseDuration(text: string): UnixNanos | undefined {
   if (text.length === 0) return undefined;
   let rest = text;
@@ -95,8 +102,10 @@ export function parseDuration(text: string): UnixNanos | undefined {
     if (!m) return undefined;
     const token = m[0];
     const unit = /(ns|us|µs|ms|s|m|h)$/.exec(token)![1]!;
-    const value = Number(token.slice(0, token.length - unit.length));
-    total += BigInt(Math.round(value * DURATION_UNIT[unit]!));
+    const nanos = Math.round(Number(token.slice(0, token.length - unit.length)) * DURATION_UNIT[unit]!);
+    if (!Number.isFinite(nanos) || nanos > Number(MAX_DURATION_NANOS)) return undefined;
+    total += BigInt(nanos);
+    if (total > MAX_DURATION_NANOS) return undefined;
     rest = rest.slice(token.length);
   }
   return total;
@@ -119,6 +128,6 @@ export function parseTimeParam(parameter: string, value: string, now: UnixNanos 
   if (duration !== undefined) return now - duration;
   throw new InvalidArgumentError(
     parameter,
-    `${parameter}=${JSON.stringify(value)} is not a time: use RFC3339 (2024-01-02T15:04:05Z), Unix seconds (1704207845.5) or a duration (10m)`,
+    `${parameter}=${quoteInput(value)} is not a time: use RFC3339 (2024-01-02T15:04:05Z), Unix seconds (1704207845.5) or a duration (10m)`,
   );
 }

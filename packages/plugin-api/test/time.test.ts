@@ -36,6 +36,11 @@ t.test('parseDuration follows Go durations', async (t) => {
   t.equal(parseDuration('10'), undefined);
   t.equal(parseDuration('10x'), undefined);
   t.equal(parseDuration(''), undefined);
+  t.equal(parseDuration(`${'9'.repeat(309)}s`), undefined, 'a number that is Infinity as a double');
+  t.equal(parseDuration('300y'), undefined);
+  t.equal(parseDuration('2562047h'), 2562047n * 3600n * NS_PER_S, 'just under 2^63 ns');
+  t.equal(parseDuration('2562048h'), undefined, 'over 2^63 ns, as Go refuses it');
+  t.equal(parseDuration('2562047h2562047h'), undefined, 'a sum over 2^63 ns');
 });
 
 t.test('parseTimeParam takes RFC3339, Unix seconds and durations', async (t) => {

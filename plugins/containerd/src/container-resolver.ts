@@ -1,4 +1,5 @@
 import {
+  cutInput,
   AmbiguousContainerError,
   ContainerNotFoundError,
   validateNamespace,
@@ -76,7 +77,7 @@ export class ContainerResolver {
     if (byPrefix) return byPrefix;
     const where =
       ref.namespace !== undefined ? `namespace ${ref.namespace}` : `namespaces ${namespaces.join(', ') || '(none)'}`;
-    throw new ContainerNotFoundError(ref.ref, `no such container: ${ref.ref} (searched containerd ${where})`);
+    throw new ContainerNotFoundError(ref.ref, `no such container: ${cutInput(ref.ref)} (searched containerd ${where})`);
   }
 
   private pick(ref: string, matches: ContainerdContainer[]): ContainerdContainer | undefined {

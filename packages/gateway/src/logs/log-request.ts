@@ -2,6 +2,8 @@ import {
   InvalidArgumentError,
   decodeCursor,
   parseTimeParam,
+  cutInput,
+  quoteInput,
   validateContainerRef,
   validateNamespace,
   type ContainerRef,
@@ -22,11 +24,6 @@ export interface LogRequest {
 
 type QueryValue = string | string[] | undefined;
 
-/** A value quoted for an error message, cut short: the message must not echo a megabyte back. */
-function quoted(value: string): string {
-  return JSON.stringify(value.length > 64 ? `${value.slice(0, 64)}…` : value);
-}
-
 function single(query: Record<string, QueryValue>, name: string): string | undefined {
   const value = query[name];
   if (Array.isArray(value)) throw new InvalidArgumentError(name, `${name} is given more than once`);
@@ -38,13 +35,13 @@ export function parseBooleanParam(name: string, value: string | undefined, fallb
   if (value === undefined) return fallback;
   if (value === 'true' || value === '1') return true;
   if (value === 'false' || value === '0') return false;
-  throw new InvalidArgumentError(name, `${name}=${quoted(value)} is not a boolean: use true, false, 1 or 0`);
+  throw new InvalidArgumentError(name, `${name}=${quoteInput(value)} is not a boolean: use true, false, 1 or 0`);
 }
 
 function parseTail(value: string | undefined): number | undefined {
   if (value === undefined || value === 'all') return undefined;
   if (/^\d{1,15}$/.test(value)) return Number(value);
-  throw new InvalidArgumentError('tail', `tail=${quoted(value)} is not a number of lines >= 0 or "all"`);
+  throw new InvalidArgumentError('tail', `tail=${quoteInput(value)} is not a number of lines >= 0 or "all"`);
 }
 
 /**
@@ -97,7 +94,7 @@ export function parseLogRequest(input: {
   if (chosen === undefined) {
     throw new InvalidArgumentError(
       'Sec-WebSocket-Protocol',
-      `none of the offered subprotocols (${framingOffers.map(quoted).join(', ')}) is known: ` +
+      `none of the offered subprotocols (${cutInput(framingOffers.map((p) => JSON.stringify(p)).join(', '))}) is known: ` +
         `offer ${[...FRAMING_SUBPROTOCOLS.keys()].join(', ')}, or none for raw bytes`,
     );
   }

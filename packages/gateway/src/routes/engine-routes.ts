@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from '@enginegate/plugin-api';
+import { InvalidArgumentError, cutInput, quoteInput } from '@enginegate/plugin-api';
 import type { FastifyInstance } from 'fastify';
 import type { EngineManager } from '../engine-manager.js';
 
@@ -13,12 +13,9 @@ export function registerEngineRoutes(app: FastifyInstance, engines: EngineManage
     }
     const name = body.name;
     if (name !== null && typeof name !== 'string') {
-      throw new InvalidArgumentError(
-        'name',
-        `name must be an engine name, "auto" or null, not ${JSON.stringify(name)}`,
-      );
+      throw new InvalidArgumentError('name', `name must be an engine name, "auto" or null, not ${quoteInput(name)}`);
     }
-    request.log.info({ engine: name }, 'engine switch requested');
+    request.log.info({ engine: name === null ? null : cutInput(name) }, 'engine switch requested');
     return engines.use(name);
   });
 }

@@ -1,4 +1,4 @@
-import { EngineGateError, InvalidArgumentError, validateNamespace } from '@enginegate/plugin-api';
+import { EngineGateError, InvalidArgumentError, quoteInput, validateNamespace } from '@enginegate/plugin-api';
 import type { FastifyInstance } from 'fastify';
 import type { EngineManager } from '../engine-manager.js';
 import type { PassthroughRegistry } from '../passthrough-registry.js';
@@ -44,7 +44,7 @@ export function registerPassthroughRoutes(
       if (found === undefined) {
         throw new EngineGateError(
           'NOT_FOUND',
-          `no passthrough endpoint ${controller}/${endpoint} (GET /passthrough lists them)`,
+          `no passthrough endpoint ${quoteInput(`${controller}/${endpoint}`)} (GET /passthrough lists them)`,
         );
       }
       engines.snapshot();

@@ -1,4 +1,4 @@
-import { EngineGateError } from '@enginegate/plugin-api';
+import { EngineGateError, quoteInput } from '@enginegate/plugin-api';
 import { loadViewerAssets, VIEWER_SECURITY_HEADERS, type ViewerAsset, type ViewerAssets } from '@enginegate/viewer';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
@@ -25,7 +25,7 @@ export function registerViewerRoutes(app: FastifyInstance): void {
   app.get<{ Params: { file: string } }>('/viewer/:file', { config: { public: true } }, async (request, reply) => {
     const asset = current()?.files.get(request.params.file);
     if (asset === undefined) {
-      throw new EngineGateError('NOT_FOUND', `no viewer file ${JSON.stringify(request.params.file.slice(0, 64))}`);
+      throw new EngineGateError('NOT_FOUND', `no viewer file ${quoteInput(request.params.file)}`);
     }
     return sendAsset(request, reply, asset);
   });
