@@ -77,7 +77,7 @@ t.test('binary: stream byte, 4-byte member index, the line; controls as byte 3 J
 });
 
 function info(id: string, name: string, labels: Record<string, string> = {}): ContainerInfo {
-  return { id, names: [name], image: 'busybox', state: 'running', tty: false, createdAt: '', labels } as ContainerInfo;
+  return { id, names: [name], image: 'busybox', state: 'running', tty: false, createdAt: '', labels };
 }
 
 t.test('selectors: container, label, project, all; clear 400s', async (t) => {

@@ -81,7 +81,7 @@ export function matchesSelector(selector: MemberSelector, info: ContainerInfo): 
     case 'containers':
       return false;
     case 'labels': {
-      const labels = (info as { labels?: Record<string, string> }).labels ?? {};
+      const { labels } = info;
       return selector.labels.every(({ key, value }) =>
         value === undefined ? Object.hasOwn(labels, key) : labels[key] === value,
       );
