@@ -1,18 +1,15 @@
-import { chmod, lstat, unlink } from 'node:fs/promises';
-import { connect } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import fastifyWebsocket from '@fastify/websocket';
 import mockPlugin from '@enginegate/plugin-mock';
 import type { EnginePlugin, PassthroughEndpoint } from '@enginegate/plugin-api';
-import { asFunction, asValue, createContainer, InjectionMode, type AwilixContainer } from 'awilix';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { asFunction, asValue, createContainer, InjectionMode } from 'awilix';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { WebSocket } from 'ws';
 import { AccessControl } from './access-control.js';
 import { EngineManager, type EngineChange } from './engine-manager.js';
+import { GatewayInstance, type GatewayCradle } from './gateway-instance.js';
 import { resolveGatewayOptions, type GatewayOptions, type ResolvedGatewayOptions } from './gateway-options.js';
 import { installErrorHandling } from './http-errors.js';
 import { Heartbeat } from './logs/heartbeat.js';
-import { CLOSE } from './logs/log-stream.js';
 import { LogStreamRegistry } from './logs/log-stream-registry.js';
 import { GatewayMetrics } from './metrics.js';
 import { PassthroughRegistry } from './passthrough-registry.js';
@@ -28,41 +25,9 @@ import { defaultStateDir, generateToken, writeTokenFile } from './state-dir.js';
 const MAX_CLIENT_MESSAGE_BYTES = 4096;
 /** JSON bodies (PUT /engine) are tiny. */
 const BODY_LIMIT_BYTES = 16 * 1024;
-/** After 1001, how long clients get to answer the close handshake before their sockets are cut. */
-const CLOSE_HANDSHAKE_GRACE_MS = 1000;
+import type { Gateway } from './gateway-instance.js';
 
-/** What the container holds; each gateway has its own. */
-interface GatewayCradle {
-  gatewayOptions: ResolvedGatewayOptions;
-  logger: FastifyBaseLogger;
-  engines: EngineManager;
-  streams: LogStreamRegistry;
-  metrics: GatewayMetrics;
-  passthroughs: PassthroughRegistry;
-  pluginLoader: PluginLoader;
-  heartbeat: Heartbeat;
-}
-
-export interface Gateway {
-  readonly app: FastifyInstance;
-  readonly container: AwilixContainer<GatewayCradle>;
-  readonly engines: EngineManager;
-  /** null with `noAuth`. */
-  readonly token: string | null;
-  /** Where a generated token was written; null when the token was given (or noAuth). */
-  readonly tokenFile: string | null;
-  /** Set by `listen()`: `http://host:port`, or `unix:/path` for a socket. */
-  readonly url: string | null;
-  /** Open log streams (WebSocket and HTTP). */
-  readonly openStreams: number;
-  /** Every served route, as fastify registered it (`/a/:b`). */
-  readonly routes: ReadonlyArray<{ method: string; url: string }>;
-  /** Plugins that failed to load (each also logged at error). */
-  readonly pluginErrors: readonly PluginLoadError[];
-  listen(): Promise<string>;
-  /** Closes every open stream with 1001, stops the engine, closes the server. */
-  close(): Promise<void>;
-}
+export type { Gateway };
 
 function loggerOption(options: GatewayOptions): boolean | object {
   const level = options.logLevel ?? process.env.ENGINEGATE_LOG_LEVEL ?? 'info';
@@ -80,116 +45,6 @@ function resolveToken(
   if (given) return { token: given, tokenFile: null };
   const token = generateToken();
   return { token, tokenFile: writeTokenFile(resolved.stateDir, token) };
-}
-
-/** The origins a browser page served by this gateway would send. */
-function ownOrigins(host: string, port: number): string[] {
-  const origins = [`http://127.0.0.1:${port}`, `http://localhost:${port}`, `http://[::1]:${port}`];
-  if (host !== '0.0.0.0' && host !== '::') origins.push(`http://${host.includes(':') ? `[${host}]` : host}:${port}`);
-  return origins;
-}
-
-/** A socket file left by a gateway that died is removed; one that still answers is an error. */
-async function removeStaleSocket(path: string): Promise<void> {
-  try {
-    if (!(await lstat(path)).isSocket()) throw new Error(`${path} exists and is not a socket`);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
-    throw err;
-  }
-  const answers = await new Promise<boolean>((resolve) => {
-    const probe = connect(path);
-    probe.once('connect', () => {
-      probe.destroy();
-      resolve(true);
-    });
-    probe.once('error', () => resolve(false));
-  });
-  if (answers) throw new Error(`another process is listening on ${path}`);
-  await unlink(path);
-}
-
-class GatewayInstance implements Gateway {
-  url: string | null = null;
-  readonly routes: Array<{ method: string; url: string }> = [];
-  readonly pluginErrors: PluginLoadError[] = [];
-  private allowedOrigins = new Set<string>();
-  private closing: Promise<void> | undefined;
-
-  constructor(
-    readonly app: FastifyInstance,
-    readonly container: AwilixContainer<GatewayCradle>,
-    readonly token: string | null,
-    readonly tokenFile: string | null,
-    private readonly options: ResolvedGatewayOptions,
-  ) {
-    this.setAllowedOrigins([]);
-  }
-
-  get engines(): EngineManager {
-    return this.container.cradle.engines;
-  }
-
-  get openStreams(): number {
-    return this.container.cradle.streams.size;
-  }
-
-  get origins(): ReadonlySet<string> {
-    return this.allowedOrigins;
-  }
-
-  setAllowedOrigins(own: string[]): void {
-    const normalise = (origin: string) => origin.replace(/\/+$/, '');
-    this.allowedOrigins = new Set([...own, ...(this.options.allowedOrigins ?? [])].map(normalise));
-  }
-
-  async listen(): Promise<string> {
-    const { socket, host, port } = this.options;
-    if (socket !== undefined) {
-      await removeStaleSocket(socket);
-      await this.app.listen({ path: socket });
-      await chmod(socket, 0o600);
-      this.url = `unix:${socket}`;
-    } else {
-      await this.app.listen({ host, port });
-      const address = this.app.server.address() as AddressInfo;
-      this.setAllowedOrigins(ownOrigins(host, address.port));
-      this.url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
-    }
-    this.app.log.info({ url: this.url }, 'enginegate listening');
-    return this.url;
-  }
-
-  close(): Promise<void> {
-    this.closing ??= this.shutDown();
-    return this.closing;
-  }
-
-  private async shutDown(): Promise<void> {
-    const { streams, engines } = this.container.cradle;
-    streams.stopAll(CLOSE.goingAway, 'the gateway is shutting down');
-    await streams.whenEmpty(CLOSE_HANDSHAKE_GRACE_MS);
-    await this.closeWebSockets();
-    await engines.close();
-    await this.app.close();
-    await this.container.dispose();
-    if (this.options.socket !== undefined && this.url !== null)
-      await unlink(this.options.socket).catch(() => undefined);
-  }
-
-  /** Waits briefly for clients to answer the close handshake, then cuts whoever has not. */
-  private async closeWebSockets(): Promise<void> {
-    const clients = [...this.app.websocketServer.clients];
-    await Promise.race([
-      Promise.all(
-        clients.map((ws) =>
-          ws.readyState === ws.CLOSED ? Promise.resolve() : new Promise((resolve) => ws.once('close', resolve)),
-        ),
-      ),
-      new Promise((resolve) => setTimeout(resolve, CLOSE_HANDSHAKE_GRACE_MS).unref()),
-    ]);
-    for (const ws of this.app.websocketServer.clients) ws.terminate();
-  }
 }
 
 /**
@@ -249,7 +104,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
 
 async function setUp(gateway: GatewayInstance, resolved: ResolvedGatewayOptions): Promise<void> {
   const { app, container } = gateway;
-  const { engines, streams, metrics, passthroughs, heartbeat, pluginLoader, logger } = container.cradle;
+  const { engines, streams, metrics, passthroughs, heartbeat, pluginLoader } = container.cradle;
   const logsRoute = new LogsRoute({
     engines,
     streams,
@@ -262,6 +117,37 @@ async function setUp(gateway: GatewayInstance, resolved: ResolvedGatewayOptions)
   app.addHook('onRoute', (route) => {
     for (const method of [route.method].flat()) gateway.routes.push({ method, url: route.url });
   });
+  await registerWebSocket(app, logsRoute);
+  installErrorHandling(app);
+  const accessControl = new AccessControl(gateway.token, () => gateway.origins);
+  app.addHook('onRequest', async (request) => {
+    if ((request.routeOptions.config as { public?: boolean } | undefined)?.public) return;
+    accessControl.check(request);
+  });
+
+  registerHealthRoutes(app, engines, metrics);
+  registerEngineRoutes(app, engines);
+  registerPassthroughRoutes(app, engines, passthroughs);
+  logsRoute.register(app);
+  registerViewerRoutes(app);
+
+  followEngineChanges(container.cradle);
+
+  await loadPlugins(gateway, pluginLoader, engines, resolved.plugins);
+  await app.ready();
+
+  if (resolved.engine !== null) {
+    if (resolved.engine !== 'auto' && !engines.has(resolved.engine)) {
+      throw new Error(
+        `engine ${JSON.stringify(resolved.engine)} is not loaded; the loaded engines are ${engines.available().join(', ')} (or auto)`,
+      );
+    }
+    await engines.use(resolved.engine);
+  }
+}
+
+/** @fastify/websocket with the logs route's subprotocol choice; client messages stay small. */
+async function registerWebSocket(app: FastifyInstance, logsRoute: LogsRoute): Promise<void> {
   await app.register(fastifyWebsocket, {
     options: {
       maxPayload: MAX_CLIENT_MESSAGE_BYTES,
@@ -278,19 +164,10 @@ async function setUp(gateway: GatewayInstance, resolved: ResolvedGatewayOptions)
       app.websocketServer.close(() => done());
     },
   });
-  installErrorHandling(app);
-  const accessControl = new AccessControl(gateway.token, () => gateway.origins);
-  app.addHook('onRequest', async (request) => {
-    if ((request.routeOptions.config as { public?: boolean } | undefined)?.public) return;
-    accessControl.check(request);
-  });
+}
 
-  registerHealthRoutes(app, engines, metrics);
-  registerEngineRoutes(app, engines);
-  registerPassthroughRoutes(app, engines, passthroughs);
-  logsRoute.register(app);
-  registerViewerRoutes(app);
-
+/** An engine change closes or keeps streams, and sets the metrics and the passthrough endpoints. */
+function followEngineChanges({ engines, streams, metrics, passthroughs, logger }: GatewayCradle): void {
   engines.on('change', (change: EngineChange) => {
     streams.onEngineChange(change);
     metrics.setEngineState(change.name, change.state);
@@ -304,18 +181,6 @@ async function setUp(gateway: GatewayInstance, resolved: ResolvedGatewayOptions)
     passthroughs.setEngineEndpoints(change.name, endpoints);
     logger.info({ engine: change.name, state: change.state, reason: change.reason }, 'engine state');
   });
-
-  await loadPlugins(gateway, pluginLoader, engines, resolved.plugins);
-  await app.ready();
-
-  if (resolved.engine !== null) {
-    if (resolved.engine !== 'auto' && !engines.has(resolved.engine)) {
-      throw new Error(
-        `engine ${JSON.stringify(resolved.engine)} is not loaded; the loaded engines are ${engines.available().join(', ')} (or auto)`,
-      );
-    }
-    await engines.use(resolved.engine);
-  }
 }
 
 /** The mock plugin first (always built in), then the configured ones; a failure is logged and skipped. */
