@@ -15,7 +15,7 @@ export interface ContainerdPluginConfig {
   address: string;
   /** Log files are read only below these directories (`--log-root`, repeatable). */
   logRoots: string[];
-  /** The directory of the proto files; defaults to the repository's `proto/`. */
+  /** The directory of the proto files; defaults to the package's own `proto/`. */
   protoDir?: string;
   /** Used for containers whose nerdctl log driver is journald. */
   journalctlPath: string;

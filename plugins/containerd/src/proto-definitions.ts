@@ -26,13 +26,13 @@ export const PROTO_LOADER_OPTIONS: protoLoader.Options = {
 };
 
 /**
- * The repository's `proto/` directory. The plugin runs from `plugins/containerd/dist`, so it
- * is three levels up; `ENGINEGATE_PROTO_DIR` overrides it for relocated installs.
+ * The package's own `proto/` directory (packed with it: the plugin runs from its `dist/`, one
+ * level down); `ENGINEGATE_PROTO_DIR` overrides it.
  */
 export function defaultProtoDir(): string {
   const fromEnv = process.env.ENGINEGATE_PROTO_DIR;
   if (fromEnv) return resolve(fromEnv);
-  return fileURLToPath(new URL('../../../proto/', import.meta.url));
+  return fileURLToPath(new URL('../proto/', import.meta.url));
 }
 
 export interface ContainerdProtos {
