@@ -50,6 +50,11 @@ export interface ContainerInfo {
   createdAt: string;
   /** The container's labels (Docker's, nerdctl's, Podman's, containerd's own); `{}` when it has none. */
   labels: Record<string, string>;
+  /**
+   * The host it runs on, for an engine of many hosts (a Docker Swarm task's node hostname);
+   * absent on a single-host engine.
+   */
+  node?: string;
 }
 
 /**

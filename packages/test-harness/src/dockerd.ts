@@ -184,6 +184,8 @@ class DockerdProcess implements PrivateDockerd {
 
   async destroy(): Promise<void> {
     if (this.pid !== undefined) {
+      // A swarm (swarm.ts) is left first, or its tasks would be restarted under our feet.
+      await this.docker.swarmLeave({ force: true }).catch(() => undefined);
       try {
         const containers = await this.docker.listContainers({ all: true, abortSignal: AbortSignal.timeout(5000) });
         await Promise.all(

@@ -79,6 +79,24 @@ export class DockerClient {
     return this.docker.listContainers({ all: true, abortSignal: this.bounded(signal) });
   }
 
+  /** `GET /info` (dockerode's info takes `{ abortSignal }` like every call; its types list none). */
+  info(signal?: AbortSignal): Promise<unknown> {
+    const info = this.docker.info.bind(this.docker) as unknown as (options: {
+      abortSignal: AbortSignal;
+    }) => Promise<unknown>;
+    return info({ abortSignal: this.bounded(signal) });
+  }
+
+  /** A swarm manager's `GET /services`, `/tasks` and `/nodes`, in one go. */
+  swarmLists(signal?: AbortSignal): Promise<[unknown[], unknown[], unknown[]]> {
+    const abortSignal = this.bounded(signal);
+    return Promise.all([
+      this.docker.listServices({ abortSignal }) as Promise<unknown[]>,
+      this.docker.listTasks({ abortSignal }) as Promise<unknown[]>,
+      this.docker.listNodes({ abortSignal }) as Promise<unknown[]>,
+    ]);
+  }
+
   /**
    * Starts `GET /containers/{id}/logs` and resolves with the response once Docker answered
    * 200, before any of the body is read: the body is the caller's to pull (and destroy).

@@ -12,6 +12,14 @@ export {
 export { MultiplexedLogParser, TtyLogParser, DOCKER_PIECE_BYTES, type DockerLogParser } from './docker-log-parsers.js';
 export { toDockerTimeParam } from './docker-timestamp.js';
 export { dockerLogsQuery } from './docker-log-stream.js';
+export {
+  SWARM_LABELS,
+  SwarmDirectory,
+  type SwarmRole,
+  type SwarmService,
+  type SwarmTask,
+  type SwarmView,
+} from './swarm-directory.js';
 
 /**
  * The `moby` engine plugin: Docker Engine API through dockerode. Config: `dockerSocket` (the

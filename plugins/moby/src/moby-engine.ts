@@ -14,6 +14,7 @@ import {
   type LogOptions,
   type LogRecord,
   type LogSource,
+  type PassthroughEndpoint,
   type PluginLogger,
   type PluginOptions,
 } from '@enginegate/plugin-api';
@@ -23,6 +24,7 @@ import { toEngineError } from './docker-errors.js';
 import { resolveDockerEndpoint } from './docker-endpoint.js';
 import { DockerLogStream, dockerLogsQuery } from './docker-log-stream.js';
 import { findTailStart } from './tail-start.js';
+import { SWARM_LABELS, SwarmDirectory } from './swarm-directory.js';
 
 /** Inspects in flight at once while listing containers (the list itself lacks `Tty`). */
 const INSPECT_CONCURRENCY = 8;
@@ -111,11 +113,36 @@ export class MobyEngine implements Engine {
     }
   }
 
+  /**
+   * `GET /passthrough/moby/services`: on a swarm manager every service with its tasks (as
+   * `docker service ps` lists them), else the daemon's role and no services.
+   */
+  passthroughs(): PassthroughEndpoint[] {
+    return [
+      {
+        controller: 'moby',
+        endpoint: 'services',
+        handler: async () => {
+          try {
+            return await new SwarmDirectory(this.requireClient()).view();
+          } catch (err) {
+            throw this.engineError(err, 'services');
+          }
+        },
+      },
+    ];
+  }
+
   async containers(): Promise<ContainerInfo[]> {
     const client = this.requireClient();
     let summaries: DockerContainerSummary[];
+    let node: string | undefined;
     try {
       summaries = await client.listContainers();
+      // A swarm task's container runs on this daemon's node: named by its hostname.
+      if (summaries.some((s) => s.Labels?.[SWARM_LABELS.taskId] !== undefined)) {
+        node = (await new SwarmDirectory(client).local()).hostname;
+      }
     } catch (err) {
       throw this.engineError(err, 'containers');
     }
@@ -135,6 +162,7 @@ export class MobyEngine implements Engine {
             tty: inspect.Config.Tty === true,
             createdAt: inspect.Created,
             labels: summary.Labels ?? {},
+            ...(node !== undefined && summary.Labels?.[SWARM_LABELS.taskId] !== undefined ? { node } : {}),
           };
         } catch (err) {
           if (isConnectionFailure(err)) throw this.engineError(err, 'containers');
