@@ -8,7 +8,13 @@ import { MobyEngine } from '@enginegate/plugin-moby';
 import type { SwarmView } from '@enginegate/plugin-moby';
 import { dockerdForTest } from '@enginegate/test-harness/dockerd';
 import { recordingLogger } from '@enginegate/test-harness/log-records';
-import { createService, initSwarm, serviceTasks, waitForRunningTasks } from '@enginegate/test-harness/swarm';
+import {
+  createService,
+  initSwarm,
+  serviceTasks,
+  waitForRunningTasks,
+  type ServiceTask,
+} from '@enginegate/test-harness/swarm';
 
 const dockerd = await dockerdForTest(t);
 if (dockerd) {
@@ -57,13 +63,15 @@ if (dockerd) {
       const container = containers.find((c) => c.id === task.containerId);
       t.ok(container, `${task.name}'s container is in the list`);
       t.equal(container?.node, view.hostname, `${task.name}'s container names its node`);
+      t.equal(container?.labels['com.docker.swarm.service.name'], 'web', "and carries the swarm's labels");
+      t.equal(container?.labels['com.docker.swarm.task.id'], task.id);
       t.match(container?.names[0], new RegExp(`^${task.name}\\.${task.id}$`), 'the container is named by its task');
     }
   });
 
   await t.test('a task whose process exits is replaced: its exit code stays in the history', async (t) => {
     await createService(dockerd, 'once', 'echo "run $(date +%s%N)"; sleep 1; exit 3', { replicas: 1 });
-    let failed;
+    let failed: ServiceTask | undefined;
     for (let i = 0; i < 300 && failed === undefined; i++) {
       failed = (await serviceTasks(dockerd, 'once')).find((task) => task.state === 'failed');
       if (failed === undefined) await sleep(100);

@@ -1,6 +1,7 @@
 import type { ContainerInfo } from '@enginegate/plugin-api';
 import { validateNamespace } from '@enginegate/plugin-api';
-import { CliError } from '../cli-errors.js';
+import type { SwarmView } from '@enginegate/plugin-moby';
+import { CliError, GatewayResponseError } from '../cli-errors.js';
 import {
   CLIENT_OPTIONS,
   CLIENT_OPTIONS_USAGE,
@@ -9,14 +10,18 @@ import {
   parseCommandLine,
   printUsage,
   type Command,
+  type CommandContext,
 } from '../command-line.js';
+import type { GatewayClient } from '../gateway-client.js';
 import { formatTable } from '../text-table.js';
+import { formatServicesTable } from './services-table.js';
 
 const OPTIONS = {
   ...CLIENT_OPTIONS,
   all: { type: 'boolean', short: 'a' },
   namespace: { type: 'string' },
   json: { type: 'boolean' },
+  services: { type: 'boolean' },
 } as const;
 
 /** Docker shows IDs cut to 12 characters. */
@@ -47,6 +52,8 @@ Lists the containers of the gateway's active engine, as \`docker ps\` does.
 Options:
   -a, --all          show every container (default: running ones only)
       --namespace NS containerd namespace to list
+      --services     the Docker Swarm services and their tasks (moby on a swarm manager),
+                     as \`docker service ls\` and \`docker service ps\` list them
       --json         print the gateway's JSON instead of a table
 
 ${CLIENT_OPTIONS_USAGE}`,
@@ -55,6 +62,7 @@ ${CLIENT_OPTIONS_USAGE}`,
     const { values, positionals } = parseCommandLine('ps', argv, OPTIONS);
     if (values.help) return printUsage(context, this.usage);
     expectPositionals('ps', positionals, []);
+    if (values.services) return printServices(await createClient(values, context), values, context);
     let path = '/passthrough/engine/containers';
     if (values.namespace !== undefined) {
       try {
@@ -77,3 +85,29 @@ ${CLIENT_OPTIONS_USAGE}`,
     return 0;
   },
 };
+
+async function printServices(
+  client: GatewayClient,
+  values: { all?: boolean; json?: boolean },
+  context: CommandContext,
+): Promise<number> {
+  let view: SwarmView;
+  try {
+    view = await client.getJson<SwarmView>('/passthrough/moby/services');
+  } catch (err) {
+    if (err instanceof GatewayResponseError && err.code === 'NOT_FOUND') {
+      throw new CliError('the active engine has no services: --services needs the moby engine');
+    }
+    throw err;
+  }
+  if (values.json) {
+    context.stdout.write(`${JSON.stringify(view, null, 2)}\n`);
+    return 0;
+  }
+  if (view.role !== 'manager') {
+    const what = view.role === 'worker' ? 'a swarm worker (only managers list services)' : 'not in a swarm';
+    throw new CliError(`the Docker daemon of the moby engine is ${what}`);
+  }
+  context.stdout.write(formatServicesTable(view, { all: values.all ?? false }));
+  return 0;
+}
