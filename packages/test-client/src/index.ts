@@ -7,4 +7,4 @@ export {
   type Framing,
   type ReceivedMessage,
 } from './log-socket.js';
-export { LogsClient, type HttpAnswer, type HttpLogResponse, type LogQuery } from './logs-client.js';
+export { LogsClient, type HttpAnswer, type HttpLogResponse, type LogQuery, type MergedQuery } from './logs-client.js';

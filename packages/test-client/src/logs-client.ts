@@ -2,6 +2,8 @@ import { request as httpRequest } from 'node:http';
 import { FRAMING_PROTOCOL, HttpStatusError, LogSocket, type Framing, type ReceivedMessage } from './log-socket.js';
 
 export type LogQuery = Record<string, string | number | boolean | undefined>;
+/** A merged stream's query: arrays repeat a parameter. */
+export type MergedQuery = Record<string, string | number | boolean | readonly string[] | undefined>;
 
 /** A whole HTTP answer. */
 export interface HttpAnswer {
@@ -49,6 +51,25 @@ export class LogsClient {
       if (value !== undefined) url.searchParams.set(key, String(value));
     }
     return url.href;
+  }
+
+  /**
+   * The merged logs route, `/passthrough/engine/logs?…`: an array value repeats its parameter
+   * (`container: ['a', 'b']` → `container=a&container=b`).
+   */
+  mergedLogsUrl(query: MergedQuery, scheme: 'http' | 'ws' = 'http'): string {
+    const url = new URL(this.url('/passthrough/engine/logs', scheme));
+    for (const [key, value] of Object.entries(query)) {
+      for (const one of Array.isArray(value) ? value : [value]) {
+        if (one !== undefined) url.searchParams.append(key, String(one));
+      }
+    }
+    return url.href;
+  }
+
+  /** A merged WebSocket log stream, opened at once, offering `protocols`; see LogSocket.opened. */
+  mergedSocket(query: MergedQuery, protocols: readonly string[] = []): LogSocket {
+    return new LogSocket(this.mergedLogsUrl(query, 'ws'), protocols, this.headers());
   }
 
   /** A WebSocket to any path (query included), opened at once; see LogSocket.opened. */

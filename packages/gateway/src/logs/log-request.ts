@@ -22,9 +22,9 @@ export interface LogRequest {
   subprotocol: string | false;
 }
 
-type QueryValue = string | string[] | undefined;
+export type QueryValue = string | string[] | undefined;
 
-function single(query: Record<string, QueryValue>, name: string): string | undefined {
+export function single(query: Record<string, QueryValue>, name: string): string | undefined {
   const value = query[name];
   if (Array.isArray(value)) throw new InvalidArgumentError(name, `${name} is given more than once`);
   return value;
@@ -44,22 +44,37 @@ function parseTail(value: string | undefined): number | undefined {
   throw new InvalidArgumentError('tail', `tail=${quoteInput(value)} is not a number of lines >= 0 or "all"`);
 }
 
+/** What every logs request has, single or merged: options, timestamps and framing. */
+export type StreamParams = Omit<LogRequest, 'container'>;
+
+export interface RequestInput {
+  query: Record<string, QueryValue>;
+  headers: { accept?: string | string[]; 'sec-websocket-protocol'?: string | string[] };
+  webSocket: boolean;
+}
+
 /**
  * Reads the container and query parameters (Docker CLI meanings) and, on a WebSocket, the
  * framing subprotocol. Every mistake is an InvalidArgumentError naming what is wrong.
  */
-export function parseLogRequest(input: {
-  container: unknown;
-  query: Record<string, QueryValue>;
-  headers: { accept?: string | string[]; 'sec-websocket-protocol'?: string | string[] };
-  webSocket: boolean;
-}): LogRequest {
+export function parseLogRequest(input: RequestInput & { container: unknown }): LogRequest {
   const { query } = input;
   const ref = validateContainerRef(input.container);
   const container: ContainerRef = { ref };
   const namespace = single(query, 'namespace');
   if (namespace !== undefined) container.namespace = validateNamespace(namespace);
+  const params = parseStreamParams(input);
+  const after = single(query, 'after');
+  if (after !== undefined) params.options.after = decodeCursor(after);
+  return { container, ...params };
+}
 
+/**
+ * The parameters a single and a merged logs request share (all but the container, `namespace`
+ * and `after`), and the framing: from the subprotocol on a WebSocket, else from `Accept`.
+ */
+export function parseStreamParams(input: RequestInput): StreamParams {
+  const { query } = input;
   const options: LogOptions = {
     follow: parseBooleanParam('follow', single(query, 'follow'), true),
     stdout: parseBooleanParam('stdout', single(query, 'stdout'), true),
@@ -74,21 +89,22 @@ export function parseLogRequest(input: {
   if (since !== undefined) options.since = parseTimeParam('since', since);
   const until = single(query, 'until');
   if (until !== undefined) options.until = parseTimeParam('until', until);
-  const after = single(query, 'after');
-  if (after !== undefined) options.after = decodeCursor(after);
   const timestamps = parseBooleanParam('timestamps', single(query, 'timestamps'), false);
+  return { options, timestamps, ...parseFraming(input) };
+}
 
+function parseFraming(input: RequestInput): Pick<LogRequest, 'framing' | 'subprotocol'> {
   if (!input.webSocket) {
     const accept = [input.headers.accept ?? []].flat().join(',');
     const framing: FramingName = /application\/x-ndjson/i.test(accept) ? 'json' : 'raw';
-    return { container, options, timestamps, framing, subprotocol: false };
+    return { framing, subprotocol: false };
   }
   const offers = offeredSubprotocols(input.headers['sec-websocket-protocol']);
   const authOffer = offers.find(isAuthSubprotocol);
   const framingOffers = offers.filter((p) => !isAuthSubprotocol(p));
   if (framingOffers.length === 0) {
     // Raw framing. A browser that offered only the auth subprotocol needs one echoed back.
-    return { container, options, timestamps, framing: 'raw', subprotocol: authOffer ?? false };
+    return { framing: 'raw', subprotocol: authOffer ?? false };
   }
   const chosen = framingOffers.find((p) => FRAMING_SUBPROTOCOLS.has(p));
   if (chosen === undefined) {
@@ -98,5 +114,5 @@ export function parseLogRequest(input: {
         `offer ${[...FRAMING_SUBPROTOCOLS.keys()].join(', ')}, or none for raw bytes`,
     );
   }
-  return { container, options, timestamps, framing: FRAMING_SUBPROTOCOLS.get(chosen)!, subprotocol: chosen };
+  return { framing: FRAMING_SUBPROTOCOLS.get(chosen)!, subprotocol: chosen };
 }

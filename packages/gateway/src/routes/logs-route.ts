@@ -1,20 +1,33 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { EngineGateError, EngineUnavailableError } from '@enginegate/plugin-api';
+import { EngineGateError, EngineUnavailableError, type Engine } from '@enginegate/plugin-api';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import type { EngineManager } from '../engine-manager.js';
 import type { GatewayMetrics } from '../metrics.js';
 import type { Heartbeat } from '../logs/heartbeat.js';
 import { createFramer } from '../logs/log-framing.js';
-import { parseLogRequest, type LogRequest } from '../logs/log-request.js';
+import { parseLogRequest, type RequestInput, type StreamParams } from '../logs/log-request.js';
+import type { StreamRecord } from '../merged/merged-record.js';
+import { openMergedSource, parseMergedLogRequest } from '../merged/merged-request.js';
 import { CLOSE, LogStream, type StreamEnd } from '../logs/log-stream.js';
 import type { LogStreamRegistry } from '../logs/log-stream-registry.js';
 import { HttpSink } from '../logs/http-sink.js';
 import { WebSocketSink } from '../logs/websocket-sink.js';
 
+/** A parsed request, single or merged, and how to open its source on the active engine. */
+interface LogsOpening {
+  request: StreamParams;
+  /** Text and raw framings prefix lines with the member's name (merged streams). */
+  names: boolean;
+  /** The container or selector, for the stream's logs. */
+  description: string;
+  open(engine: Engine, signal: AbortSignal): Promise<AsyncIterable<StreamRecord[]>>;
+}
+
 /** What the preHandler resolved, for the handler that runs after it (or after the upgrade). */
 interface PreparedLogs {
-  request: LogRequest;
+  request: StreamParams;
+  names: boolean;
   /** null: over the stream limit; a WebSocket is then closed 1013 right after the upgrade. */
   stream: LogStream | null;
   /** From here on the handler owns the stream (and removes it from the registry when it ends). */
@@ -30,8 +43,38 @@ export interface LogsRouteDependencies {
   maxStreams: number;
 }
 
+function requestInput(request: FastifyRequest): RequestInput {
+  return {
+    query: request.query as Record<string, string | string[] | undefined>,
+    headers: request.headers,
+    webSocket: request.ws,
+  };
+}
+
+/** `GET /passthrough/engine/logs/:container`: one container. */
+function singleOpening(request: FastifyRequest<{ Params: { container: string } }>): LogsOpening {
+  const logRequest = parseLogRequest({ container: request.params.container, ...requestInput(request) });
+  return {
+    request: logRequest,
+    names: false,
+    description: logRequest.container.ref,
+    open: (engine, signal) => engine.logs.open(logRequest.container, logRequest.options, signal),
+  };
+}
+
+/** `GET /passthrough/engine/logs?container=…|label=…|project=…|all=true`: one merged stream. */
+function mergedOpening(request: FastifyRequest): LogsOpening {
+  const merged = parseMergedLogRequest(requestInput(request));
+  return {
+    request: merged,
+    names: merged.prefix,
+    description: merged.description,
+    open: (engine, signal) => openMergedSource(engine, merged, signal),
+  };
+}
+
 /**
- * `GET /passthrough/engine/logs/:container`. Everything that can fail — parameters, the engine
+ * `GET /passthrough/engine/logs/:container` and the merged `GET /passthrough/engine/logs`. Everything that can fail — parameters, the engine
  * snapshot, `logs.open` (which resolves the container) — happens in the preHandler, so a
  * failure is an HTTP status before any upgrade. The handlers only pump.
  */
@@ -52,7 +95,18 @@ export class LogsRoute {
       url: '/passthrough/engine/logs/:container',
       // A HEAD would open a follow stream whose body is never sent.
       exposeHeadRoute: false,
-      preHandler: async (request, reply) => this.prepare(request, reply.raw),
+      preHandler: async (request, reply) => this.prepare(request, reply.raw, () => singleOpening(request)),
+      handler: async (request, reply) => {
+        reply.hijack();
+        await this.serveHttp(request, reply.raw);
+      },
+      wsHandler: (socket, request) => this.serveWebSocket(socket, request),
+    });
+    app.route({
+      method: 'GET',
+      url: '/passthrough/engine/logs',
+      exposeHeadRoute: false,
+      preHandler: async (request, reply) => this.prepare(request, reply.raw, () => mergedOpening(request)),
       handler: async (request, reply) => {
         reply.hijack();
         await this.serveHttp(request, reply.raw);
@@ -62,22 +116,19 @@ export class LogsRoute {
   }
 
   private async prepare(
-    request: FastifyRequest<{ Params: { container: string } }>,
+    request: FastifyRequest,
     response: NodeJS.EventEmitter,
+    parse: () => LogsOpening,
   ): Promise<void> {
     const { engines, streams, maxStreams } = this.deps;
-    const logRequest = parseLogRequest({
-      container: request.params.container,
-      query: request.query as Record<string, string | string[] | undefined>,
-      headers: request.headers,
-      webSocket: request.ws,
-    });
+    const opening = parse();
+    const { request: logRequest, names } = opening;
     if (streams.size >= maxStreams) {
       if (!request.ws)
         throw new EngineGateError('TOO_MANY_STREAMS', `too many open log streams (limit ${maxStreams})`, {
           retryAfterSeconds: 5,
         });
-      this.prepared.set(request.raw, { request: logRequest, stream: null, handOver: () => undefined });
+      this.prepared.set(request.raw, { request: logRequest, names, stream: null, handOver: () => undefined });
       return;
     }
     const snapshot = engines.snapshot();
@@ -85,7 +136,7 @@ export class LogsRoute {
       generation: snapshot.generation,
       transport: request.ws ? 'websocket' : 'http',
       framing: logRequest.framing,
-      container: logRequest.container.ref,
+      container: opening.description,
       engine: snapshot.name,
     });
     streams.add(stream);
@@ -100,9 +151,7 @@ export class LogsRoute {
     };
     (request.ws ? request.raw.socket : response).once('close', release);
     try {
-      stream.attachSource(
-        await snapshot.engine.logs.open(logRequest.container, logRequest.options, stream.abort.signal),
-      );
+      stream.attachSource(await opening.open(snapshot.engine, stream.abort.signal));
     } catch (err) {
       release();
       throw err;
@@ -114,11 +163,11 @@ export class LogsRoute {
         retryAfterSeconds: 1,
       });
     }
-    this.prepared.set(request.raw, { request: logRequest, stream, handOver: () => (running = true) });
+    this.prepared.set(request.raw, { request: logRequest, names, stream, handOver: () => (running = true) });
   }
 
   private async serveHttp(request: FastifyRequest, response: ServerResponse): Promise<void> {
-    const { request: logRequest, stream } = this.take(request);
+    const { request: logRequest, names, stream } = this.take(request);
     if (stream === null) return void response.destroy();
     const { metrics, highWaterMark } = this.deps;
     response.writeHead(200, {
@@ -132,11 +181,11 @@ export class LogsRoute {
     const sink = new HttpSink(response, logRequest.framing, highWaterMark, (bytes) =>
       metrics.bytesSentFor('http', logRequest.framing, bytes),
     );
-    await this.run(request, stream, logRequest, sink);
+    await this.run(request, stream, { ...logRequest, names }, sink);
   }
 
   private async serveWebSocket(socket: WebSocket, request: FastifyRequest): Promise<void> {
-    const { request: logRequest, stream } = this.take(request);
+    const { request: logRequest, names, stream } = this.take(request);
     const { metrics, heartbeat, highWaterMark, maxStreams } = this.deps;
     if (stream === null) {
       request.log.debug({ maxStreams }, 'log stream refused: too many open');
@@ -149,7 +198,7 @@ export class LogsRoute {
     const sink = new WebSocketSink(socket, highWaterMark, (bytes) =>
       metrics.bytesSentFor('websocket', logRequest.framing, bytes),
     );
-    await this.run(request, stream, logRequest, sink);
+    await this.run(request, stream, { ...logRequest, names }, sink);
   }
 
   private take(request: FastifyRequest): PreparedLogs {
@@ -163,12 +212,15 @@ export class LogsRoute {
   private async run(
     request: FastifyRequest,
     stream: LogStream,
-    logRequest: LogRequest,
+    logRequest: StreamParams & { names: boolean },
     sink: WebSocketSink | HttpSink,
   ): Promise<void> {
     let end: StreamEnd;
     try {
-      end = await stream.run(createFramer(logRequest.framing, { timestamps: logRequest.timestamps }), sink);
+      end = await stream.run(
+        createFramer(logRequest.framing, { timestamps: logRequest.timestamps, names: logRequest.names }),
+        sink,
+      );
     } finally {
       this.deps.streams.delete(stream);
     }
