@@ -1,17 +1,21 @@
-// Throughput of the gateway on Docker against Docker itself, measured in the same run: a
-// private dockerd holds a container's 300,000-line history; the baseline reads it straight from
-// the Engine API (the same request the moby plugin makes), then the gateway delivers it in
-// each framing. Prints one ratio per framing (1.00 = as fast as the engine hands logs out).
+// Throughput of the gateway on Docker against Docker itself, measured in the same run, with
+// every client in a process of its own (as real clients are): a private dockerd holds a
+// container's 300,000-line history (json-file driver). The baselines: the Engine API read
+// directly without timestamps (how fast Docker hands the logs out), with timestamps (what the
+// moby plugin asks for), and `docker logs` (the CLI, to /dev/null). Then the gateway delivers
+// the history in each framing, over plain HTTP, and to `enginegate logs` (the CLI, to
+// /dev/null). Prints each row's ratio to the API without timestamps and to `docker logs`.
 //
 //   npm run bench -- throughput-moby     (starts and stops its own dockerd; needs root)
-import { request } from 'node:http';
-import { performance } from 'node:perf_hooks';
 import { createGateway } from '@enginegate/gateway';
 import mobyPlugin from '@enginegate/plugin-moby';
 import { runBusybox, startDockerd, waitForExitCode } from '@enginegate/test-harness/dockerd';
-import { BENCH_TOKEN, best, printRows, readViaHttp, readViaWebSocket } from './gateway-readers.js';
+import { ENGINEGATE_BIN, bestOfRounds, machineLine, readInChild, timeCommand } from './client-processes.js';
+import { BENCH_TOKEN } from './gateway-readers.js';
+import { recordResult } from './bench-results.js';
 
 const LINES = Number(process.env.BENCH_LINES ?? 300_000);
+const LINE_TEXT = 'a line of log output that is seventy-two bytes long, give or take...';
 
 async function main() {
   const dockerd = await startDockerd();
@@ -20,10 +24,7 @@ async function main() {
     return;
   }
   try {
-    const id = await runBusybox(
-      dockerd,
-      `yes 'a line of log output that is seventy-two bytes long, give or take...' | head -n ${LINES}`,
-    );
+    const id = await runBusybox(dockerd, `yes '${LINE_TEXT}' | head -n ${LINES}`);
     await waitForExitCode(dockerd, id);
     const gw = await createGateway({
       port: 0,
@@ -35,43 +36,44 @@ async function main() {
     });
     const url = await gw.listen();
     try {
-      const baseline = await best(() => readEngineApi(dockerd.socket, id));
-      const rows: Array<[string, number]> = [];
-      for (const protocol of [undefined, 'v1.binary.enginegate', 'v1.text.enginegate', 'v1.json.enginegate']) {
-        rows.push([
-          `ws ${protocol ?? 'raw (no subprotocol)'}`,
-          await best(() => readViaWebSocket(url, id, protocol, LINES)),
+      const api = (timestamps: 0 | 1) => () =>
+        readInChild([
+          'engine-api',
+          dockerd.socket,
+          `/containers/${id}/logs?stdout=1&stderr=1&timestamps=${timestamps}&follow=0`,
+          String(LINES * (LINE_TEXT.length + 1)),
         ]);
-      }
-      rows.push(['http text/plain', await best(() => readViaHttp(url, id, 'text/plain', LINES))]);
-      console.log(`docker container history of ${LINES} lines (json-file driver), best of 3 runs`);
-      printRows('Engine API read directly', baseline, rows, LINES);
+      const ws = (protocol?: string) => () =>
+        readInChild(['ws', url, id, String(LINES), ...(protocol ? [protocol] : [])]);
+      const loadBefore = machineLine();
+      const rows = await bestOfRounds([
+        ['Engine API, no timestamps', api(0)],
+        ['Engine API, timestamps=1', api(1)],
+        ['docker logs (CLI) > /dev/null', () => timeCommand('docker', ['-H', dockerd.host, 'logs', id])],
+        ['gateway ws raw (no subprotocol)', ws()],
+        ['gateway ws v1.binary.enginegate', ws('v1.binary.enginegate')],
+        ['gateway ws v1.text.enginegate', ws('v1.text.enginegate')],
+        ['gateway ws v1.json.enginegate', ws('v1.json.enginegate')],
+        ['gateway http text/plain', () => readInChild(['http', url, id, String(LINES), 'text/plain'])],
+        [
+          'enginegate logs (CLI) > /dev/null',
+          () => timeCommand(process.execPath, [ENGINEGATE_BIN, 'logs', '--url', url, '--token', BENCH_TOKEN, id]),
+        ],
+      ]);
+      const title = `docker container history of ${LINES} lines (json-file driver), clients in their own processes`;
+      recordResult('throughput-moby', {
+        title,
+        lines: LINES,
+        machine: [loadBefore, machineLine()],
+        rows,
+        baselines: ['Engine API, no timestamps', 'docker logs (CLI) > /dev/null'],
+      });
     } finally {
       await gw.close();
     }
   } finally {
     await dockerd.destroy();
   }
-}
-
-/** What the moby plugin asks Docker for (timestamps on, both streams), body read to the end. */
-function readEngineApi(socketPath: string, id: string): Promise<number> {
-  const start = performance.now();
-  return new Promise((resolve, reject) => {
-    const req = request(
-      { socketPath, path: `/containers/${id}/logs?stdout=1&stderr=1&timestamps=1&follow=0` },
-      (res) => {
-        let bytes = 0;
-        res.on('data', (chunk: Buffer) => (bytes += chunk.length));
-        res.on('end', () =>
-          bytes > LINES ? resolve(performance.now() - start) : reject(new Error(`engine API gave ${bytes} bytes`)),
-        );
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-    req.end();
-  });
 }
 
 await main();

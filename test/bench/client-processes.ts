@@ -1,0 +1,77 @@
+// The benchmarks' clients as processes of their own: a history read by history-client-process
+// (timed inside the child, from its request to the last byte), and a command-line tool run to
+// /dev/null (timed from spawn to exit, start-up included — what its user waits for). Also the
+// rounds that take the best of each row, and the machine line every result is printed with.
+import { spawn } from 'node:child_process';
+import { openSync, closeSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { dirname, join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+
+const CLIENT_SCRIPT = join(dirname(fileURLToPath(import.meta.url)), 'history-client-process.js');
+
+/** The `enginegate` CLI of this checkout (its built bin). */
+export const ENGINEGATE_BIN = join(
+  dirname(fileURLToPath(import.meta.url)),
+  '..',
+  '..',
+  'packages',
+  'cli',
+  'bin',
+  'enginegate.mjs',
+);
+
+/** Runs history-client-process with these arguments; resolves with the milliseconds it printed. */
+export function readInChild(args: string[]): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLIENT_SCRIPT, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.setEncoding('utf8').on('data', (text: string) => (out += text));
+    child.stderr.setEncoding('utf8').on('data', (text: string) => (err += text));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (code !== 0) return reject(new Error(`client ${args.join(' ')} exited ${code}: ${err.trim()}`));
+      resolve((JSON.parse(out) as { ms: number }).ms);
+    });
+  });
+}
+
+/** Runs a command with its stdout and stderr to /dev/null; resolves with the wall-clock ms. */
+export function timeCommand(command: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const devNull = openSync('/dev/null', 'w');
+  const start = performance.now();
+  return new Promise<number>((resolve, reject) => {
+    const child = spawn(command, args, { stdio: ['ignore', devNull, devNull], env });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (code !== 0) reject(new Error(`${command} ${args.join(' ')} exited ${code}`));
+      else resolve(performance.now() - start);
+    });
+  }).finally(() => closeSync(devNull));
+}
+
+/**
+ * Runs every row once per round, `rounds` rounds, and keeps each row's fastest: rows measured
+ * side by side in time, so that a burst of load on a shared machine hits all of them alike.
+ */
+export async function bestOfRounds(
+  rows: Array<[string, () => Promise<number>]>,
+  rounds = Number(process.env.BENCH_ROUNDS ?? 3),
+): Promise<Array<[string, number]>> {
+  const best = rows.map(([name]) => [name, Infinity] as [string, number]);
+  for (let round = 0; round < rounds; round++) {
+    for (const [i, [, run]] of rows.entries()) best[i]![1] = Math.min(best[i]![1], await run());
+  }
+  return best;
+}
+
+/** One line naming the machine and its load right now (figures from a loaded machine are noisy). */
+export function machineLine(): string {
+  const cores = cpus();
+  const load = loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
+  return `machine: ${cores.length} × ${cores[0]?.model.trim() ?? 'cpu'}, Node ${process.version}, load average ${load}`;
+}
