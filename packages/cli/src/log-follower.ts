@@ -1,17 +1,10 @@
 import type { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type WebSocket from 'ws';
-import { CliError, GatewayResponseError, GatewayUnreachableError } from './cli-errors.js';
+import { CliError } from './cli-errors.js';
 import { readBody, type GatewayClient } from './gateway-client.js';
 import { LogPrinter } from './log-printer.js';
-
-/** Close codes of the logs route (contract: "Close codes"). */
-const CLOSE_END_OF_LOGS = 1000;
-const CLOSE_GATEWAY_SHUTDOWN = 1001;
-const CLOSE_ABNORMAL = 1006; // no close frame: the connection dropped
-const CLOSE_ENGINE_ERROR = 1011;
-const CLOSE_ENGINE_SWITCHED = 1012;
-const CLOSE_TOO_MANY_STREAMS = 1013;
+import { closeOutcome, openFailure, type AttemptOutcome, type ErrorRecord } from './log-stream-close.js';
 
 export interface RetryPolicy {
   /** First wait before reconnecting; doubled after every failed attempt... */
@@ -64,11 +57,37 @@ interface WireRecord {
   message?: unknown;
 }
 
-type AttemptOutcome =
-  | { kind: 'ended' }
-  | { kind: 'aborted' }
-  /** Worth another attempt; `error` is what to report when the retry budget runs out. */
-  | { kind: 'retry'; opened: boolean; engineUnavailable: boolean; error: CliError };
+function parseRecord(data: Buffer): WireRecord | undefined {
+  try {
+    return JSON.parse(data.toString('utf8')) as WireRecord;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Drops a connection that carried nothing for one to two intervals. A flag, not a timer per
+ * message: messages come at up to hundreds of thousands a second.
+ */
+class SilenceWatch {
+  private heardSince = true;
+  private timer: NodeJS.Timeout | undefined;
+
+  readonly heard = (): void => {
+    this.heardSince = true;
+  };
+
+  start(intervalMs: number, onSilent: () => void): void {
+    this.timer = setInterval(() => {
+      if (!this.heardSince) onSilent();
+      this.heardSince = false;
+    }, intervalMs);
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+}
 
 /**
  * Streams one container's logs like `docker logs`, over the `v1.json.enginegate` framing.
@@ -161,18 +180,13 @@ class LogFollower {
       this.socket = ws;
       let opened = false;
       let settled = false;
-      let errorRecord: { code: string; message: string } | undefined;
-      // A flag, not a timer per message: messages come at up to hundreds of thousands a second.
-      let heard = true;
-      let silenceTimer: NodeJS.Timeout | undefined;
-      const heardFromGateway = () => {
-        heard = true;
-      };
+      let errorRecord: ErrorRecord | undefined;
+      const silence = new SilenceWatch();
 
       const settle = (outcome: AttemptOutcome | CliError) => {
         if (settled) return;
         settled = true;
-        clearInterval(silenceTimer);
+        silence.stop();
         signal?.removeEventListener('abort', onAbort);
         if (ws.readyState !== ws.CLOSED) ws.terminate();
         if (outcome instanceof CliError) reject(outcome);
@@ -193,100 +207,57 @@ class LogFollower {
       ws.on('open', () => {
         opened = true;
         this.everOpened = true;
-        silenceTimer = setInterval(() => {
-          if (!heard && !this.paused) ws.terminate(); // seen as 1006: reconnect
-          heard = false;
-        }, this.options.silenceTimeoutMs ?? DEFAULT_SILENCE_TIMEOUT_MS);
+        silence.start(this.options.silenceTimeoutMs ?? DEFAULT_SILENCE_TIMEOUT_MS, () => {
+          if (!this.paused) ws.terminate(); // seen as 1006: reconnect
+        });
       });
-      ws.on('ping', heardFromGateway);
+      ws.on('ping', silence.heard);
 
       ws.on('message', (data: Buffer, isBinary: boolean) => {
         if (settled) return;
-        heardFromGateway();
-        let record: WireRecord;
-        try {
-          if (isBinary) throw new Error('binary message');
-          record = JSON.parse(data.toString('utf8')) as WireRecord;
-        } catch {
+        silence.heard();
+        const record = isBinary ? undefined : parseRecord(data);
+        if (record === undefined) {
           settle(new CliError(`the gateway at ${gateway} sent a message that is not a v1.json.enginegate record`));
           return;
         }
-        switch (record.type) {
-          case 'line': {
-            const bytes =
-              typeof record.base64 === 'string'
-                ? Buffer.from(record.base64, 'base64')
-                : Buffer.from(typeof record.line === 'string' ? record.line : '', 'utf8');
-            this.printer.line(
-              record.stream === 'stderr' ? 'stderr' : 'stdout',
-              bytes,
-              typeof record.time === 'string' ? record.time : null,
-            );
-            if (typeof record.cursor === 'string') this.lastCursor = record.cursor;
-            break;
-          }
-          case 'gap':
-            this.printer.notice(`some log lines were lost: ${String(record.reason)}`);
-            break;
-          case 'error':
-            errorRecord = { code: String(record.code), message: String(record.message) };
-            break;
-          // `exit` needs nothing: like `docker logs`, the CLI exits 0 whatever the container's code.
-        }
+        errorRecord = this.print(record) ?? errorRecord;
       });
 
       ws.on('error', (err: Error & { code?: string }) => {
         if (opened) return; // a 'close' follows and says what happened
-        const networkError = typeof err.code === 'string' && /^E[A-Z]+$/.test(err.code);
-        if (!networkError) {
-          settle(new CliError(`the gateway at ${gateway} did not open the log stream: ${err.message}`));
-          return;
-        }
-        settle({ kind: 'retry', opened: false, engineUnavailable: false, error: client.unreachable(err) });
+        settle(openFailure(err, gateway, client));
       });
 
-      ws.on('close', (code: number, reasonBuffer: Buffer) => {
-        const reason = reasonBuffer.toString('utf8');
-        const because = reason ? `: ${reason}` : '';
-        switch (code) {
-          case CLOSE_END_OF_LOGS:
-            settle({ kind: 'ended' });
-            break;
-          case CLOSE_ENGINE_SWITCHED:
-            settle({
-              kind: 'retry',
-              opened,
-              engineUnavailable: true,
-              error: new GatewayResponseError(`the engine was switched or lost${because}`, 503, 'ENGINE_UNAVAILABLE'),
-            });
-            break;
-          case CLOSE_ABNORMAL:
-            settle({
-              kind: 'retry',
-              opened,
-              engineUnavailable: false,
-              error: new GatewayUnreachableError(`lost the connection to the gateway at ${gateway}`),
-            });
-            break;
-          case CLOSE_GATEWAY_SHUTDOWN:
-            settle(new CliError(`the gateway at ${gateway} is shutting down`));
-            break;
-          case CLOSE_ENGINE_ERROR:
-            settle(
-              new CliError(
-                errorRecord
-                  ? `${errorRecord.message} (${errorRecord.code})`
-                  : `the engine failed while streaming logs${because}`,
-              ),
-            );
-            break;
-          case CLOSE_TOO_MANY_STREAMS:
-            settle(new CliError(`the gateway at ${gateway} has too many open log streams; try again later${because}`));
-            break;
-          default:
-            settle(new CliError(`the gateway at ${gateway} closed the log stream (code ${code}${because})`));
-        }
+      ws.on('close', (code: number, reason: Buffer) => {
+        settle(closeOutcome(code, reason.toString('utf8'), { opened, errorRecord, gateway }));
       });
     });
+  }
+
+  /** Prints a line or a gap notice; an `error` record is returned, for the close that follows. */
+  private print(record: WireRecord): ErrorRecord | undefined {
+    switch (record.type) {
+      case 'line': {
+        const bytes =
+          typeof record.base64 === 'string'
+            ? Buffer.from(record.base64, 'base64')
+            : Buffer.from(typeof record.line === 'string' ? record.line : '', 'utf8');
+        this.printer.line(
+          record.stream === 'stderr' ? 'stderr' : 'stdout',
+          bytes,
+          typeof record.time === 'string' ? record.time : null,
+        );
+        if (typeof record.cursor === 'string') this.lastCursor = record.cursor;
+        break;
+      }
+      case 'gap':
+        this.printer.notice(`some log lines were lost: ${String(record.reason)}`);
+        break;
+      case 'error':
+        return { code: String(record.code), message: String(record.message) };
+      // `exit` needs nothing: like `docker logs`, the CLI exits 0 whatever the container's code.
+    }
+    return undefined;
   }
 }
