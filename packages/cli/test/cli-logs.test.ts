@@ -67,7 +67,7 @@ t.test('logs -f mock-chatty prints new lines live', async (t) => {
   const cli = new CliProcess(['logs', '-f', '--tail', '0', 'mock-chatty'], mock.env);
   t.teardown(() => cli.stop());
   const opened = Date.now();
-  await cli.waitFor(({ stdout }) => chattyNumbers(stdout).length >= 3, 5000, 'three live stdout lines');
+  await cli.waitFor(({ stdout }) => chattyNumbers(stdout).length >= 3, 20_000, 'three live stdout lines');
   const elapsed = Date.now() - opened;
   // --tail 0: none of the 1000 history lines; a new line every 100 ms, odd ones on stdout.
   const { stdout, stderr } = cli.output();
@@ -89,9 +89,9 @@ t.test('logs -f mock-chatty prints new lines live', async (t) => {
 t.test('logs | head: a closed stdout ends the CLI quietly', async (t) => {
   const cli = new CliProcess(['logs', '-f', 'mock-chatty'], mock.env);
   t.teardown(() => cli.stop());
-  await cli.waitFor(({ stdout }) => stdout.length > 0, 5000, 'the first output');
+  await cli.waitFor(({ stdout }) => stdout.length > 0, 20_000, 'the first output');
   cli.child.stdout.destroy();
-  const result = await Promise.race([cli.exited, sleep(5000).then(() => undefined)]);
+  const result = await Promise.race([cli.exited, sleep(20_000).then(() => undefined)]);
   t.ok(result, 'exited');
   t.equal(result?.code, 0);
   t.notMatch(result?.stderr ?? '', /enginegate:|EPIPE|Error/);

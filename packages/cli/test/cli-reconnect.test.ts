@@ -43,7 +43,7 @@ t.test('reconnect: switching engines under `logs -f` repeats and loses no line',
   const steadyEnv = cliEnv({ ENGINEGATE_URL: steady.url, ENGINEGATE_TOKEN: TOKEN });
   const cli = new CliProcess(['logs', '-f', '--tail', '20', 'mock-chatty'], steadyEnv);
   t.teardown(() => cli.stop());
-  await cli.waitFor(({ stdout }) => chattyNumbers(stdout).length >= 12, 5000, 'the tail and a live line');
+  await cli.waitFor(({ stdout }) => chattyNumbers(stdout).length >= 12, 20_000, 'the tail and a live line');
   for (const name of ['steady-b', 'steady-a', null, 'steady-b']) {
     const before = chattyNumbers(cli.output().stdout).length;
     const switched = await request(steady.url, 'PUT', '/engine', { name });
@@ -55,7 +55,7 @@ t.test('reconnect: switching engines under `logs -f` repeats and loses no line',
     }
     await cli.waitFor(
       ({ stdout }) => chattyNumbers(stdout).length >= before + 3,
-      8000,
+      20_000,
       `lines after switching to ${name}`,
     );
   }
@@ -77,7 +77,7 @@ t.test(
   async (t) => {
     const cli = new CliProcess(['logs', '-f', '-t', '--tail', '3', 'mock-chatty'], mock.env);
     t.teardown(() => cli.stop());
-    await cli.waitFor(({ stdout }) => chattyNumbers(stdout).length >= 4, 5000, 'the first lines');
+    await cli.waitFor(({ stdout }) => chattyNumbers(stdout).length >= 4, 20_000, 'the first lines');
     const changes: string[] = [];
     const onChange = (change: { name: string | null; state: string }) => changes.push(`${change.name}:${change.state}`);
     mock.gateway.engines.on('change', onChange);
@@ -93,7 +93,7 @@ t.test(
     const afterSwitch = cli.output().stdout.length;
     await cli.waitFor(
       ({ stdout }) => chattyNumbers(stdout.slice(afterSwitch)).length >= 3,
-      8000,
+      20_000,
       'lines after the switch',
     );
     const { stdout, stderr } = await cli.stop();

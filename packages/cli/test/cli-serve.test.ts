@@ -31,7 +31,7 @@ t.test('serve: prints where it listens and where the token is; ps works with tha
     cliEnv({}),
   );
   t.teardown(() => serve.stop());
-  await serve.waitFor(({ stderr }) => /\n {2}curl .*\n/.test(stderr), 15_000, 'the start banner');
+  await serve.waitFor(({ stderr }) => /\n {2}curl .*\n/.test(stderr), 30_000, 'the start banner');
   const { stderr } = serve.output();
   const url = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(stderr)?.[1];
   t.ok(url, 'prints the URL');
