@@ -100,7 +100,9 @@ export async function runTests(root, extraArgs) {
   const args = [join(root, 'node_modules', 'tap', 'dist', 'esm', 'run.mjs')];
   const unit = extraArgs.includes('--unit');
   const rest = extraArgs.filter((a) => a !== '--unit');
-  if (unit) args.push(...unitSuites(root), ...rest);
+  // No coverage for the edit–test loop (the full run reports it). As many suites at once as
+  // there are cores (tap's default): more would starve the suites that time live delivery.
+  if (unit) args.push('--disable-coverage', ...unitSuites(root), ...rest);
   else args.push(...(rest.length > 0 ? rest : TEST_GLOBS));
   const child = spawn(process.execPath, args, {
     cwd: root,
