@@ -80,7 +80,9 @@ t.test('ps lists the mock containers like docker ps', async (t) => {
   t.equal(running.code, 0, running.stderr);
   const lines = running.stdout.trimEnd().split('\n');
   t.match(lines[0], /^CONTAINER ID +IMAGE +STATE +NAMES$/);
-  t.equal(lines.length, 4, 'three running containers');
+  // Beside project 'demo' (whose worker starts 3 s after the engine): three running built-ins.
+  t.equal(lines.filter((line) => / mock-\w+$/.test(line)).length, 3, 'three running built-in containers');
+  t.match(running.stdout, / demo-web-1\n/, "project demo's containers too");
   const chatty = lines.find((line) => line.endsWith('mock-chatty'));
   t.ok(chatty?.startsWith(`${MOCK_CONTAINERS['mock-chatty'].slice(0, 12)}   `), '12-character ID first');
   t.match(chatty, /enginegate\/mock-chatty:latest +running +mock-chatty$/);
@@ -88,7 +90,8 @@ t.test('ps lists the mock containers like docker ps', async (t) => {
   const all = await runCli(['ps', '--all'], mock.env);
   t.match(all.stdout, /exited +mock-exit\n/);
   const json = await runCli(['ps', '--json'], mock.env);
-  t.equal(JSON.parse(json.stdout).length, 4);
+  const listed = JSON.parse(json.stdout) as Array<{ names: string[] }>;
+  t.equal(listed.filter((c) => c.names[0]!.startsWith('mock-')).length, 4);
 });
 
 t.test('engine, engine use, engine stop, endpoints', async (t) => {

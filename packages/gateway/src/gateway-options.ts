@@ -34,6 +34,8 @@ export interface GatewayOptions {
   highWaterMark?: number;
   /** Open log streams beyond which a new one is refused (WebSocket close 1013); default 1024. */
   maxStreams?: number;
+  /** How often the containers of an engine without events are listed for the events route; default 1000. */
+  eventsPollIntervalMs?: number;
 }
 
 /** GatewayOptions with every default applied. */
@@ -51,6 +53,7 @@ export interface ResolvedGatewayOptions {
   pingIntervalMs: number;
   highWaterMark: number;
   maxStreams: number;
+  eventsPollIntervalMs: number;
 }
 
 export const DEFAULT_HOST = '127.0.0.1';
@@ -71,6 +74,7 @@ export function resolveGatewayOptions(options: GatewayOptions, defaultStateDir: 
     pingIntervalMs: positive('pingIntervalMs', options.pingIntervalMs ?? 30_000),
     highWaterMark: positive('highWaterMark', options.highWaterMark ?? 1024 * 1024),
     maxStreams: positive('maxStreams', options.maxStreams ?? 1024),
+    eventsPollIntervalMs: positive('eventsPollIntervalMs', options.eventsPollIntervalMs ?? 1000),
   };
   if (!Number.isInteger(resolved.port) || resolved.port < 0 || resolved.port > 65535) {
     throw new Error(`port ${resolved.port} is not a TCP port (0-65535)`);

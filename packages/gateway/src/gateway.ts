@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import fastifyWebsocket from '@fastify/websocket';
 import mockPlugin from '@enginegate/plugin-mock';
 import type { EnginePlugin, PassthroughEndpoint } from '@enginegate/plugin-api';
@@ -17,6 +18,8 @@ import { describePluginSpec, PluginLoader, type PluginLoadError } from './plugin
 import { registerEngineRoutes } from './routes/engine-routes.js';
 import { registerHealthRoutes } from './routes/health-routes.js';
 import { LogsRoute } from './routes/logs-route.js';
+import { EventsRoute } from './routes/events-route.js';
+import { EngineEvents } from './events/engine-events.js';
 import { registerPassthroughRoutes } from './routes/passthrough-routes.js';
 import { registerViewerRoutes } from './routes/viewer-routes.js';
 import { defaultStateDir, generateToken, writeTokenFile } from './state-dir.js';
@@ -104,20 +107,19 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
 
 async function setUp(gateway: GatewayInstance, resolved: ResolvedGatewayOptions): Promise<void> {
   const { app, container } = gateway;
-  const { engines, streams, metrics, passthroughs, heartbeat, pluginLoader } = container.cradle;
-  const logsRoute = new LogsRoute({
-    engines,
-    streams,
-    heartbeat,
-    metrics,
-    highWaterMark: resolved.highWaterMark,
-    maxStreams: resolved.maxStreams,
-  });
+  const { engines, streams, metrics, passthroughs, heartbeat, pluginLoader, logger } = container.cradle;
+  const streamLimits = { highWaterMark: resolved.highWaterMark, maxStreams: resolved.maxStreams };
+  const logsRoute = new LogsRoute({ engines, streams, heartbeat, metrics, ...streamLimits });
+  const engineEvents = new EngineEvents(logger, resolved.eventsPollIntervalMs);
+  const eventsRoute = new EventsRoute({ engines, events: engineEvents, streams, heartbeat, metrics, ...streamLimits });
 
   app.addHook('onRoute', (route) => {
     for (const method of [route.method].flat()) gateway.routes.push({ method, url: route.url });
   });
-  await registerWebSocket(app, logsRoute);
+  await registerWebSocket(
+    app,
+    (request) => logsRoute.selectedSubprotocol(request) || eventsRoute.selectedSubprotocol(request),
+  );
   installErrorHandling(app);
   const accessControl = new AccessControl(gateway.token, () => gateway.origins);
   app.addHook('onRequest', async (request) => {
@@ -129,9 +131,12 @@ async function setUp(gateway: GatewayInstance, resolved: ResolvedGatewayOptions)
   registerEngineRoutes(app, engines);
   registerPassthroughRoutes(app, engines, passthroughs);
   logsRoute.register(app);
+  eventsRoute.register(app);
   registerViewerRoutes(app);
 
   followEngineChanges(container.cradle);
+  // The registry closes the events streams (1012); the pollers' listings are stale.
+  engines.on('change', () => engineEvents.closeAll());
 
   await loadPlugins(gateway, pluginLoader, engines, resolved.plugins);
   await app.ready();
@@ -146,13 +151,16 @@ async function setUp(gateway: GatewayInstance, resolved: ResolvedGatewayOptions)
   }
 }
 
-/** @fastify/websocket with the logs route's subprotocol choice; client messages stay small. */
-async function registerWebSocket(app: FastifyInstance, logsRoute: LogsRoute): Promise<void> {
+/** @fastify/websocket with the routes' subprotocol choice; client messages stay small. */
+async function registerWebSocket(
+  app: FastifyInstance,
+  selectedSubprotocol: (request: IncomingMessage) => string | false,
+): Promise<void> {
   await app.register(fastifyWebsocket, {
     options: {
       maxPayload: MAX_CLIENT_MESSAGE_BYTES,
       perMessageDeflate: false,
-      handleProtocols: (_offered, request) => logsRoute.selectedSubprotocol(request),
+      handleProtocols: (_offered, request) => selectedSubprotocol(request),
     },
     // A client vanishing mid-stream is ordinary; ws then closes the socket and the stream ends.
     errorHandler: (err, socket, request) => {

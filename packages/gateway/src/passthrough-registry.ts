@@ -10,6 +10,7 @@ export interface PassthroughListing {
 /** The gateway's own endpoints, always listed. */
 const BUILTIN_ENDPOINTS: readonly PassthroughListing[] = [
   { controller: 'engine', endpoint: 'containers', path: '/passthrough/engine/containers' },
+  { controller: 'engine', endpoint: 'events', path: '/passthrough/engine/events' },
   { controller: 'engine', endpoint: 'logs', path: '/passthrough/engine/logs/{container}' },
 ];
 

@@ -17,6 +17,7 @@ t.test('discovery is byte-identical across two gateway starts', async (t) => {
     engine: { name: 'mock', state: 'running' },
     endpoints: [
       { controller: 'engine', endpoint: 'containers', path: '/passthrough/engine/containers' },
+      { controller: 'engine', endpoint: 'events', path: '/passthrough/engine/events' },
       { controller: 'engine', endpoint: 'logs', path: '/passthrough/engine/logs/{container}' },
     ],
   });
@@ -28,7 +29,7 @@ t.test("the active engine's passthrough endpoints are listed sorted and served; 
   t.same(discovery.engine, { name: 'good', state: 'running' });
   t.same(
     discovery.endpoints.map((e: { controller: string; endpoint: string }) => `${e.controller}/${e.endpoint}`),
-    ['alpha/info', 'engine/containers', 'engine/logs', 'good/version'],
+    ['alpha/info', 'engine/containers', 'engine/events', 'engine/logs', 'good/version'],
     'sorted by controller then endpoint; the clashing engine/logs is the built-in one',
   );
   t.same((await client.get('/passthrough/good/version?echo=hi')).json, { version: '1.2.3', echo: 'hi' });

@@ -11,3 +11,4 @@ export * from './docker-log-entries.js';
 export * from './connection-errors.js';
 export * from './engine-streams.js';
 export * from './stream-ending.js';
+export * from './container-event-hub.js';

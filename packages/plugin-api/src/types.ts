@@ -60,9 +60,10 @@ export interface ContainerInfo {
 /**
  * What happened to a container. `create`, `start`, `die` (its process exited) and `destroy`
  * (removed) are what every engine with events reports; `stop` and `rename` where the engine
- * says so. A gateway client treats an action it does not know as "look at `container` again".
+ * says so; `update` for any other change (e.g. paused). A gateway client treats an action it
+ * does not know as "look at `container` again".
  */
-export type ContainerAction = 'create' | 'start' | 'die' | 'stop' | 'rename' | 'destroy';
+export type ContainerAction = 'create' | 'start' | 'die' | 'stop' | 'rename' | 'update' | 'destroy';
 
 /** One change of one container, as the engine reported it. */
 export interface ContainerEvent {

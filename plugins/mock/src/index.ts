@@ -11,12 +11,21 @@ export {
   mockBytesOutput,
   type BuiltinContainerName,
 } from './builtin-containers.js';
+export {
+  DEMO_MIGRATE_EXIT_CODE,
+  DEMO_PROJECT,
+  DEMO_WORKER_START_MS,
+  demoProjectContainers,
+  type DemoContainer,
+  type DemoContainerName,
+} from './demo-project.js';
 export { MAX_BATCH_BYTES, MAX_BATCH_LINES } from './mock-log-reader.js';
 export { systemClock, type Clock } from './clock.js';
 
 /**
  * The `mock` engine plugin. Config: `builtinContainers: false` starts it empty (the testkit
- * adds its own containers through `MockEngine.addContainer`).
+ * adds its own containers through `MockEngine.addContainer`); `demoProject` turns Compose
+ * project 'demo' on or off (default: as `builtinContainers`).
  */
 export default definePlugin({
   name: 'mock',
@@ -25,6 +34,7 @@ export default definePlugin({
     const engine = new MockEngine({
       logger: options.logger,
       builtinContainers: options.config['builtinContainers'] !== false,
+      ...(typeof options.config['demoProject'] === 'boolean' ? { demoProject: options.config['demoProject'] } : {}),
     });
     // The same shape as awilix's asValue(), without depending on awilix for one line.
     container.register('mockEngine', { resolve: () => engine });

@@ -5,6 +5,7 @@ import {
   InvalidArgumentError,
   looksLikeIdPrefix,
   validateContainerRef,
+  type ContainerEvent,
   type ContainerInfo,
   type ContainerRef,
   type Engine,
@@ -16,6 +17,8 @@ import {
 } from '@enginegate/plugin-api';
 import { builtinContainerSpecs } from './builtin-containers.js';
 import { systemClock, type Clock } from './clock.js';
+import { demoProjectContainers } from './demo-project.js';
+import { MockEvents } from './mock-events.js';
 import { MockLogReader, type ReadPlan } from './mock-log-reader.js';
 import { SimulatedContainer, type MockContainerSpec } from './simulated-container.js';
 
@@ -23,6 +26,8 @@ export interface MockEngineOptions {
   logger?: PluginLogger;
   /** Add mock-chatty, mock-tty, mock-bytes and mock-exit on start (default true). */
   builtinContainers?: boolean;
+  /** Run Compose project 'demo' (see demo-project.ts) on start; default: as `builtinContainers`. */
+  demoProject?: boolean;
   /** For tests that pin time. Followers still sleep in real time until the clock says a line is due. */
   clock?: Clock;
 }
@@ -45,11 +50,17 @@ export class MockEngine implements Engine {
   private readonly logger: PluginLogger;
   private readonly clock: Clock;
   private readonly withBuiltins: boolean;
+  private readonly withDemo: boolean;
+  private readonly mockEvents: MockEvents;
+  /** Demo containers that start later, until they do (or the engine stops). */
+  private readonly pendingStarts = new Set<NodeJS.Timeout>();
 
   constructor(options: MockEngineOptions = {}) {
     this.logger = options.logger ?? silentLogger;
     this.clock = options.clock ?? systemClock;
     this.withBuiltins = options.builtinContainers ?? true;
+    this.withDemo = options.demoProject ?? this.withBuiltins;
+    this.mockEvents = new MockEvents(this.clock);
   }
 
   /** Log readers currently open: back to 0 once every client has gone. */
@@ -66,12 +77,16 @@ export class MockEngine implements Engine {
         if (!this.byName.has(spec.name)) this.addContainer(spec);
       }
     }
+    if (this.withDemo) this.startDemoProject();
     this.logger.info({ containers: this.byId.size }, 'mock engine started');
   }
 
   async stop(): Promise<void> {
     if (!this.started) return;
     this.started = false;
+    for (const timer of this.pendingStarts) clearTimeout(timer);
+    this.pendingStarts.clear();
+    this.mockEvents.close(new EngineUnavailableError('the mock engine was stopped'));
     for (const reader of [...this.readers]) reader.close();
     this.byId.clear();
     this.byName.clear();
@@ -88,6 +103,12 @@ export class MockEngine implements Engine {
     return [...this.byId.values()].map((container) => container.info(now));
   }
 
+  /** Container events from now on: create and start on add, die at the exit time, destroy on remove. */
+  async events(signal: AbortSignal): Promise<AsyncIterable<ContainerEvent[]>> {
+    this.assertStarted();
+    return this.mockEvents.subscribe(signal);
+  }
+
   /** Adds a simulated container, created now. Its name (and ID) must be unique. */
   addContainer(spec: MockContainerSpec): ContainerInfo {
     const container = new SimulatedContainer(spec, this.clock());
@@ -99,6 +120,7 @@ export class MockEngine implements Engine {
     }
     this.byId.set(container.id, container);
     this.byName.set(container.name, container);
+    this.mockEvents.added(container);
     return container.info(this.clock());
   }
 
@@ -107,8 +129,26 @@ export class MockEngine implements Engine {
     const container = this.resolve(ref);
     this.byId.delete(container.id);
     this.byName.delete(container.name);
+    this.mockEvents.removed(container);
     for (const reader of [...this.readers]) {
       if (reader.container === container) reader.close();
+    }
+  }
+
+  /** The demo project's containers now, and the one that starts later on a timer. */
+  private startDemoProject(): void {
+    for (const { spec, startAfterMs } of demoProjectContainers()) {
+      if (this.byName.has(spec.name)) continue;
+      if (startAfterMs === 0) {
+        this.addContainer(spec);
+        continue;
+      }
+      const timer = setTimeout(() => {
+        this.pendingStarts.delete(timer);
+        if (this.started && !this.byName.has(spec.name)) this.addContainer(spec);
+      }, startAfterMs);
+      timer.unref();
+      this.pendingStarts.add(timer);
     }
   }
 

@@ -6,18 +6,18 @@ import type { LogStream } from './log-stream.js';
  * (1012) and shutdown (1001) reach them all, and the stream count is exact.
  */
 export class LogStreamRegistry {
-  private readonly streams = new Set<LogStream>();
+  private readonly streams = new Set<LogStream<unknown>>();
   private emptyWaiters: Array<() => void> = [];
 
   get size(): number {
     return this.streams.size;
   }
 
-  add(stream: LogStream): void {
+  add(stream: LogStream<unknown>): void {
     this.streams.add(stream);
   }
 
-  delete(stream: LogStream): void {
+  delete(stream: LogStream<unknown>): void {
     if (!this.streams.delete(stream) || this.streams.size > 0) return;
     const waiters = this.emptyWaiters;
     this.emptyWaiters = [];

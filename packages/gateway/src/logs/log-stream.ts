@@ -1,6 +1,6 @@
 import { errorText, hasErrorCode } from '@enginegate/plugin-api';
 import type { StreamRecord } from '../merged/merged-record.js';
-import type { FramedBatch, FramingName, LogFramer } from './log-framing.js';
+import type { FramedBatch, FramingName } from './log-framing.js';
 
 /** Close codes a stream ends with (RFC 6455 §7.4). */
 export const CLOSE = {
@@ -35,13 +35,18 @@ export interface LogSink {
   finish(end: StreamEnd): void;
 }
 
+/** Turns a batch of a stream's records into messages (log records, or the events route's). */
+export interface BatchFramer<R> {
+  frame(records: readonly R[]): FramedBatch;
+}
+
 const ABORTED = Symbol('aborted');
 
 /** The next batch, or ABORTED as soon as the signal fires (a source that ignores it cannot hold the stream). */
-function nextOrAborted(
-  iterator: AsyncIterator<StreamRecord[]>,
+function nextOrAborted<R>(
+  iterator: AsyncIterator<R[]>,
   signal: AbortSignal,
-): Promise<IteratorResult<StreamRecord[]> | typeof ABORTED> {
+): Promise<IteratorResult<R[]> | typeof ABORTED> {
   return new Promise((resolve, reject) => {
     if (signal.aborted) return resolve(ABORTED);
     const onAbort = () => resolve(ABORTED);
@@ -85,12 +90,13 @@ export interface LogStreamInit {
 /**
  * One open log stream, from the moment its source is opened (before a WebSocket upgrade) to its
  * end. Aborting `abort` releases the engine's source; `stop()` is how the gateway ends it with a
- * code, `clientGone()` how a transport reports the client left.
+ * code, `clientGone()` how a transport reports the client left. The events route runs its
+ * records through the same machinery (`R`).
  */
-export class LogStream {
+export class LogStream<R = StreamRecord> {
   readonly abort = new AbortController();
   private stopRequest: { code: number; reason: string } | undefined;
-  private source: AsyncIterable<StreamRecord[]> | undefined;
+  private source: AsyncIterable<R[]> | undefined;
 
   constructor(readonly init: LogStreamInit) {}
 
@@ -98,7 +104,7 @@ export class LogStream {
     return this.init.generation;
   }
 
-  attachSource(source: AsyncIterable<StreamRecord[]>): void {
+  attachSource(source: AsyncIterable<R[]>): void {
     this.source = source;
   }
 
@@ -116,13 +122,13 @@ export class LogStream {
    * Pulls batches and sends them as they come; pauses while the sink is congested. Resolves with
    * why it ended, after the sink was finished and the source released.
    */
-  async run(framer: LogFramer, sink: LogSink): Promise<StreamEnd> {
+  async run(framer: BatchFramer<R>, sink: LogSink): Promise<StreamEnd> {
     const end = await this.pump(framer, sink);
     sink.finish(end);
     return end;
   }
 
-  private async pump(framer: LogFramer, sink: LogSink): Promise<StreamEnd> {
+  private async pump(framer: BatchFramer<R>, sink: LogSink): Promise<StreamEnd> {
     const signal = this.abort.signal;
     if (this.source === undefined || signal.aborted) return this.abortedEnd();
     const iterator = this.source[Symbol.asyncIterator]();
