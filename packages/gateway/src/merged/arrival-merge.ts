@@ -23,6 +23,7 @@ export class ArrivalMerge {
   private readonly ready: Arrival[] = [];
   private wake: (() => void) | undefined;
   private closed = false;
+  private poked = false;
   /** The member whose batch `next()` returned last: in use until the consumer calls `next()` again. */
   private handedOver: Live | undefined;
 
@@ -49,14 +50,21 @@ export class ArrivalMerge {
     void Promise.resolve(live.iterator.return?.()).catch(() => undefined);
   }
 
-  /** The next arrival; undefined once closed. Waits while nothing has arrived (also with no members). */
-  async next(): Promise<Arrival | undefined> {
+  /**
+   * The next arrival; null when `poke()` was called meanwhile; undefined once closed. Waits
+   * while nothing has arrived (also with no members).
+   */
+  async next(): Promise<Arrival | null | undefined> {
     // The consumer is done with the batch handed on last: its member may read again.
     const handedOver = this.handedOver;
     this.handedOver = undefined;
     if (handedOver !== undefined && this.live.get(handedOver.member) === handedOver) this.pull(handedOver);
     for (;;) {
       if (this.closed) return undefined;
+      if (this.poked) {
+        this.poked = false;
+        return null;
+      }
       const arrival = this.ready.shift();
       if (arrival !== undefined) {
         const live = this.live.get(arrival.member);
@@ -70,8 +78,9 @@ export class ArrivalMerge {
     }
   }
 
-  /** Wakes a waiting `next()` without an arrival (e.g. a membership change to look at). */
+  /** Makes a waiting (or the next) `next()` return null: the consumer has something else to look at. */
   poke(): void {
+    this.poked = true;
     this.wake?.();
   }
 

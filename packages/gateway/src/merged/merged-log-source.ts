@@ -3,6 +3,7 @@ import {
   errorText,
   hasErrorCode,
   nowNanos,
+  type ContainerEvent,
   type ContainerInfo,
   type Engine,
   type LogOptions,
@@ -10,7 +11,7 @@ import {
   type UnixNanos,
 } from '@enginegate/plugin-api';
 import { ArrivalMerge, type Arrival } from './arrival-merge.js';
-import { memberKey, type Member } from './member.js';
+import { MAX_MEMBERS, memberKey, type Member } from './member.js';
 import { containerName } from './member-selection.js';
 import { MergedPositions, type MergedCursor } from './merged-cursor.js';
 import type { StreamRecord } from './merged-record.js';
@@ -27,6 +28,13 @@ export interface MergedLogSourceInit {
   resume?: MergedCursor;
   /** A `container=` list: the stream ends once every member has left. */
   endsWhenAllLeft: boolean;
+  /**
+   * The engine's container events, subscribed to before `members` was listed (follow only): a
+   * matching container that starts joins.
+   */
+  events?: AsyncIterable<ContainerEvent[]>;
+  /** Whether a container that starts belongs to the stream (a listed one, or one the selector matches). */
+  matches: (info: ContainerInfo) => boolean;
   signal: AbortSignal;
 }
 
@@ -47,6 +55,13 @@ export class MergedLogSource implements AsyncIterable<StreamRecord[]> {
   private readonly openedAt = nowNanos();
   private histories: MemberSource[] = [];
   private readonly exitCodes = new Map<Member, number>();
+  /** Records of membership changes, waiting for the follow loop to send them. */
+  private readonly control: StreamRecord[] = [];
+  /** Members that started again while their old logs were still being read: they rejoin on leaving. */
+  private readonly restarted = new Set<Member>();
+  /** Containers left out by the cap, said once each. */
+  private readonly refused = new Set<string>();
+  private joinFailure: Error | undefined;
 
   private constructor(private readonly init: MergedLogSourceInit) {
     this.positions = new MergedPositions(init.resume);
@@ -152,20 +167,58 @@ export class MergedLogSource implements AsyncIterable<StreamRecord[]> {
 
   private async *follow(): AsyncGenerator<StreamRecord[]> {
     const merge = new ArrivalMerge();
-    const leaving: StreamRecord[] = [];
     try {
-      await Promise.all([...this.members.values()].map((m) => this.startLive(merge, m, this.openedAt, leaving)));
-      if (leaving.length > 0) yield leaving.splice(0);
+      const { control } = this;
+      await Promise.all([...this.members.values()].map((m) => this.startLive(merge, m, this.openedAt, control)));
+      if (this.init.events !== undefined) void this.watchJoins(merge, this.init.events);
       for (;;) {
+        if (control.length > 0) yield control.splice(0);
+        if (this.joinFailure !== undefined) throw this.joinFailure;
         if (this.init.endsWhenAllLeft && merge.size === 0) return;
         const arrival = await merge.next();
         if (arrival === undefined) return;
-        const records = this.arrived(merge, arrival);
+        if (arrival === null) continue;
+        const records = await this.arrived(merge, arrival);
         if (records.length > 0) yield records;
       }
     } finally {
       merge.close();
     }
+  }
+
+  /** Containers that start and match join (or rejoin); an events failure ends the stream. */
+  private async watchJoins(merge: ArrivalMerge, events: AsyncIterable<ContainerEvent[]>): Promise<void> {
+    try {
+      for await (const batch of events) {
+        for (const event of batch) {
+          if (event.action === 'start' && this.init.matches(event.container)) await this.join(merge, event.container);
+        }
+        if (this.init.signal.aborted) return;
+      }
+    } catch (err) {
+      if (this.init.signal.aborted) return;
+      this.joinFailure = err instanceof Error ? err : new Error(errorText(err));
+      merge.poke();
+    }
+  }
+
+  private async join(merge: ArrivalMerge, info: ContainerInfo): Promise<void> {
+    const known = this.members.get(info.id);
+    if (known !== undefined && merge.has(known)) {
+      this.restarted.add(known);
+      return;
+    }
+    if (known === undefined && this.members.size >= MAX_MEMBERS) {
+      if (!this.refused.has(info.id)) this.control.push(this.capGap([containerName(info)]));
+      this.refused.add(info.id);
+      return merge.poke();
+    }
+    const member = this.addMember(info);
+    // The join goes out before any of its lines: the follow loop looks at `control` first.
+    this.control.push({ type: 'join', member });
+    merge.poke();
+    await this.startLive(merge, member, undefined, this.control);
+    if (this.control.length > 0) merge.poke();
   }
 
   /** Opens a member's live source into `merge`; a member that cannot be followed leaves. */
@@ -189,7 +242,7 @@ export class MergedLogSource implements AsyncIterable<StreamRecord[]> {
     }
   }
 
-  private arrived(merge: ArrivalMerge, arrival: Arrival): StreamRecord[] {
+  private async arrived(merge: ArrivalMerge, arrival: Arrival): Promise<StreamRecord[]> {
     const { member } = arrival;
     switch (arrival.kind) {
       case 'batch':
@@ -197,7 +250,12 @@ export class MergedLogSource implements AsyncIterable<StreamRecord[]> {
       case 'end': {
         const exitCode = this.exitCodes.get(member);
         this.exitCodes.delete(member);
-        return [{ type: 'leave', member, ...(exitCode !== undefined && { exitCode }) }];
+        const out: StreamRecord[] = [{ type: 'leave', member, ...(exitCode !== undefined && { exitCode }) }];
+        if (this.restarted.delete(member)) {
+          out.push({ type: 'join', member });
+          await this.startLive(merge, member, undefined, out);
+        }
+        return out;
       }
       case 'error':
         if (hasErrorCode(arrival.error, 'ENGINE_UNAVAILABLE')) throw arrival.error;

@@ -1,4 +1,4 @@
-import { InvalidArgumentError, validateNamespace, type Engine } from '@enginegate/plugin-api';
+import { InvalidArgumentError, validateNamespace, type ContainerEvent, type Engine } from '@enginegate/plugin-api';
 import {
   parseBooleanParam,
   parseStreamParams,
@@ -7,7 +7,13 @@ import {
   type StreamParams,
 } from '../logs/log-request.js';
 import { MAX_MEMBERS } from './member.js';
-import { containerName, parseMemberSelector, selectMembers, type MemberSelector } from './member-selection.js';
+import {
+  containerName,
+  matchesSelector,
+  parseMemberSelector,
+  selectMembers,
+  type MemberSelector,
+} from './member-selection.js';
 import { decodeMergedCursor, isMergedCursor, type MergedCursor } from './merged-cursor.js';
 import { MergedLogSource } from './merged-log-source.js';
 
@@ -74,18 +80,25 @@ export async function openMergedSource(
   engine: Pick<Engine, 'logs' | 'containers'>,
   request: MergedLogRequest,
   signal: AbortSignal,
+  subscribe?: (signal: AbortSignal) => Promise<AsyncIterable<ContainerEvent[]>>,
 ): Promise<MergedLogSource> {
+  // Subscribed before the listing, so that a container starting in between is not missed.
+  const events = request.options.follow && subscribe !== undefined ? await subscribe(signal) : undefined;
   const containers = await engine.containers(
     request.namespace === undefined ? undefined : { namespace: request.namespace },
   );
   const selected = selectMembers(request.selector, containers);
+  const { selector } = request;
+  const listed = new Set(selector.kind === 'containers' ? selected.map((c) => c.id) : []);
   return MergedLogSource.open({
     engine,
     members: selected.slice(0, MAX_MEMBERS),
     leftOut: selected.slice(MAX_MEMBERS).map(containerName),
     options: request.options,
     ...(request.resume !== undefined && { resume: request.resume }),
-    endsWhenAllLeft: request.selector.kind === 'containers',
+    endsWhenAllLeft: selector.kind === 'containers',
+    ...(events !== undefined && { events }),
+    matches: (info) => (selector.kind === 'containers' ? listed.has(info.id) : matchesSelector(selector, info)),
     signal,
   });
 }
