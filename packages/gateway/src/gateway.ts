@@ -9,7 +9,7 @@ import { AccessControl } from './access-control.js';
 import { EngineManager, type EngineChange } from './engine-manager.js';
 import { GatewayInstance, type GatewayCradle } from './gateway-instance.js';
 import { resolveGatewayOptions, type GatewayOptions, type ResolvedGatewayOptions } from './gateway-options.js';
-import { installErrorHandling } from './http-errors.js';
+import { answerClientError, answerFrameworkError, installErrorHandling } from './http-errors.js';
 import { Heartbeat } from './logs/heartbeat.js';
 import { LogStreamRegistry } from './logs/log-stream-registry.js';
 import { GatewayMetrics } from './metrics.js';
@@ -23,6 +23,7 @@ import { EngineEvents } from './events/engine-events.js';
 import { registerPassthroughRoutes } from './routes/passthrough-routes.js';
 import { registerViewerRoutes } from './routes/viewer-routes.js';
 import { defaultStateDir, generateToken, writeTokenFile } from './state-dir.js';
+import { installWebSocketHandshakeCheck } from './websocket-handshake.js';
 
 /** Client messages are read and discarded; a bigger one closes the socket 1009. */
 const MAX_CLIENT_MESSAGE_BYTES = 4096;
@@ -67,6 +68,9 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     // Container references may be 255 bytes; longer ones must reach the validator (a 400), not a 404.
     routerOptions: { maxParamLength: 1024 },
     forceCloseConnections: true,
+    // The router's and the HTTP parser's own refusals, in the JSON error shape.
+    frameworkErrors: answerFrameworkError,
+    clientErrorHandler: answerClientError,
   });
 
   const container = createContainer<GatewayCradle>({ injectionMode: InjectionMode.PROXY, strict: true });
@@ -121,6 +125,7 @@ async function setUp(gateway: GatewayInstance, resolved: ResolvedGatewayOptions)
     (request) => logsRoute.selectedSubprotocol(request) || eventsRoute.selectedSubprotocol(request),
   );
   installErrorHandling(app);
+  installWebSocketHandshakeCheck(app);
   const accessControl = new AccessControl(gateway.token, () => gateway.origins);
   app.addHook('onRequest', async (request) => {
     if ((request.routeOptions.config as { public?: boolean } | undefined)?.public) return;

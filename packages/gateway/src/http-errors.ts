@@ -1,5 +1,7 @@
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { ERROR_CODES, cutInput, isEngineGateError, type ErrorCode } from '@enginegate/plugin-api';
-import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyBaseLogger, FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 export interface ErrorAnswer {
   statusCode: number;
@@ -10,9 +12,22 @@ export interface ErrorAnswer {
 
 /** fastify's own client errors (bad JSON body, body too large, wrong content type), by status. */
 const FASTIFY_CLIENT_ERRORS: Partial<Record<number, ErrorCode>> = {
+  408: 'REQUEST_TIMEOUT',
   413: 'PAYLOAD_TOO_LARGE',
+  414: 'URI_TOO_LONG',
   415: 'UNSUPPORTED_MEDIA_TYPE',
+  431: 'HEADERS_TOO_LARGE',
 };
+
+/** What fastify's router and node's HTTP parser refuse, by their error codes, in our words. */
+const FRAMEWORK_ERRORS: Record<string, { code: ErrorCode; message: string }> = {
+  FST_ERR_BAD_URL: { code: 'BAD_REQUEST', message: 'the path is not a valid URL (a bad percent-encoding)' },
+  FST_ERR_MAX_PARAM_LENGTH: { code: 'URI_TOO_LONG', message: 'a path segment is over 1024 characters' },
+  FST_ERR_ASYNC_CONSTRAINT: { code: 'BAD_REQUEST', message: 'the request matches no route constraint' },
+  HPE_HEADER_OVERFLOW: { code: 'HEADERS_TOO_LARGE', message: 'the request line and headers are over 16 KiB' },
+  ERR_HTTP_REQUEST_TIMEOUT: { code: 'REQUEST_TIMEOUT', message: 'the request did not arrive within the time limit' },
+};
+const MALFORMED_HTTP = { code: 'BAD_REQUEST', message: 'the request is not valid HTTP' } as const;
 
 /**
  * Maps any thrown value to the answer a client gets, by its stable code (so that a plugin with
@@ -62,4 +77,44 @@ export function installErrorHandling(app: FastifyInstance): void {
       message: `no route ${cutInput(request.method)} ${cutInput(request.url.split('?')[0])}`,
     });
   });
+}
+
+/** The JSON error body, for answers written straight to a socket (no fastify reply exists). */
+export function errorBody(code: ErrorCode, message: string): string {
+  return JSON.stringify({ error: { code, message } });
+}
+
+/** A whole HTTP/1.1 answer with the JSON error body, ending the connection. */
+export function rawErrorAnswer(code: ErrorCode, message: string, headers: Record<string, string> = {}): string {
+  const status = ERROR_CODES[code];
+  const body = errorBody(code, message);
+  const lines = Object.entries({
+    connection: 'close',
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': String(Buffer.byteLength(body)),
+    ...headers,
+  }).map(([name, value]) => `${name}: ${value}`);
+  return `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\n${lines.join('\r\n')}\r\n\r\n${body}`;
+}
+
+/** fastify's `frameworkErrors`: a bad URL or an over-long path segment, in the JSON shape (the URL is not echoed). */
+export function answerFrameworkError(err: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  const known = FRAMEWORK_ERRORS[err.code] ?? MALFORMED_HTTP;
+  request.log.debug({ code: known.code, url: cutInput(request.raw.url) }, 'request refused by the router');
+  if (request.raw.headers.upgrade !== undefined) reply.header('connection', 'close');
+  sendError(reply, { statusCode: ERROR_CODES[known.code], code: known.code, message: known.message });
+}
+
+/**
+ * The HTTP server's `clientError` (fastify's `clientErrorHandler`): malformed HTTP, headers
+ * over the limit, a request that took too long. Answered in the JSON shape, then the
+ * connection is closed; a connection reset needs no answer.
+ */
+export function answerClientError(this: { log: FastifyBaseLogger }, err: NodeJS.ErrnoException, socket: Duplex): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const known = FRAMEWORK_ERRORS[err.code ?? ''] ?? MALFORMED_HTTP;
+  this.log.debug({ code: known.code, reason: err.code }, 'connection refused by the HTTP parser');
+  if (!socket.writable) return void socket.destroy();
+  socket.once('finish', () => socket.destroy());
+  socket.end(rawErrorAnswer(known.code, known.message));
 }

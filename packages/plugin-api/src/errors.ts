@@ -12,6 +12,11 @@ import { cutInput } from './input-echo.js';
 export const ERROR_CODES = {
   /** A request parameter, body field or container reference is malformed. */
   INVALID_ARGUMENT: 400,
+  /**
+   * Not a request the gateway takes: malformed HTTP, a bad WebSocket upgrade (no key, a wrong
+   * version, a malformed subprotocol list), an upgrade of a route that is not a WebSocket route.
+   */
+  BAD_REQUEST: 400,
   /** No token, or the wrong one. */
   UNAUTHORIZED: 401,
   /** A browser origin that is not allowed. */
@@ -22,17 +27,23 @@ export const ERROR_CODES = {
   CONTAINER_NOT_FOUND: 404,
   /** An ID prefix that matches several containers. */
   AMBIGUOUS_CONTAINER: 409,
+  /** The request line and headers, or the body, did not arrive within the time limit (10 s). */
+  REQUEST_TIMEOUT: 408,
   /** A request body over the limit. */
   PAYLOAD_TOO_LARGE: 413,
+  /** A path segment (a container reference) far over any valid length. */
+  URI_TOO_LONG: 414,
   /** A request body of a type the route does not read. */
   UNSUPPORTED_MEDIA_TYPE: 415,
+  /** The request line and headers are over the size limit (16 KiB). */
+  HEADERS_TOO_LARGE: 431,
   /** A bug or an engine failure the client cannot fix; the gateway log has the details. */
   INTERNAL: 500,
   /** The container exists but its logs cannot be read back (e.g. a write-only log driver). */
   LOGS_UNSUPPORTED: 501,
   /** The engine is stopped, starting or unreachable: retry after `Retry-After`. */
   ENGINE_UNAVAILABLE: 503,
-  /** The gateway's stream limit is reached: retry after `Retry-After`. */
+  /** The gateway's stream limit (in total or for one client) is reached: retry after `Retry-After`. */
   TOO_MANY_STREAMS: 503,
 } as const satisfies Record<string, number>;
 
