@@ -12,3 +12,4 @@ export * from './connection-errors.js';
 export * from './engine-streams.js';
 export * from './stream-ending.js';
 export * from './container-event-hub.js';
+export * from './swarm-tasks.js';

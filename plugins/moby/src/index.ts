@@ -13,7 +13,6 @@ export { MultiplexedLogParser, TtyLogParser, DOCKER_PIECE_BYTES, type DockerLogP
 export { toDockerTimeParam } from './docker-timestamp.js';
 export { dockerLogsQuery } from './docker-log-stream.js';
 export {
-  SWARM_LABELS,
   SwarmDirectory,
   type SwarmRole,
   type SwarmService,

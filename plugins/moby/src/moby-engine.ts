@@ -3,6 +3,7 @@ import {
   InvalidArgumentError,
   OpenStreams,
   OutageReporter,
+  SWARM_LABELS,
   hasErrorCode,
   isConnectionFailure,
   logRequestFailure,
@@ -24,7 +25,7 @@ import { toEngineError } from './docker-errors.js';
 import { resolveDockerEndpoint } from './docker-endpoint.js';
 import { DockerLogStream, dockerLogsQuery } from './docker-log-stream.js';
 import { findTailStart } from './tail-start.js';
-import { SWARM_LABELS, SwarmDirectory } from './swarm-directory.js';
+import { SwarmDirectory } from './swarm-directory.js';
 
 /** Inspects in flight at once while listing containers (the list itself lacks `Tty`). */
 const INSPECT_CONCURRENCY = 8;

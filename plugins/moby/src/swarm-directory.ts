@@ -1,14 +1,5 @@
 import type { DockerClient } from './docker-client.js';
 
-/** The labels Docker puts on the container of a swarm task. */
-export const SWARM_LABELS = {
-  serviceId: 'com.docker.swarm.service.id',
-  serviceName: 'com.docker.swarm.service.name',
-  taskId: 'com.docker.swarm.task.id',
-  taskName: 'com.docker.swarm.task.name',
-  nodeId: 'com.docker.swarm.node.id',
-} as const;
-
 /** What this daemon is in a swarm: a manager answers for the whole swarm, a worker only for itself. */
 export type SwarmRole = 'manager' | 'worker' | 'none';
 

@@ -2,6 +2,8 @@ import {
   AmbiguousContainerError,
   ContainerNotFoundError,
   InvalidArgumentError,
+  SWARM_LABELS,
+  swarmTaskName,
   validateContainerRef,
   type ContainerInfo,
 } from '@enginegate/plugin-api';
@@ -18,7 +20,14 @@ export interface LabelMatch {
 
 /** Which containers a merged stream follows. */
 export type MemberSelector =
-  { kind: 'containers'; refs: string[] } | { kind: 'labels'; labels: LabelMatch[] } | { kind: 'all' };
+  | { kind: 'containers'; refs: string[] }
+  | { kind: 'labels'; labels: LabelMatch[] }
+  | { kind: 'all' }
+  /** Every task of a Docker Swarm service, by the service's name or full ID. */
+  | { kind: 'service'; service: string };
+
+/** A Docker service name or ID (names: letters, digits, `-`, `_`, `.`; at most 63). */
+const SERVICE_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/;
 
 type QueryValue = string | string[] | undefined;
 
@@ -34,12 +43,34 @@ function parseLabel(text: string): LabelMatch {
   return eq < 0 ? { key } : { key, value: text.slice(eq + 1) };
 }
 
+/** `service=NAME`, given once and alone; undefined when not given. */
+function parseServiceSelector(query: Record<string, QueryValue>): MemberSelector | undefined {
+  const services = many(query.service);
+  if (services.length === 0) return undefined;
+  if (services.length > 1) throw new InvalidArgumentError('service', 'service is given more than once');
+  const service = services[0]!;
+  if (!SERVICE_NAME.test(service))
+    throw new InvalidArgumentError(
+      'service',
+      `service=${JSON.stringify(service.slice(0, 64))} is not a service name or ID`,
+    );
+  if (['container', 'label', 'project', 'all'].some((key) => query[key] !== undefined))
+    throw new InvalidArgumentError(
+      'service',
+      'service= does not mix with container=, label=, project= or all=: use one',
+    );
+  return { kind: 'service', service };
+}
+
 /**
- * Reads `container` (repeatable), `label` (repeatable), `project` and `all` of a merged
- * request; undefined when none is given (not a merged request). `container` does not mix with
- * the others, `all=true` does not mix with a label, and a list is at most MAX_MEMBERS long.
+ * Reads `container` (repeatable), `label` (repeatable), `project`, `all` and `service` of a
+ * merged request; undefined when none is given (not a merged request). `container` and
+ * `service` do not mix with the others, `all=true` does not mix with a label, and a list is at
+ * most MAX_MEMBERS long.
  */
 export function parseMemberSelector(query: Record<string, QueryValue>): MemberSelector | undefined {
+  const service = parseServiceSelector(query);
+  if (service !== undefined) return service;
   const refs = many(query.container);
   const labels = many(query.label).map(parseLabel);
   const projects = many(query.project);
@@ -68,9 +99,12 @@ export function parseMemberSelector(query: Record<string, QueryValue>): MemberSe
   return labels.length > 0 ? { kind: 'labels', labels } : undefined;
 }
 
-/** The name a container shows in a merged stream. */
+/**
+ * The name a container shows in a merged stream: a swarm task's as `docker service logs` names
+ * it (`web.1.b3znzh2pkx7y@node`), any other's first name.
+ */
 export function containerName(info: ContainerInfo): string {
-  return info.names[0] ?? info.id.slice(0, 12);
+  return swarmTaskName(info.labels, info.node) ?? info.names[0] ?? info.id.slice(0, 12);
 }
 
 /** Whether a container (not named in a list) matches a label or `all` selector. */
@@ -86,6 +120,11 @@ export function matchesSelector(selector: MemberSelector, info: ContainerInfo): 
         value === undefined ? Object.hasOwn(labels, key) : labels[key] === value,
       );
     }
+    case 'service':
+      return (
+        info.labels[SWARM_LABELS.serviceName] === selector.service ||
+        info.labels[SWARM_LABELS.serviceId] === selector.service
+      );
   }
 }
 
