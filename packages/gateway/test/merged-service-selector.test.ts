@@ -40,7 +40,10 @@ t.test('service=NAME parses alone; mixed, repeated or malformed it is a 400 nami
   t.same(parseMemberSelector({ service: 'web' }), { kind: 'service', service: 'web' });
   t.same(parseMemberSelector({ service: SERVICE_ID }), { kind: 'service', service: SERVICE_ID });
   for (const other of [{ container: 'a' }, { label: 'x=1' }, { project: 'demo' }, { all: 'true' }]) {
-    t.throws(() => parseMemberSelector({ service: 'web', ...other }), { code: 'INVALID_ARGUMENT', parameter: 'service' });
+    t.throws(() => parseMemberSelector({ service: 'web', ...other }), {
+      code: 'INVALID_ARGUMENT',
+      parameter: 'service',
+    });
   }
   t.throws(() => parseMemberSelector({ service: ['web', 'db'] }), { code: 'INVALID_ARGUMENT', parameter: 'service' });
   for (const bad of ['', '-web', 'web/1', 'a'.repeat(64), 'we b']) {

@@ -39,6 +39,8 @@ function describe(selector: MemberSelector): string {
         .map(({ key, value }) => (value === undefined ? key : `${key}=${value}`))
         .join(',')
         .slice(0, 64);
+    case 'service':
+      return `service=${selector.service}`;
   }
 }
 
@@ -49,7 +51,7 @@ export function parseMergedLogRequest(input: RequestInput): MergedLogRequest {
   if (selector === undefined)
     throw new InvalidArgumentError(
       'container',
-      'name the containers to merge: container= (repeatable), label=, project= or all=true; or one container in the path',
+      'name the containers to merge: container= (repeatable), label=, project=, all=true or service=; or one container in the path',
     );
   const request: MergedLogRequest = {
     selector,
