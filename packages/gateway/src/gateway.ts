@@ -113,8 +113,8 @@ async function setUp(gateway: GatewayInstance, resolved: ResolvedGatewayOptions)
   const { app, container } = gateway;
   const { engines, streams, metrics, passthroughs, heartbeat, pluginLoader, logger } = container.cradle;
   const streamLimits = { highWaterMark: resolved.highWaterMark, maxStreams: resolved.maxStreams };
-  const logsRoute = new LogsRoute({ engines, streams, heartbeat, metrics, ...streamLimits });
   const engineEvents = new EngineEvents(logger, resolved.eventsPollIntervalMs);
+  const logsRoute = new LogsRoute({ engines, streams, heartbeat, metrics, events: engineEvents, ...streamLimits });
   const eventsRoute = new EventsRoute({ engines, events: engineEvents, streams, heartbeat, metrics, ...streamLimits });
 
   app.addHook('onRoute', (route) => {

@@ -136,3 +136,35 @@ t.test('an engine switch closes a merged stream 1012', async (t) => {
   const close = await socket.waitClosed(10_000);
   t.equal(close.code, 1012);
 });
+
+t.test('project=demo: a container that starts later joins, one that exits leaves with its code', async (t) => {
+  const { client } = await startGateway(t);
+  const socket = client.mergedSocket({ project: 'demo', tail: 0 }, ['v1.json.enginegate']);
+  await socket.opened;
+  const records = () => socket.jsonMessages() as JsonRecord[];
+  await socket.waitFor(
+    () => records().some((r) => r.type === 'join' && r.name === 'demo-worker-1'),
+    'demo-worker-1 to join',
+    15_000,
+  );
+  const all = records();
+  const initial = all.filter((r) => r.type === 'join').map((r) => r.name);
+  t.same(initial.slice(0, 3), ['demo-db-1', 'demo-migrate-1', 'demo-web-1'], 'the project’s members, by name');
+  t.same(
+    all.filter((r) => r.type === 'leave').map((r) => [r.name, r.exitCode]),
+    [['demo-migrate-1', 0]],
+    'migrate left with its exit code',
+  );
+  const workerJoin = all.findIndex((r) => r.type === 'join' && r.name === 'demo-worker-1');
+  t.equal(all[workerJoin]!.index, 3, 'the next index');
+  await socket.waitFor(
+    () => records().some((r) => r.type === 'line' && r.name === 'demo-worker-1'),
+    'a line of demo-worker-1',
+    10_000,
+  );
+  t.ok(
+    records().findIndex((r) => r.type === 'line' && r.name === 'demo-worker-1') > workerJoin,
+    'its lines come after its join',
+  );
+  socket.close();
+});

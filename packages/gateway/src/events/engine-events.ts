@@ -20,10 +20,18 @@ export class EngineEvents {
    * record) when the engine cannot be subscribed to or listed.
    */
   async open(engine: Engine, signal: AbortSignal): Promise<AsyncIterable<EventsRecord[]>> {
-    const events = engine.events ? await engine.events(signal) : await this.pollerOf(engine).subscribe(signal);
+    const events = await this.subscribe(engine, signal);
     // A failure here leaves the subscription to `signal`, which the caller aborts.
     const present = await engine.containers();
     return records(present.map(presentRecord), events);
+  }
+
+  /**
+   * The engine's container events from now on: its own `events()`, or the shared poller's.
+   * Resolves once subscribed, so that a `containers()` listed after it misses nothing.
+   */
+  subscribe(engine: Engine, signal: AbortSignal): Promise<AsyncIterable<ContainerEvent[]>> {
+    return engine.events ? engine.events(signal) : this.pollerOf(engine).subscribe(signal);
   }
 
   /**

@@ -3,6 +3,7 @@ import { EngineGateError, EngineUnavailableError, type Engine } from '@enginegat
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import type { EngineManager } from '../engine-manager.js';
+import type { EngineEvents } from '../events/engine-events.js';
 import type { GatewayMetrics } from '../metrics.js';
 import type { Heartbeat } from '../logs/heartbeat.js';
 import { createFramer } from '../logs/log-framing.js';
@@ -39,6 +40,8 @@ export interface LogsRouteDependencies {
   streams: LogStreamRegistry;
   heartbeat: Heartbeat;
   metrics: GatewayMetrics;
+  /** Container events, for the members that join a merged stream. */
+  events: Pick<EngineEvents, 'subscribe'>;
   highWaterMark: number;
   maxStreams: number;
 }
@@ -63,13 +66,14 @@ function singleOpening(request: FastifyRequest<{ Params: { container: string } }
 }
 
 /** `GET /passthrough/engine/logs?container=…|label=…|project=…|all=true`: one merged stream. */
-function mergedOpening(request: FastifyRequest): LogsOpening {
+function mergedOpening(request: FastifyRequest, events: LogsRouteDependencies['events']): LogsOpening {
   const merged = parseMergedLogRequest(requestInput(request));
   return {
     request: merged,
     names: merged.prefix,
     description: merged.description,
-    open: (engine, signal) => openMergedSource(engine, merged, signal),
+    open: (engine, signal) =>
+      openMergedSource(engine, merged, signal, (eventsSignal) => events.subscribe(engine, eventsSignal)),
   };
 }
 
@@ -106,7 +110,8 @@ export class LogsRoute {
       method: 'GET',
       url: '/passthrough/engine/logs',
       exposeHeadRoute: false,
-      preHandler: async (request, reply) => this.prepare(request, reply.raw, () => mergedOpening(request)),
+      preHandler: async (request, reply) =>
+        this.prepare(request, reply.raw, () => mergedOpening(request, this.deps.events)),
       handler: async (request, reply) => {
         reply.hijack();
         await this.serveHttp(request, reply.raw);
