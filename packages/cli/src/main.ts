@@ -1,12 +1,20 @@
 import { CliError } from './cli-errors.js';
 import type { Command, CommandContext } from './command-line.js';
+import { conformanceCommand } from './commands/conformance.js';
 import { endpointsCommand } from './commands/endpoints.js';
 import { engineCommand } from './commands/engine.js';
 import { logsCommand } from './commands/logs.js';
 import { psCommand } from './commands/ps.js';
 import { serveCommand } from './commands/serve.js';
 
-export const COMMANDS: readonly Command[] = [serveCommand, logsCommand, psCommand, engineCommand, endpointsCommand];
+export const COMMANDS: readonly Command[] = [
+  serveCommand,
+  logsCommand,
+  psCommand,
+  engineCommand,
+  endpointsCommand,
+  conformanceCommand,
+];
 
 export const MAIN_USAGE = `Usage: enginegate COMMAND [OPTIONS]
 

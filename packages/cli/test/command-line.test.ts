@@ -85,18 +85,19 @@ t.test('the logs query: follow always explicit, times absolute, stream filters',
   t.throws(() => buildLogsQuery({ ...base, since: 'yesterday' }), { code: 'INVALID_ARGUMENT', parameter: 'since' });
 });
 
-t.test('plugins: paths relative to the working directory, names resolved from the CLI', async (t) => {
+t.test('plugins: paths relative to the working directory, names left to the gateway', async (t) => {
   t.equal(resolvePluginSpecifier('./my-plugin.js', '/srv/app'), '/srv/app/my-plugin.js');
   t.equal(resolvePluginSpecifier('../p/index.mjs', '/srv/app'), '/srv/p/index.mjs');
   t.equal(resolvePluginSpecifier('/opt/plugin.js', '/srv/app'), '/opt/plugin.js');
   t.equal(resolvePluginSpecifier('file:///opt/plugin.js', '/srv/app'), '/opt/plugin.js');
+  t.equal(resolvePluginSpecifier('./my-plugin', '/srv/app'), '/srv/app/my-plugin', 'a folder');
+  t.equal(resolvePluginSpecifier('.', '/srv/app'), '/srv/app');
   t.equal(
     resolvePluginSpecifier('enginegate-plugin-nonexistent', '/srv/app'),
     'enginegate-plugin-nonexistent',
     'left to the gateway',
   );
-  // plugin-api is a dependency of the CLI: a name it can resolve becomes a file path.
-  t.match(resolvePluginSpecifier('@enginegate/plugin-api', '/'), /packages\/plugin-api\/dist\/index\.js$/);
+  t.equal(resolvePluginSpecifier('@enginegate/plugin-moby', '/'), '@enginegate/plugin-moby');
 });
 
 t.test('DOCKER_HOST: unix:// becomes a socket path', async (t) => {

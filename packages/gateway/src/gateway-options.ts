@@ -16,8 +16,18 @@ export interface GatewayOptions {
   stateDir?: string;
   /** Origins a browser may call from; default the gateway's own (http://127.0.0.1:PORT, http://localhost:PORT). */
   allowedOrigins?: string[];
-  /** Package names, file paths or plugin objects. The mock plugin is always built in. */
+  /**
+   * Plugins named by the user: package names, folders, files or plugin objects. One of these
+   * replaces a built-in plugin of the same engine name; two of one name are an error.
+   */
   plugins?: Array<string | EnginePlugin>;
+  /** The built-in plugins, loaded first; default the mock plugin alone. */
+  builtinPlugins?: Array<string | EnginePlugin>;
+  /**
+   * Where package names are looked up after the working directory (each folder's node_modules
+   * and those above it); default the gateway's own install.
+   */
+  pluginSearchPaths?: string[];
   /** The engine to start with: a plugin name, 'auto' (default) or null (none). */
   engine?: string | null;
   /** Per plugin name, handed to its `register` as `PluginOptions.config`. */
@@ -47,6 +57,8 @@ export interface ResolvedGatewayOptions {
   stateDir: string;
   allowedOrigins: string[] | undefined;
   plugins: Array<string | EnginePlugin>;
+  builtinPlugins: Array<string | EnginePlugin> | undefined;
+  pluginSearchPaths: string[] | undefined;
   engine: string | null;
   pluginConfig: Record<string, Record<string, unknown>>;
   healthIntervalMs: number;
@@ -68,6 +80,8 @@ export function resolveGatewayOptions(options: GatewayOptions, defaultStateDir: 
     stateDir: options.stateDir ?? defaultStateDir,
     allowedOrigins: options.allowedOrigins,
     plugins: options.plugins ?? [],
+    builtinPlugins: options.builtinPlugins,
+    pluginSearchPaths: options.pluginSearchPaths,
     engine: options.engine === undefined ? 'auto' : options.engine,
     pluginConfig: options.pluginConfig ?? {},
     healthIntervalMs: positive('healthIntervalMs', options.healthIntervalMs ?? 2000),

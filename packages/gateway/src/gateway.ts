@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import fastifyWebsocket from '@fastify/websocket';
 import mockPlugin from '@enginegate/plugin-mock';
-import type { EnginePlugin, PassthroughEndpoint } from '@enginegate/plugin-api';
+import type { PassthroughEndpoint } from '@enginegate/plugin-api';
 import { asFunction, asValue, createContainer, InjectionMode } from 'awilix';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { WebSocket } from 'ws';
@@ -14,7 +14,8 @@ import { Heartbeat } from './logs/heartbeat.js';
 import { LogStreamRegistry } from './logs/log-stream-registry.js';
 import { GatewayMetrics } from './metrics.js';
 import { PassthroughRegistry } from './passthrough-registry.js';
-import { describePluginSpec, PluginLoader, type PluginLoadError } from './plugin-loader.js';
+import { PluginLoader, type PluginLoadError } from './plugin-loader.js';
+import { loadPluginSet } from './plugin-set.js';
 import { registerEngineRoutes } from './routes/engine-routes.js';
 import { registerHealthRoutes } from './routes/health-routes.js';
 import { LogsRoute } from './routes/logs-route.js';
@@ -77,7 +78,9 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   container.register({
     gatewayOptions: asValue(resolved),
     logger: asValue(app.log),
-    pluginLoader: asFunction(() => new PluginLoader()).singleton(),
+    pluginLoader: asFunction(
+      ({ gatewayOptions }: GatewayCradle) => new PluginLoader(process.cwd(), gatewayOptions.pluginSearchPaths),
+    ).singleton(),
     engines: asFunction(
       ({ logger, gatewayOptions }: GatewayCradle) =>
         new EngineManager({
@@ -111,7 +114,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
 
 async function setUp(gateway: GatewayInstance, resolved: ResolvedGatewayOptions): Promise<void> {
   const { app, container } = gateway;
-  const { engines, streams, metrics, passthroughs, heartbeat, pluginLoader, logger } = container.cradle;
+  const { engines, streams, metrics, passthroughs, heartbeat, logger } = container.cradle;
   const streamLimits = { highWaterMark: resolved.highWaterMark, maxStreams: resolved.maxStreams };
   const engineEvents = new EngineEvents(logger, resolved.eventsPollIntervalMs);
   const logsRoute = new LogsRoute({ engines, streams, heartbeat, metrics, events: engineEvents, ...streamLimits });
@@ -143,7 +146,7 @@ async function setUp(gateway: GatewayInstance, resolved: ResolvedGatewayOptions)
   // The registry closes the events streams (1012); the pollers' listings are stale.
   engines.on('change', () => engineEvents.closeAll());
 
-  await loadPlugins(gateway, pluginLoader, engines, resolved.plugins);
+  await loadPlugins(gateway, resolved);
   await app.ready();
 
   if (resolved.engine !== null) {
@@ -196,24 +199,33 @@ function followEngineChanges({ engines, streams, metrics, passthroughs, logger }
   });
 }
 
-/** The mock plugin first (always built in), then the configured ones; a failure is logged and skipped. */
-async function loadPlugins(
-  gateway: GatewayInstance,
-  loader: PluginLoader,
-  engines: EngineManager,
-  specs: ReadonlyArray<string | EnginePlugin>,
-): Promise<void> {
-  for (const spec of [mockPlugin as EnginePlugin, ...specs]) {
-    const described = describePluginSpec(spec);
+/**
+ * The built-in plugins (default: the mock), then the named ones; a named plugin replaces a
+ * built-in of the same name. A plugin that fails is logged and skipped.
+ */
+async function loadPlugins(gateway: GatewayInstance, resolved: ResolvedGatewayOptions): Promise<void> {
+  const { pluginLoader, engines } = gateway.container.cradle;
+  const log = gateway.app.log;
+  const set = await loadPluginSet(pluginLoader, resolved.builtinPlugins ?? [mockPlugin], resolved.plugins);
+  const refused = [...set.errors];
+  for (const { builtin, by } of set.replaced) {
+    log.info(
+      { plugin: by.spec, replaces: builtin.spec, engine: by.plugin.name },
+      'plugin replaces the built-in engine',
+    );
+  }
+  for (const { spec, plugin, index } of set.chosen) {
     try {
-      const plugin = await loader.load(spec);
-      if (plugin === mockPlugin && engines.has(plugin.name)) continue; // built in already
-      await engines.addPlugin(described, plugin);
-      gateway.app.log.debug({ plugin: described, engine: plugin.name }, 'plugin loaded');
+      await engines.addPlugin(spec, plugin);
+      log.debug({ plugin: spec, engine: plugin.name }, 'plugin loaded');
     } catch (err) {
-      gateway.pluginErrors.push(err as PluginLoadError);
-      gateway.app.log.error({ plugin: described, err: (err as Error).message }, 'plugin failed to load; skipped');
+      refused.push({ index, error: err as PluginLoadError });
     }
+  }
+  // Told in the order the plugins were given.
+  for (const { error } of refused.sort((a, b) => a.index - b.index)) {
+    gateway.pluginErrors.push(error);
+    log.error({ plugin: error.spec, err: error.message }, 'plugin failed to load; skipped');
   }
 }
 

@@ -1,7 +1,5 @@
-import { createRequire } from 'node:module';
-import { isAbsolute, join, resolve as resolvePath } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { errorText, PLUGIN_API_VERSION, type EnginePlugin } from '@enginegate/plugin-api';
+import { GATEWAY_INSTALL_DIR, locatePlugin } from './plugin-resolution.js';
 
 /** A plugin could not be loaded; the message names the plugin (its spec, and its name once known). */
 export class PluginLoadError extends Error {
@@ -22,17 +20,21 @@ export function describePluginSpec(spec: string | EnginePlugin): string {
   return typeof name === 'string' ? `(object) ${name}` : '(object)';
 }
 
-function isFilePath(spec: string): boolean {
-  return spec.startsWith('.') || isAbsolute(spec) || spec.startsWith('file:') || /\.(c|m)?js$/.test(spec);
-}
-
 /**
- * Imports plugins by package name (resolved from the working directory first, then from the
- * gateway's own dependencies) or by file path (relative to the working directory), and checks
- * the default export's shape and apiVersion.
+ * Imports plugins by package name (looked up from the working directory first, then from each
+ * of `searchFrom`: by default the gateway's own install), by folder (its package.json `exports`
+ * or `main`) or by file (paths relative to the working directory), and checks the default
+ * export's shape and apiVersion.
  */
 export class PluginLoader {
-  constructor(private readonly cwd: string = process.cwd()) {}
+  private readonly searchFrom: string[];
+
+  constructor(
+    private readonly cwd: string = process.cwd(),
+    searchFrom: readonly string[] = [GATEWAY_INSTALL_DIR],
+  ) {
+    this.searchFrom = [cwd, ...searchFrom];
+  }
 
   async load(spec: string | EnginePlugin): Promise<EnginePlugin> {
     const described = describePluginSpec(spec);
@@ -40,33 +42,26 @@ export class PluginLoader {
     return checkPluginShape(described, candidate);
   }
 
-  private async importDefault(spec: string): Promise<unknown> {
-    let url: string;
+  /** The plugin module's namespace (its default export is the plugin; others, e.g. `conformance`, may follow). */
+  async importModule(spec: string): Promise<Record<string, unknown>> {
+    let location: ReturnType<typeof locatePlugin>;
     try {
-      url = this.resolveSpec(spec);
+      location = locatePlugin(spec, this.cwd, this.searchFrom);
     } catch (err) {
       throw new PluginLoadError(spec, `plugin ${spec} was not found: ${errorText(err)}`, { cause: err });
     }
-    let module: { default?: unknown };
+    if (!('url' in location)) {
+      throw new PluginLoadError(spec, `plugin ${spec} was not found; looked in ${location.lookedIn.join(', ')}`);
+    }
     try {
-      module = (await import(url)) as { default?: unknown };
+      return (await import(location.url)) as Record<string, unknown>;
     } catch (err) {
       throw new PluginLoadError(spec, `plugin ${spec} failed to import: ${errorText(err)}`, { cause: err });
     }
-    return module.default;
   }
 
-  /** An importable URL or specifier for the plugin. */
-  private resolveSpec(spec: string): string {
-    if (spec.startsWith('file:')) return spec;
-    if (isFilePath(spec)) return pathToFileURL(resolvePath(this.cwd, spec)).href;
-    try {
-      // The user's project first, so `--plugin some-plugin` finds what they installed.
-      return pathToFileURL(createRequire(join(this.cwd, 'noop.js')).resolve(spec)).href;
-    } catch {
-      // Then the gateway's own dependencies (the bundled engine plugins).
-      return import.meta.resolve(spec);
-    }
+  private async importDefault(spec: string): Promise<unknown> {
+    return (await this.importModule(spec))['default'];
   }
 }
 

@@ -46,7 +46,7 @@ t.test('bad plugins are rejected by name; the gateway still serves the mock', as
   t.match(messages[1], /wrong-api-version\.mjs \(name "future"\) is written for plugin API version 2/);
   t.match(messages[2], /wrong-shape\.mjs: "name" must be/);
   t.match(messages[3], /import-throws\.mjs failed to import: top-level failure while importing/);
-  t.match(messages[4], /missing\.mjs failed to import/);
+  t.match(messages[4], /missing\.mjs was not found; looked in \/.*missing\.mjs$/);
   t.match(messages[5], /plugin enginegate-plugin-that-does-not-exist was not found/);
   t.match(messages[6], /objecty.*API version 3/);
 
@@ -75,6 +75,81 @@ t.test('PluginLoader resolves package names and relative paths', async (t) => {
     name: 'PluginLoadError',
     spec: './fixtures/plugins/wrong-shape.mjs',
   });
+});
+
+t.test('a folder loads through its package.json exports (import condition)', async (t) => {
+  const loader = new PluginLoader(fileURLToPath(new URL('.', import.meta.url)));
+  t.equal((await loader.load('./fixtures/plugins/folder-plugin')).name, 'folder');
+  t.equal((await loader.load(fixture('folder-plugin'))).name, 'folder', 'an absolute folder too');
+});
+
+t.test('a package name that is nowhere: the message lists every place looked in', async (t) => {
+  const cwd = fileURLToPath(new URL('./fixtures/', import.meta.url));
+  const elsewhere = fileURLToPath(new URL('../../cli/', import.meta.url));
+  const loader = new PluginLoader(cwd, [elsewhere]);
+  const err = (await loader.load('enginegate-plugin-nowhere').catch((e: unknown) => e)) as PluginLoadError;
+  t.match(err.message, /^plugin enginegate-plugin-nowhere was not found; looked in /);
+  const places = err.message.slice(err.message.indexOf('looked in ') + 'looked in '.length).split(', ');
+  t.equal(places[0], `${cwd}node_modules`, 'the working directory first');
+  t.ok(places.includes(`${elsewhere}node_modules`), 'then the search paths');
+  t.ok(places.indexOf(`${elsewhere}node_modules`) > places.indexOf(`${cwd}node_modules`));
+});
+
+t.test('a named plugin replaces a built-in of its name; two named of one name clash', async (t) => {
+  const gw = await createGateway({
+    port: 0,
+    token: TOKEN,
+    engine: 'mock',
+    logger: false,
+    plugins: [fixture('mock-replacement.mjs'), fixture('good-plugin.mjs'), fixture('folder-plugin/lib/entry.mjs')],
+  });
+  t.teardown(() => gw.close());
+  t.same(gw.engines.available(), ['folder', 'good', 'mock']);
+  t.same(await gw.engines.engineNamed('mock')!.containers(), [], 'the replacement serves, not the built-in');
+  t.same(gw.pluginErrors, []);
+
+  const clash = await createGateway({
+    port: 0,
+    token: TOKEN,
+    engine: 'mock',
+    logger: false,
+    plugins: [fixture('good-plugin.mjs'), fixture('mock-replacement.mjs'), fixture('mock-replacement.mjs')],
+    builtinPlugins: [mockPlugin, fixture('folder-plugin')],
+  });
+  t.teardown(() => clash.close());
+  t.same(clash.pluginErrors, [], 'the same module named twice is loaded once');
+
+  const twice = await createGateway({
+    port: 0,
+    token: TOKEN,
+    engine: 'mock',
+    logger: false,
+    plugins: [fixture('folder-plugin'), fixture('folder-plugin/lib/../lib/entry.mjs'), fixture('mock-replacement.mjs')],
+    builtinPlugins: [mockPlugin, { ...mockPlugin }],
+  });
+  t.teardown(() => twice.close());
+  const messages = twice.pluginErrors.map((e) => e.message);
+  t.equal(messages.length, 1, 'two built-ins of one name: the later refused');
+  t.match(messages[0], /plugin \(object\) mock \(name "mock"\) clashes with \(object\) mock, which is loaded/);
+  t.same(twice.engines.available(), ['folder', 'mock']);
+});
+
+t.test('two different named plugins of one name: the later is refused, naming both', async (t) => {
+  const gw = await createGateway({
+    port: 0,
+    token: TOKEN,
+    engine: 'mock',
+    logger: false,
+    plugins: [fixture('folder-plugin'), { ...(await new PluginLoader().load(fixture('folder-plugin'))) }],
+  });
+  t.teardown(() => gw.close());
+  t.equal(gw.pluginErrors.length, 1);
+  t.match(
+    gw.pluginErrors[0]!.message,
+    new RegExp(
+      `plugin \\(object\\) folder \\(name "folder"\\) clashes with ${fixture('folder-plugin')}, .*load only one of them`,
+    ),
+  );
 });
 
 t.test('an initial engine that is not loaded is an error at start', async (t) => {

@@ -39,6 +39,13 @@ export interface Capabilities {
   stderr?: boolean;
   /** Every line carries the time the engine stamped it (needed for since/until/timestamps). */
   times?: boolean;
+  /**
+   * Containers exit: `createContainer(..., { exitCode })` ends the container after its lines,
+   * and a followed stream of it ends. False for an engine whose containers never exit (then the
+   * suite reads `follow=false` until the lines are there instead of following to the end, and
+   * skips what needs an exit); false implies `exitCode: false`.
+   */
+  exits?: boolean;
   /** A followed stream ends with an `exit` record carrying the exit code. */
   exitCode?: boolean;
   /** `createContainer(..., { tty: true })` runs the container on a terminal. */

@@ -11,6 +11,7 @@ export type {
   ScenarioResult,
 } from './conformance-target.js';
 export { SCENARIOS, type ScenarioInfo } from './scenario-catalogue.js';
+export { conformanceExportProblem, type ConformanceRunRequest, type PluginConformance } from './plugin-conformance.js';
 export { REPORT_ENV, conformanceTable, readConformanceReport, recordScenarioResult } from './conformance-report.js';
 export {
   FRAMINGS,

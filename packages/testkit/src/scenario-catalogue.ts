@@ -46,17 +46,17 @@ export const SCENARIOS: readonly ScenarioInfo[] = [
   {
     name: 'live-delivery',
     checks: 'followed lines arrive as they are written (WebSocket and HTTP), not at the end',
-    needs: [],
+    needs: ['exits'],
   },
   {
     name: 'exit-record',
     checks: 'a followed container that exits sends its lines, an `exit` record with the code, then 1000',
-    needs: ['exitCode'],
+    needs: ['exits', 'exitCode'],
   },
   {
     name: 'cursor-resume',
     checks: '`after=<cursor>` resumes exactly behind a record: no line repeated, none skipped',
-    needs: [],
+    needs: ['exits'],
   },
   {
     name: 'abort-releases',

@@ -31,6 +31,7 @@ export interface TestContainer {
 const DEFAULT_CAPABILITIES: Required<Capabilities> = {
   stderr: true,
   times: true,
+  exits: true,
   exitCode: true,
   tty: true,
   idPrefix: true,
@@ -55,14 +56,17 @@ export class SuiteHarness {
     readonly probe: EngineProbe,
   ) {
     this.capabilities = { ...DEFAULT_CAPABILITIES, ...target.capabilities };
+    // No exit, no exit code.
+    if (!this.capabilities.exits) this.capabilities.exitCode = false;
   }
 
   /** Why the engine cannot do `capability`, or undefined when it can. */
   missing(capability: CapabilityName): string | undefined {
     if (this.capabilities[capability]) return undefined;
+    const declared = capability === 'exitCode' && this.target.capabilities?.exitCode !== false ? 'exits' : capability;
     return (
-      this.target.capabilityNotes?.[capability] ??
-      `the ${this.target.name} engine declares capabilities.${capability} = false`
+      this.target.capabilityNotes?.[declared] ??
+      `the ${this.target.name} engine declares capabilities.${declared} = false`
     );
   }
 
@@ -93,7 +97,8 @@ export class SuiteHarness {
 
   /**
    * Creates a container that writes `written` at once and exits 0, and waits (following its
-   * logs) until it has. Returns the JSON records of a `follow=false` read: the reference
+   * logs) until it has; on an engine whose containers never exit, until a `follow=false` read
+   * holds every line. Returns the JSON records of a `follow=false` read: the reference
    * against which other reads are compared.
    */
   async createFinished(
@@ -102,7 +107,8 @@ export class SuiteHarness {
     options: ContainerOptions = {},
   ): Promise<{ container: TestContainer; reference: DecodedLine[] }> {
     const container = await this.createContainer(t, written, { exitCode: 0, ...options });
-    await this.waitForEnd(container.ref, written.length);
+    if (this.capabilities.exits) await this.waitForEnd(container.ref, written.length);
+    else await this.readJsonWhenComplete(container.ref, written.length);
     const reference = lineRecords(await this.readJson(container.ref, { follow: false }));
     return { container, reference };
   }

@@ -1,5 +1,6 @@
 import { isAbsolute, resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { EnginePlugin } from '@enginegate/plugin-api';
 import { UsageError } from '../cli-errors.js';
 import { parseCommandLine, printUsage, type Command } from '../command-line.js';
 import { GatewayClient, parseGatewayAddress } from '../gateway-client.js';
@@ -22,8 +23,12 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-/** The engine plugins `serve` loads besides the built-in mock, before any `--plugin`. */
+/**
+ * The engine plugins `serve` builds in (the CLI composes them; the gateway depends on none).
+ * A `--plugin` of the same engine name replaces one.
+ */
 export const BUNDLED_PLUGINS = [
+  '@enginegate/plugin-mock',
   '@enginegate/plugin-moby',
   '@enginegate/plugin-containerd',
   '@enginegate/plugin-podman',
@@ -58,27 +63,33 @@ export function parseListenAddress(text: string): { host: string; port: number }
   return { host, port };
 }
 
+/** The CLI package's folder: package names a `--plugin` gives are looked up here after the working directory. */
+export const CLI_INSTALL_DIR = fileURLToPath(new URL('../../', import.meta.url));
+
 /**
- * What the gateway's plugin loader should import. Paths are taken relative to the working
- * directory; package names are resolved from this package first, because pnpm's strict layout
- * lets the gateway see only its own dependencies. A name this package cannot resolve is passed on
- * unchanged, for the gateway to try (and report).
+ * What the gateway's plugin loader should import: paths (files or folders) are made absolute
+ * against the working directory; package names pass unchanged, for the gateway to look up from
+ * the working directory first, then from this package's install.
  */
 export function resolvePluginSpecifier(specifier: string, cwd: string): string {
   if (specifier.startsWith('file:')) return fileURLToPath(specifier);
   if (
     isAbsolute(specifier) ||
+    specifier === '.' ||
+    specifier === '..' ||
     specifier.startsWith('./') ||
     specifier.startsWith('../') ||
     /\.[cm]?js$/.test(specifier)
   ) {
     return resolvePath(cwd, specifier);
   }
-  try {
-    return fileURLToPath(import.meta.resolve(specifier));
-  } catch {
-    return specifier;
-  }
+  return specifier;
+}
+
+/** The bundled plugins' default exports, imported from this package's dependencies. */
+async function importBundledPlugins(): Promise<EnginePlugin[]> {
+  const modules = await Promise.all(BUNDLED_PLUGINS.map((name) => import(name) as Promise<{ default: EnginePlugin }>));
+  return modules.map((module) => module.default);
 }
 
 /** `DOCKER_HOST=unix:///var/run/docker.sock` → the socket path; other schemes pass unchanged. */
@@ -100,7 +111,10 @@ Options:
                          answers, else containerd, else podman, else mock)
   --listen HOST:PORT     where to listen (default ${DEFAULT_HOST}:${DEFAULT_PORT})
   --socket PATH          listen on a unix socket instead (mode 0600)
-  --plugin NAME_OR_PATH  load another engine plugin (repeatable)
+  --plugin NAME_OR_PATH  load another engine plugin (repeatable): a file, a folder (its
+                         package.json exports/main) or a package name, looked up from the
+                         working directory, then from enginegate's own install; one named
+                         like a built-in engine replaces it
   --token T              the access token (env ENGINEGATE_TOKEN; default: generate one and
                          write it, mode 0600, to the state directory)
   --no-auth              no token (development only; refused on a non-loopback address)
@@ -139,7 +153,7 @@ SIGTERM or SIGINT stops the gateway: open streams close with 1001.`,
     const containerdAddress = values['containerd-address'] ?? (env.CONTAINERD_ADDRESS || undefined);
     // Without --podman-socket the plugin reads CONTAINER_HOST itself, as Podman's clients do.
     const podmanSocket = values['podman-socket'];
-    const plugins = [...BUNDLED_PLUGINS, ...(values.plugin ?? [])].map((p) => resolvePluginSpecifier(p, cwd));
+    const plugins = (values.plugin ?? []).map((p) => resolvePluginSpecifier(p, cwd));
 
     const { runGateway } = await import('@enginegate/gateway');
     const gateway = await runGateway({
@@ -148,7 +162,9 @@ SIGTERM or SIGINT stops the gateway: open streams close with 1001.`,
       noAuth: values['no-auth'] ?? false,
       stateDir: values['state-dir'],
       allowedOrigins: values['allow-origin'],
+      builtinPlugins: await importBundledPlugins(),
       plugins,
+      pluginSearchPaths: [cwd, CLI_INSTALL_DIR],
       engine: values.engine ?? 'auto',
       pluginConfig: {
         moby: definedOnly({ dockerSocket }),

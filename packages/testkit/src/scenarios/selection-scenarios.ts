@@ -52,12 +52,14 @@ const tail: Scenario = async (t, h) => {
     reference,
     'tail beyond the log gives every line',
   );
-  sameLines(
-    t,
-    lineRecords(await h.readJson(ref, { follow: true, tail: 3 })),
-    reference.slice(-3),
-    'tail=3 with follow=true on an exited container: the last 3 lines, then the end',
-  );
+  if (h.capabilities.exits) {
+    sameLines(
+      t,
+      lineRecords(await h.readJson(ref, { follow: true, tail: 3 })),
+      reference.slice(-3),
+      'tail=3 with follow=true on an exited container: the last 3 lines, then the end',
+    );
+  } else t.comment(`no follow=true check: ${h.missing('exits')}`);
 
   const http = await h.client.readHttp(ref, { follow: false, tail: 3 });
   t.equal(http.status, 200, 'plain HTTP tail=3: 200');
