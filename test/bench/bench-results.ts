@@ -13,6 +13,8 @@ export interface BenchResult {
   machine: string[];
   /** Name and best milliseconds of each row. */
   rows: Array<[string, number]>;
+  /** CPU ms the benchmark's own process (the gateway, where it runs in it) spent per row. */
+  cpuMs?: Array<[string, number]>;
   /** The rows the ratios are taken against. */
   baselines: string[];
   /** Extra figures that are not timings (fds, RSS, connections, …), printed as they are. */
@@ -32,15 +34,19 @@ export function recordResult(name: string, result: BenchResult): void {
 export function ratioTable(result: BenchResult): string {
   const { baselines } = result;
   const ms = new Map(result.rows);
+  const cpu = new Map(result.cpuMs ?? []);
   const width = Math.max(...result.rows.map(([name]) => name.length));
   const out = [result.title, ...result.machine];
   out.push(
-    `${''.padEnd(width)}  ${'ms'.padStart(6)}  ${'lines/s'.padStart(8)}  ${baselines.map((b, i) => `×base${i + 1}`.padStart(7)).join('')}`,
+    `${''.padEnd(width)}  ${'ms'.padStart(6)}  ${'lines/s'.padStart(8)}  ${baselines.map((b, i) => `×base${i + 1}`.padStart(7)).join('')}${cpu.size ? '  gateway CPU ms' : ''}`,
   );
   for (const [name, rowMs] of result.rows) {
     const rate = Math.round(result.lines / (rowMs / 1000));
     const ratios = baselines.map((b) => ((ms.get(b) ?? NaN) / rowMs).toFixed(2).padStart(7)).join('');
-    out.push(`${name.padEnd(width)}  ${rowMs.toFixed(0).padStart(6)}  ${String(rate).padStart(8)}  ${ratios}`);
+    const cpuText = cpu.has(name) ? cpu.get(name)!.toFixed(0).padStart(16) : '';
+    out.push(
+      `${name.padEnd(width)}  ${rowMs.toFixed(0).padStart(6)}  ${String(rate).padStart(8)}  ${ratios}${cpuText}`,
+    );
   }
   baselines.forEach((b, i) => out.push(`base${i + 1} = ${b} (ratio > 1: faster than it)`));
   out.push(...(result.notes ?? []));

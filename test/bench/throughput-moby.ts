@@ -46,7 +46,7 @@ async function main() {
       const ws = (protocol?: string) => () =>
         readInChild(['ws', url, id, String(LINES), ...(protocol ? [protocol] : [])]);
       const loadBefore = machineLine();
-      const rows = await bestOfRounds([
+      const { rows, cpuMs } = await bestOfRounds([
         ['Engine API, no timestamps', api(0)],
         ['Engine API, timestamps=1', api(1)],
         ['docker logs (CLI) > /dev/null', () => timeCommand('docker', ['-H', dockerd.host, 'logs', id])],
@@ -66,6 +66,7 @@ async function main() {
         lines: LINES,
         machine: [loadBefore, machineLine()],
         rows,
+        cpuMs,
         baselines: ['Engine API, no timestamps', 'docker logs (CLI) > /dev/null'],
       });
     } finally {

@@ -27,6 +27,8 @@ export interface FramedBatch {
   messages: Array<Buffer | string>;
   /** Payload bytes of all messages. */
   bytes: number;
+  /** Payload bytes of each message (UTF-8 for strings), for sinks that frame the batch at once. */
+  lengths: number[];
   /** An `error` record ended the stream here; records after it were not framed. */
   error?: { code: string; message: string };
 }
@@ -127,12 +129,14 @@ class RawFramer implements LogFramer {
 
   frame(records: readonly StreamRecord[]): FramedBatch {
     const messages: Buffer[] = [];
+    const lengths: number[] = [];
     let parts: Buffer[] = [];
     let partsBytes = 0;
     let bytes = 0;
     const flush = () => {
       if (partsBytes === 0) return;
       messages.push(Buffer.concat(parts, partsBytes));
+      lengths.push(partsBytes);
       bytes += partsBytes;
       parts = [];
       partsBytes = 0;
@@ -144,7 +148,7 @@ class RawFramer implements LogFramer {
     for (const record of records) {
       if (record.type === 'error') {
         flush();
-        return { messages, bytes, error: { code: record.code, message: record.message } };
+        return { messages, bytes, lengths, error: { code: record.code, message: record.message } };
       }
       this.names.learn(record);
       if (record.type !== 'line') continue;
@@ -164,7 +168,7 @@ class RawFramer implements LogFramer {
       if (!record.partial) add(NEWLINE);
     }
     flush();
-    return { messages, bytes };
+    return { messages, bytes, lengths };
   }
 }
 
@@ -180,16 +184,20 @@ class TextFramer implements LogFramer {
 
   frame(records: readonly StreamRecord[]): FramedBatch {
     const messages: string[] = [];
+    const lengths: number[] = [];
     let bytes = 0;
     for (const record of records) {
-      if (record.type === 'error') return { messages, bytes, error: { code: record.code, message: record.message } };
+      if (record.type === 'error')
+        return { messages, bytes, lengths, error: { code: record.code, message: record.message } };
       this.names.learn(record);
       if (record.type !== 'line') continue;
       const text = this.names.of(record) + timestampPrefix(record, this.options) + record.line.toString('utf8');
+      const length = Buffer.byteLength(text);
       messages.push(text);
-      bytes += Buffer.byteLength(text);
+      lengths.push(length);
+      bytes += length;
     }
-    return { messages, bytes };
+    return { messages, bytes, lengths };
   }
 }
 
@@ -197,14 +205,18 @@ class TextFramer implements LogFramer {
 class JsonFramer implements LogFramer {
   frame(records: readonly StreamRecord[]): FramedBatch {
     const messages: string[] = [];
+    const lengths: number[] = [];
     let bytes = 0;
     for (const record of records) {
       const text = jsonRecord(record);
+      const length = Buffer.byteLength(text);
       messages.push(text);
-      bytes += Buffer.byteLength(text);
-      if (record.type === 'error') return { messages, bytes, error: { code: record.code, message: record.message } };
+      lengths.push(length);
+      bytes += length;
+      if (record.type === 'error')
+        return { messages, bytes, lengths, error: { code: record.code, message: record.message } };
     }
-    return { messages, bytes };
+    return { messages, bytes, lengths };
   }
 }
 
@@ -217,6 +229,7 @@ class BinaryFramer implements LogFramer {
 
   frame(records: readonly StreamRecord[]): FramedBatch {
     const messages: Buffer[] = [];
+    const lengths: number[] = [];
     let bytes = 0;
     for (const record of records) {
       let message: Buffer;
@@ -235,9 +248,11 @@ class BinaryFramer implements LogFramer {
         json.copy(message, 1);
       }
       messages.push(message);
+      lengths.push(message.length);
       bytes += message.length;
-      if (record.type === 'error') return { messages, bytes, error: { code: record.code, message: record.message } };
+      if (record.type === 'error')
+        return { messages, bytes, lengths, error: { code: record.code, message: record.message } };
     }
-    return { messages, bytes };
+    return { messages, bytes, lengths };
   }
 }

@@ -1,6 +1,7 @@
 import { utf8BoundaryAtOrBefore } from '@enginegate/plugin-api';
 import { WebSocket } from 'ws';
 import type { FramedBatch } from './log-framing.js';
+import { encodeFrames } from './websocket-frames.js';
 import { CLOSE, type LogSink, type StreamEnd } from './log-stream.js';
 
 /** A close reason is at most 123 bytes (RFC 6455 §5.5: control payload 125 minus the code). */
@@ -8,6 +9,11 @@ export function closeReason(text: string): string {
   const bytes = Buffer.from(text);
   if (bytes.length <= 123) return text;
   return bytes.subarray(0, utf8BoundaryAtOrBefore(bytes, 120)).toString() + '...';
+}
+
+interface WsInternals {
+  _socket?: { writable: boolean; cork(): void; uncork(): void; write(data: Buffer, cb: () => void): boolean };
+  _sender?: { _bufferedBytes: number };
 }
 
 /** Sends framed batches over a WebSocket; strings as text messages, Buffers as binary. */
@@ -22,21 +28,41 @@ export class WebSocketSink implements LogSink {
   ) {}
 
   send(batch: FramedBatch): void {
-    const { messages } = batch;
+    const socket = this.directSocket();
+    if (socket !== undefined) {
+      // The whole batch as frames in one buffer, one write: its callback fires once everything
+      // before it reached the kernel.
+      const frames = encodeFrames(batch.messages, batch.lengths);
+      this.lastWrite = new Promise((resolve) => socket.write(frames, () => resolve()));
+    } else {
+      this.sendThroughWs(batch.messages);
+    }
+    this.onSent(batch.bytes);
+  }
+
+  /**
+   * ws's socket, when frames may be written to it directly: the connection is open and ws's
+   * sender holds nothing queued (it queues only while compressing, which this gateway turns
+   * off, or reading a Blob), so what is written keeps its place among ws's own frames (pings,
+   * the close). `_socket` and `_sender` are ws's (undocumented, long-stable) internals.
+   */
+  private directSocket(): WsInternals['_socket'] | undefined {
+    const { _socket: socket, _sender: sender } = this.ws as unknown as WsInternals;
+    if (this.ws.readyState !== WebSocket.OPEN || socket === undefined || sender?._bufferedBytes !== 0) return undefined;
+    return socket.writable ? socket : undefined;
+  }
+
+  private sendThroughWs(messages: ReadonlyArray<Buffer | string>): void {
     const last = messages.length - 1;
-    // ws writes each frame on its own; corking the socket around the batch turns a thousand
-    // one-line frames into one writev (ws corks per frame too; corks nest). `_socket` is ws's
-    // (undocumented, long-stable) reference to the net.Socket.
-    const socket = (this.ws as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
+    // Corking the socket around the batch turns its frames into one writev (corks nest).
+    const socket = (this.ws as unknown as WsInternals)._socket;
     socket?.cork();
     try {
       for (let i = 0; i < last; i++) this.ws.send(messages[i]!);
-      // One write callback per batch: it fires once everything before it reached the kernel.
       this.lastWrite = new Promise((resolve) => this.ws.send(messages[last]!, () => resolve()));
     } finally {
       socket?.uncork();
     }
-    this.onSent(batch.bytes);
   }
 
   get congested(): boolean {
