@@ -13,9 +13,9 @@ for (const args of [['-b'], ['-p', 'test/bench']]) {
   if (r.status !== 0) process.exit(r.status ?? 1);
 }
 const dist = join(root, '.bench-dist', 'bench');
-// Benchmarks are the throughput-*/memory-* entry points; the other modules are their shared parts.
+// Benchmarks are the throughput-*/memory-*/fanout-*/churn-*/start-* entry points; the other modules are their shared parts.
 for (const file of readdirSync(dist)
-  .filter((f) => /^(throughput|memory)-.*\.js$/.test(f))
+  .filter((f) => /^(throughput|memory|fanout|churn|start)-.*\.js$/.test(f))
   .sort()) {
   if (only && !file.includes(only)) continue;
   console.log(`\n## ${file.replace(/\.js$/, '')}`);

@@ -41,7 +41,7 @@ export function ratioTable(result: BenchResult): string {
     `${''.padEnd(width)}  ${'ms'.padStart(6)}  ${'lines/s'.padStart(8)}  ${baselines.map((b, i) => `×base${i + 1}`.padStart(7)).join('')}${cpu.size ? '  gateway CPU ms' : ''}`,
   );
   for (const [name, rowMs] of result.rows) {
-    const rate = Math.round(result.lines / (rowMs / 1000));
+    const rate = result.lines > 0 ? Math.round(result.lines / (rowMs / 1000)) : '';
     const ratios = baselines.map((b) => ((ms.get(b) ?? NaN) / rowMs).toFixed(2).padStart(7)).join('');
     const cpuText = cpu.has(name) ? cpu.get(name)!.toFixed(0).padStart(16) : '';
     out.push(

@@ -9,33 +9,30 @@ import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 
-const CLIENT_SCRIPT = join(dirname(fileURLToPath(import.meta.url)), 'history-client-process.js');
+const HERE = dirname(fileURLToPath(import.meta.url));
 
 /** The `enginegate` CLI of this checkout (its built bin). */
-export const ENGINEGATE_BIN = join(
-  dirname(fileURLToPath(import.meta.url)),
-  '..',
-  '..',
-  'packages',
-  'cli',
-  'bin',
-  'enginegate.mjs',
-);
+export const ENGINEGATE_BIN = join(HERE, '..', '..', 'packages', 'cli', 'bin', 'enginegate.mjs');
 
-/** Runs history-client-process with these arguments; resolves with the milliseconds it printed. */
-export function readInChild(args: string[]): Promise<number> {
+/** Runs a client script of this folder (compiled) with `args`; resolves with the JSON line it printed. */
+export function runInChild<T>(script: string, args: string[]): Promise<T> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLIENT_SCRIPT, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [join(HERE, script), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.setEncoding('utf8').on('data', (text: string) => (out += text));
     child.stderr.setEncoding('utf8').on('data', (text: string) => (err += text));
     child.on('error', reject);
     child.on('close', (code) => {
-      if (code !== 0) return reject(new Error(`client ${args.join(' ')} exited ${code}: ${err.trim()}`));
-      resolve((JSON.parse(out) as { ms: number }).ms);
+      if (code !== 0) return reject(new Error(`${script} ${args.join(' ')} exited ${code}: ${err.trim()}`));
+      resolve(JSON.parse(out) as T);
     });
   });
+}
+
+/** One history read by history-client-process; resolves with the milliseconds it took. */
+export async function readInChild(args: string[]): Promise<number> {
+  return (await runInChild<{ ms: number }>('history-client-process.js', args)).ms;
 }
 
 /** Runs a command with its stdout and stderr to /dev/null; resolves with the wall-clock ms. */
