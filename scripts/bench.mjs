@@ -22,3 +22,6 @@ for (const file of readdirSync(dist)
   const r = spawnSync(process.execPath, ['--expose-gc', join(dist, file)], { cwd: root, stdio: 'inherit' });
   if (r.status !== 0) process.exit(r.status ?? 1);
 }
+// The figures into docs/benchmarks.md (between each result's markers) and the charts.
+const report = spawnSync(process.execPath, [join(dist, 'bench-report.js')], { cwd: root, stdio: 'inherit' });
+process.exit(report.status ?? 1);

@@ -17,17 +17,21 @@ export interface BenchResult {
   cpuMs?: Array<[string, number]>;
   /** The rows the ratios are taken against. */
   baselines: string[];
+  /** When it was measured (ISO 8601), set by recordResult. */
+  date?: string;
   /** Extra figures that are not timings (fds, RSS, connections, …), printed as they are. */
   notes?: string[];
 }
 
-const RESULTS_DIR = process.env.BENCH_RESULTS_DIR ?? join(dirname(fileURLToPath(import.meta.url)), '..', 'results');
+export const RESULTS_DIR =
+  process.env.BENCH_RESULTS_DIR ?? join(dirname(fileURLToPath(import.meta.url)), '..', 'results');
 
 /** Prints the result's table and writes it where scripts/bench.mjs finds it. */
 export function recordResult(name: string, result: BenchResult): void {
   console.log(ratioTable(result));
   mkdirSync(RESULTS_DIR, { recursive: true });
-  writeFileSync(join(RESULTS_DIR, `${name}.json`), `${JSON.stringify(result, null, 2)}\n`);
+  const dated = { ...result, date: new Date().toISOString() };
+  writeFileSync(join(RESULTS_DIR, `${name}.json`), `${JSON.stringify(dated, null, 2)}\n`);
 }
 
 /** The table: every row's ms and lines/s, and its ratio to each baseline (higher is faster). */
