@@ -2,8 +2,13 @@
 // message comes back whole, text as text and binary as binary, at each payload-length form
 // (7-bit, 16-bit, 64-bit), empty ones and multi-byte UTF-8 included.
 import t from 'tap';
-import { Receiver } from 'ws';
+import { createRequire } from 'node:module';
+import type { Writable } from 'node:stream';
 import { encodeFrames } from '../src/logs/websocket-frames.js';
+
+// ws's frame parser (ws.Receiver): a Writable that emits 'message'; @types/ws leaves it out.
+type ReceiverClass = new (options: { isServer: boolean; maxPayload: number }) => Writable;
+const { Receiver } = createRequire(import.meta.url)('ws') as { Receiver: ReceiverClass };
 
 function decode(frames: Buffer): Array<{ data: Buffer; isBinary: boolean }> {
   const receiver = new Receiver({ isServer: false, maxPayload: 1 << 20 });

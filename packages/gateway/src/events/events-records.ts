@@ -53,6 +53,7 @@ export function eventsRecordJson(record: EventsRecord): string {
 export const eventsFramer: BatchFramer<EventsRecord> = {
   frame(records: readonly EventsRecord[]): FramedBatch {
     const messages = records.map(eventsRecordJson);
-    return { messages, bytes: messages.reduce((sum, message) => sum + Buffer.byteLength(message), 0) };
+    const lengths = messages.map((message) => Buffer.byteLength(message));
+    return { messages, bytes: lengths.reduce((sum, length) => sum + length, 0), lengths };
   },
 };
