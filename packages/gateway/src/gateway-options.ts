@@ -46,6 +46,18 @@ export interface GatewayOptions {
   maxStreams?: number;
   /** How often the containers of an engine without events are listed for the events route; default 1000. */
   eventsPollIntervalMs?: number;
+  /** Open streams from one client address beyond which a new one is refused; default 256. */
+  maxStreamsPerClient?: number;
+  /** Open connections beyond which a new one gets a 503 and is closed; default 2048. */
+  maxConnections?: number;
+  /** Open connections from one client address beyond which a new one is refused; default 512. */
+  maxConnectionsPerClient?: number;
+  /** The request line and headers must arrive within this; default 10000 (then a 408). */
+  headersTimeoutMs?: number;
+  /** The body must arrive within this after the headers; default 10000 (then a 408). */
+  bodyTimeoutMs?: number;
+  /** Names the `Host` header may carry besides loopback names and the listen address (DNS rebinding). */
+  allowedHosts?: string[];
 }
 
 /** GatewayOptions with every default applied. */
@@ -66,6 +78,12 @@ export interface ResolvedGatewayOptions {
   highWaterMark: number;
   maxStreams: number;
   eventsPollIntervalMs: number;
+  maxStreamsPerClient: number;
+  maxConnections: number;
+  maxConnectionsPerClient: number;
+  headersTimeoutMs: number;
+  bodyTimeoutMs: number;
+  allowedHosts: string[];
 }
 
 export const DEFAULT_HOST = '127.0.0.1';
@@ -89,6 +107,12 @@ export function resolveGatewayOptions(options: GatewayOptions, defaultStateDir: 
     highWaterMark: positive('highWaterMark', options.highWaterMark ?? 1024 * 1024),
     maxStreams: positive('maxStreams', options.maxStreams ?? 1024),
     eventsPollIntervalMs: positive('eventsPollIntervalMs', options.eventsPollIntervalMs ?? 1000),
+    maxStreamsPerClient: positive('maxStreamsPerClient', options.maxStreamsPerClient ?? 256),
+    maxConnections: positive('maxConnections', options.maxConnections ?? 2048),
+    maxConnectionsPerClient: positive('maxConnectionsPerClient', options.maxConnectionsPerClient ?? 512),
+    headersTimeoutMs: positive('headersTimeoutMs', options.headersTimeoutMs ?? 10_000),
+    bodyTimeoutMs: positive('bodyTimeoutMs', options.bodyTimeoutMs ?? 10_000),
+    allowedHosts: options.allowedHosts ?? [],
   };
   if (!Number.isInteger(resolved.port) || resolved.port < 0 || resolved.port > 65535) {
     throw new Error(`port ${resolved.port} is not a TCP port (0-65535)`);

@@ -24,6 +24,7 @@ import { EngineEvents } from './events/engine-events.js';
 import { registerPassthroughRoutes } from './routes/passthrough-routes.js';
 import { registerViewerRoutes } from './routes/viewer-routes.js';
 import { defaultStateDir, generateToken, writeTokenFile } from './state-dir.js';
+import { installServerLimits, serverLimitOptions } from './server-limits.js';
 import { installWebSocketHandshakeCheck } from './websocket-handshake.js';
 
 /** Client messages are read and discarded; a bigger one closes the socket 1009. */
@@ -72,6 +73,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     // The router's and the HTTP parser's own refusals, in the JSON error shape.
     frameworkErrors: answerFrameworkError,
     clientErrorHandler: answerClientError,
+    ...serverLimitOptions(resolved),
   });
 
   const container = createContainer<GatewayCradle>({ injectionMode: InjectionMode.PROXY, strict: true });
@@ -90,7 +92,9 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
           healthIntervalMs: gatewayOptions.healthIntervalMs,
         }),
     ).singleton(),
-    streams: asFunction(() => new LogStreamRegistry()).singleton(),
+    streams: asFunction(
+      ({ gatewayOptions }: GatewayCradle) => new LogStreamRegistry(gatewayOptions.maxStreamsPerClient),
+    ).singleton(),
     metrics: asFunction(({ streams }: GatewayCradle) => new GatewayMetrics(() => streams.size)).singleton(),
     passthroughs: asFunction(({ logger }: GatewayCradle) => new PassthroughRegistry(logger)).singleton(),
     heartbeat: asFunction(
@@ -128,6 +132,7 @@ async function setUp(gateway: GatewayInstance, resolved: ResolvedGatewayOptions)
     (request) => logsRoute.selectedSubprotocol(request) || eventsRoute.selectedSubprotocol(request),
   );
   installErrorHandling(app);
+  installServerLimits(app, resolved);
   installWebSocketHandshakeCheck(app);
   const accessControl = new AccessControl(gateway.token, () => gateway.origins);
   app.addHook('onRequest', async (request) => {

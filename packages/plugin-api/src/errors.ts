@@ -35,6 +35,8 @@ export const ERROR_CODES = {
   URI_TOO_LONG: 414,
   /** A request body of a type the route does not read. */
   UNSUPPORTED_MEDIA_TYPE: 415,
+  /** The `Host` header names no name of the gateway (DNS rebinding): add names with --allow-host. */
+  MISDIRECTED_REQUEST: 421,
   /** The request line and headers are over the size limit (16 KiB). */
   HEADERS_TOO_LARGE: 431,
   /** A bug or an engine failure the client cannot fix; the gateway log has the details. */
@@ -45,6 +47,8 @@ export const ERROR_CODES = {
   ENGINE_UNAVAILABLE: 503,
   /** The gateway's stream limit (in total or for one client) is reached: retry after `Retry-After`. */
   TOO_MANY_STREAMS: 503,
+  /** The gateway's connection limit (in total or for one client address) is reached. */
+  TOO_MANY_CONNECTIONS: 503,
 } as const satisfies Record<string, number>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -14,6 +14,7 @@ const OPTIONS = {
   token: { type: 'string' },
   'no-auth': { type: 'boolean' },
   'allow-origin': { type: 'string', multiple: true },
+  'allow-host': { type: 'string', multiple: true },
   'state-dir': { type: 'string' },
   'docker-socket': { type: 'string' },
   'containerd-address': { type: 'string' },
@@ -119,6 +120,8 @@ Options:
                          write it, mode 0600, to the state directory)
   --no-auth              no token (development only; refused on a non-loopback address)
   --allow-origin ORIGIN  also accept browser requests from ORIGIN (repeatable)
+  --allow-host NAME      also accept requests whose Host header is NAME (repeatable; loopback
+                         names and the listen address always are: DNS rebinding protection)
   --state-dir DIR        where the token file goes (env ENGINEGATE_STATE_DIR; default
                          $XDG_STATE_HOME/enginegate or ~/.local/state/enginegate)
   --docker-socket PATH   the Docker socket (env DOCKER_HOST; default /var/run/docker.sock)
@@ -163,6 +166,7 @@ SIGTERM or SIGINT stops the gateway: open streams close with 1001.`,
       stateDir: values['state-dir'],
       allowedOrigins: values['allow-origin'],
       builtinPlugins: await importBundledPlugins(),
+      allowedHosts: values['allow-host'],
       plugins,
       pluginSearchPaths: [cwd, CLI_INSTALL_DIR],
       engine: values.engine ?? 'auto',

@@ -7,18 +7,40 @@ import type { LogStream } from './log-stream.js';
  */
 export class LogStreamRegistry {
   private readonly streams = new Set<LogStream<unknown>>();
+  /** The client address of each stream, and the open streams per address. */
+  private readonly clientOf = new Map<LogStream<unknown>, string>();
+  private readonly perClient = new Map<string, number>();
   private emptyWaiters: Array<() => void> = [];
+
+  /** `maxPerClient`: open streams from one client address beyond which a new one is refused. */
+  constructor(private readonly maxPerClient = Infinity) {}
+
+  /** Why one more stream from `client` is refused (a limit reached), or undefined. */
+  refusal(client: string, maxStreams: number): string | undefined {
+    if (this.streams.size >= maxStreams) return `too many open streams (limit ${maxStreams})`;
+    if ((this.perClient.get(client) ?? 0) >= this.maxPerClient)
+      return `too many open streams from ${client} (limit ${this.maxPerClient})`;
+    return undefined;
+  }
 
   get size(): number {
     return this.streams.size;
   }
 
-  add(stream: LogStream<unknown>): void {
+  add(stream: LogStream<unknown>, client = 'unknown'): void {
     this.streams.add(stream);
+    this.clientOf.set(stream, client);
+    this.perClient.set(client, (this.perClient.get(client) ?? 0) + 1);
   }
 
   delete(stream: LogStream<unknown>): void {
-    if (!this.streams.delete(stream) || this.streams.size > 0) return;
+    if (!this.streams.delete(stream)) return;
+    const client = this.clientOf.get(stream)!;
+    this.clientOf.delete(stream);
+    const left = this.perClient.get(client)! - 1;
+    if (left === 0) this.perClient.delete(client);
+    else this.perClient.set(client, left);
+    if (this.streams.size > 0) return;
     const waiters = this.emptyWaiters;
     this.emptyWaiters = [];
     for (const resolve of waiters) resolve();

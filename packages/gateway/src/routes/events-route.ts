@@ -3,6 +3,7 @@ import { EngineGateError, EngineUnavailableError, InvalidArgumentError } from '@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import { isAuthSubprotocol, offeredSubprotocols } from '../access-control.js';
+import { clientAddress } from '../connection-limits.js';
 import type { EngineManager } from '../engine-manager.js';
 import type { EngineEvents } from '../events/engine-events.js';
 import { eventsFramer, type EventsRecord } from '../events/events-records.js';
@@ -81,11 +82,10 @@ export class EventsRoute {
   private async prepare(request: FastifyRequest, response: NodeJS.EventEmitter): Promise<void> {
     const { engines, streams, maxStreams } = this.deps;
     const subprotocol = request.ws ? eventsSubprotocol(request.headers['sec-websocket-protocol']) : false;
-    if (streams.size >= maxStreams) {
-      if (!request.ws)
-        throw new EngineGateError('TOO_MANY_STREAMS', `too many open streams (limit ${maxStreams})`, {
-          retryAfterSeconds: 5,
-        });
+    const client = clientAddress(request.raw.socket);
+    const refusal = streams.refusal(client, maxStreams);
+    if (refusal !== undefined) {
+      if (!request.ws) throw new EngineGateError('TOO_MANY_STREAMS', refusal, { retryAfterSeconds: 5 });
       this.prepared.set(request.raw, { subprotocol, stream: null, handOver: () => undefined });
       return;
     }
@@ -97,7 +97,7 @@ export class EventsRoute {
       container: '(events)',
       engine: snapshot.name,
     });
-    streams.add(stream);
+    streams.add(stream, client);
     let running = false;
     const release = () => {
       stream.clientGone();

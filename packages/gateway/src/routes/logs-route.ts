@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { EngineGateError, EngineUnavailableError, type Engine } from '@enginegate/plugin-api';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
+import { clientAddress } from '../connection-limits.js';
 import type { EngineManager } from '../engine-manager.js';
 import type { EngineEvents } from '../events/engine-events.js';
 import type { GatewayMetrics } from '../metrics.js';
@@ -128,11 +129,10 @@ export class LogsRoute {
     const { engines, streams, maxStreams } = this.deps;
     const opening = parse();
     const { request: logRequest, names } = opening;
-    if (streams.size >= maxStreams) {
-      if (!request.ws)
-        throw new EngineGateError('TOO_MANY_STREAMS', `too many open log streams (limit ${maxStreams})`, {
-          retryAfterSeconds: 5,
-        });
+    const client = clientAddress(request.raw.socket);
+    const refusal = streams.refusal(client, maxStreams);
+    if (refusal !== undefined) {
+      if (!request.ws) throw new EngineGateError('TOO_MANY_STREAMS', refusal, { retryAfterSeconds: 5 });
       this.prepared.set(request.raw, { request: logRequest, names, stream: null, handOver: () => undefined });
       return;
     }
@@ -144,7 +144,7 @@ export class LogsRoute {
       container: opening.description,
       engine: snapshot.name,
     });
-    streams.add(stream);
+    streams.add(stream, client);
     // The client leaving at any point — during open(), before or after the upgrade — releases the
     // source; until a handler runs the stream, it is also what removes it from the registry (an
     // upgrade that never happens ends here too). The socket (WebSocket) or response (HTTP) closes
