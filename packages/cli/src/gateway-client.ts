@@ -165,7 +165,15 @@ export class GatewayClient {
 
   /** Opens the logs WebSocket of one container with the `v1.json.enginegate` framing. */
   openLogSocket(container: string, query: URLSearchParams): WebSocket {
-    const path = `/passthrough/engine/logs/${encodeURIComponent(container)}?${query}`;
+    return this.openJsonSocket(`/passthrough/engine/logs/${encodeURIComponent(container)}?${query}`);
+  }
+
+  /** Opens `GET /passthrough/engine/events` as a WebSocket (JSON messages). */
+  openEventsSocket(): WebSocket {
+    return this.openJsonSocket('/passthrough/engine/events');
+  }
+
+  private openJsonSocket(path: string): WebSocket {
     const { baseUrl, socketPath } = this.address;
     const url =
       socketPath !== undefined

@@ -3,6 +3,7 @@ import type { Command, CommandContext } from './command-line.js';
 import { conformanceCommand } from './commands/conformance.js';
 import { endpointsCommand } from './commands/endpoints.js';
 import { engineCommand } from './commands/engine.js';
+import { eventsCommand } from './commands/events.js';
 import { logsCommand } from './commands/logs.js';
 import { psCommand } from './commands/ps.js';
 import { serveCommand } from './commands/serve.js';
@@ -11,6 +12,7 @@ export const COMMANDS: readonly Command[] = [
   serveCommand,
   logsCommand,
   psCommand,
+  eventsCommand,
   engineCommand,
   endpointsCommand,
   conformanceCommand,

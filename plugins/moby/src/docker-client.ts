@@ -20,6 +20,13 @@ export interface DockerLogsQuery {
   until?: string;
 }
 
+/** Query of `GET /events`: `since` (Unix seconds) replays what the daemon still has from then. */
+export interface DockerEventsQuery {
+  since: string;
+  /** JSON, e.g. `{"type":["container"]}`. */
+  filters: string;
+}
+
 /** Bounds every request but the log streams' bodies (those must never time out). */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
 export const PING_TIMEOUT_MS = 2_000;
@@ -104,28 +111,44 @@ export class DockerClient {
    * is bounded (the request timeout); the body never times out.
    */
   openLogs(id: string, query: DockerLogsQuery, signal: AbortSignal): Promise<IncomingMessage> {
+    return this.openStream('logs', `/containers/${encodeURIComponent(id)}/logs?`, { ...query }, signal, {
+      404: 'no such container',
+      501: 'logs not implemented',
+    });
+  }
+
+  /**
+   * Starts `GET /events` (newline-separated JSON objects, never ending while the daemon runs);
+   * resolves with the response once Docker answered 200, as openLogs does.
+   */
+  openEvents(query: DockerEventsQuery, signal: AbortSignal): Promise<IncomingMessage> {
+    return this.openStream('events', '/events?', { ...query }, signal, {});
+  }
+
+  private openStream(
+    what: string,
+    path: string,
+    options: Record<string, unknown>,
+    signal: AbortSignal,
+    statusCodes: Record<number, string>,
+  ): Promise<IncomingMessage> {
     const request = new AbortController();
     const forward = () => request.abort(signal.reason);
     if (signal.aborted) forward();
     else signal.addEventListener('abort', forward, { once: true });
     const timeout = new EngineUnavailableError(
-      `the Docker daemon did not answer a logs request within ${this.requestTimeoutMs} ms`,
+      `the Docker daemon did not answer a ${what} request within ${this.requestTimeoutMs} ms`,
     );
     const timer = setTimeout(() => request.abort(timeout), this.requestTimeoutMs);
     return new Promise<IncomingMessage>((resolve, reject) => {
       this.docker.modem.dial(
         {
-          path: `/containers/${encodeURIComponent(id)}/logs?`,
+          path,
           method: 'GET',
-          options: { ...query },
+          options,
           isStream: true,
           abortSignal: request.signal,
-          statusCodes: {
-            200: true,
-            404: 'no such container',
-            500: 'server error',
-            501: 'logs not implemented',
-          },
+          statusCodes: { 200: true, 500: 'server error', ...statusCodes },
         },
         (err: unknown, response: unknown) => {
           // dockerode's error, as it came: the caller maps it to a plugin-api error.

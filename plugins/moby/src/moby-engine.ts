@@ -8,6 +8,7 @@ import {
   isConnectionFailure,
   logRequestFailure,
   validateContainerRef,
+  type ContainerEvent,
   type ContainerInfo,
   type ContainerRef,
   type Engine,
@@ -21,6 +22,7 @@ import {
 } from '@enginegate/plugin-api';
 import { DEFAULT_REQUEST_TIMEOUT_MS, DockerClient, type DockerContainerSummary } from './docker-client.js';
 import { resolveContainer } from './container-resolver.js';
+import { DockerEventStream, dockerEventsQuery } from './docker-events.js';
 import { toEngineError } from './docker-errors.js';
 import { resolveDockerEndpoint } from './docker-endpoint.js';
 import { DockerLogStream, dockerLogsQuery } from './docker-log-stream.js';
@@ -172,6 +174,34 @@ export class MobyEngine implements Engine {
     };
     await Promise.all(Array.from({ length: Math.min(INSPECT_CONCURRENCY, summaries.length) }, worker));
     return infos.filter((info): info is ContainerInfo => info !== undefined);
+  }
+
+  /** Docker's `/events` (containers only), open once Docker answered; stop() ends it. */
+  async events(signal: AbortSignal): Promise<AsyncIterable<ContainerEvent[]>> {
+    const client = this.requireClient();
+    const { signal: streamSignal, release } = this.openStreams.open(signal);
+    let response;
+    try {
+      response = await client.openEvents(dockerEventsQuery(), streamSignal);
+    } catch (err) {
+      release();
+      throw this.engineError(err, 'events');
+    }
+    streamSignal.addEventListener(
+      'abort',
+      () => {
+        response.destroy();
+        release();
+      },
+      { once: true },
+    );
+    return new DockerEventStream({
+      client,
+      response,
+      signal: streamSignal,
+      logger: this.options.logger,
+      onDaemonLost: (message) => this.outage.lost(message),
+    });
   }
 
   private async openLogs(

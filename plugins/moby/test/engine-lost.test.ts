@@ -42,7 +42,9 @@ async function suite(dockerd: PrivateDockerd): Promise<void> {
       `dockerd ${how === 'stop' ? 'stopped (SIGTERM)' : 'killed (SIGKILL)'} mid-stream: 1012, then 503; back: served again`,
       async (t) => {
         const session = client.logsSocket(ticker, { tail: 0 }, ['v1.json.enginegate']);
+        const events = client.socket('/passthrough/engine/events', ['v1.json.enginegate']);
         await session.waitForMessages(3);
+        await events.waitFor((m) => m.some((x) => x.data.toString() === '{"type":"synced"}'), 'events synced');
         const pidBefore = dockerd.pid;
         const lostAt = performance.now();
         await (how === 'stop' ? dockerd.stop() : dockerd.kill());
@@ -50,6 +52,7 @@ async function suite(dockerd: PrivateDockerd): Promise<void> {
         t.equal(dockerd.pid, undefined, `the dockerd the test started (PID ${pidBefore}) is gone`);
         const { code, reason } = await session.closed;
         t.equal(code, 1012, `closed 1012 (${reason})`);
+        t.equal((await events.closed).code, 1012, 'the events stream closes 1012 too');
         t.comment(`1012 ${(performance.now() - lostAt).toFixed(0)} ms after the daemon was gone`);
         const records = session.jsonMessages();
         t.notOk(
@@ -71,6 +74,13 @@ async function suite(dockerd: PrivateDockerd): Promise<void> {
         await dockerd.docker.getContainer(ticker).start();
         await waitFor('the engine to run again', () => gw.engines.status.state === 'running');
         t.pass('the gateway found dockerd back by itself');
+        const eventsAgain = client.socket('/passthrough/engine/events', ['v1.json.enginegate']);
+        await eventsAgain.waitFor((m) => m.some((x) => x.data.toString() === '{"type":"synced"}'), 'events again');
+        t.ok(
+          eventsAgain.jsonMessages().some((r) => r['action'] === 'present' && r['container']['names'][0] === ticker),
+          'events are served again, the ticker present',
+        );
+        eventsAgain.close();
         t.comment(`running again ${(performance.now() - back).toFixed(0)} ms after the restart began`);
 
         const resumed = client.logsSocket(ticker, { after: lastCursor }, ['v1.json.enginegate']);
