@@ -14,56 +14,17 @@ import {
   type StreamEnding,
   type StreamName,
   type TimeCursor,
-  type UnixNanos,
 } from '@enginegate/plugin-api';
 import type { DockerClient, DockerLogsQuery } from './docker-client.js';
 import { parserFor, type ParsedLineSink } from './docker-log-parsers.js';
 import { httpStatusOf } from './docker-errors.js';
-import { toDockerTimeParam } from './docker-timestamp.js';
+import { dockerLogsQuery, STREAM_SKEW_NS } from './docker-logs-query.js';
 
 /** Docker ending the stream of a container that still runs, this many times in a row, is a failure. */
 const MAX_RESUMES_WITHOUT_PROGRESS = 5;
 const RESUME_BACKOFF_MS = 100;
 /** setTimeout's limit; an `until` further away than ~24 days is never reached by a timer. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
-/**
- * How far apart in time neighbouring entries of the two streams can sit in Docker's log. Each
- * stream is stamped on its own as Docker copies it, so stdout and stderr entries are not in
- * time order: a stderr line stamped just before a stdout line can come after it. Hence:
- * - Docker stops reading at the first entry after `until`: it is asked this much more, and the
- *   exact `until` is applied to the records here;
- * - a cursor resumes by position, not by time: Docker is asked from this much before the
- *   cursor's time, and records are skipped until the cursor's own record has passed.
- */
-export const STREAM_SKEW_NS = 1_000_000_000n;
-
-/**
- * The Docker logs query for a selection. Timestamps are always asked for (every record
- * carries its time and cursor). Both streams are always read and the selection applied here,
- * so cursors number the same records whatever `stdout`/`stderr` a client selects. From a
- * cursor (`after=`, a tail start, a resume) it asks from STREAM_SKEW_NS before the cursor's
- * time and no `tail`. An `until` already past turns a follow into a read; Docker gets a later
- * `until` and the exact one is applied to the records.
- */
-export function dockerLogsQuery(
-  options: LogOptions,
-  from: TimeCursor | undefined,
-  now: UnixNanos = nowNanos(),
-): DockerLogsQuery {
-  const follow = options.follow && (options.until === undefined || options.until >= now);
-  const query: DockerLogsQuery = { follow, stdout: true, stderr: true, timestamps: true };
-  let since = options.since;
-  if (from !== undefined) {
-    const resumeFrom = from.time > STREAM_SKEW_NS ? from.time - STREAM_SKEW_NS : 0n;
-    if (since === undefined || resumeFrom > since) since = resumeFrom;
-  } else if (options.tail !== undefined) {
-    query.tail = String(options.tail);
-  }
-  if (since !== undefined) query.since = toDockerTimeParam(since);
-  if (options.until !== undefined) query.until = toDockerTimeParam(options.until + STREAM_SKEW_NS);
-  return query;
-}
-
 export interface DockerLogStreamInit {
   client: DockerClient;
   containerId: string;
@@ -161,27 +122,15 @@ export class DockerLogStream implements AsyncIterable<LogRecord[]> {
         if (end.kind !== 'until-reached') {
           resumesWithoutProgress = delivered > 0 ? 1 : resumesWithoutProgress + 1;
           if (resumesWithoutProgress > MAX_RESUMES_WITHOUT_PROGRESS) {
-            init.logger.error(
-              { container: init.containerId },
-              'Docker keeps ending the log stream of a running container',
-            );
-            yield [
-              { type: 'error', code: 'INTERNAL', message: 'Docker keeps ending the log stream of a running container' },
-            ];
+            yield [this.keepsEnding()];
             return;
           }
           await sleep(RESUME_BACKOFF_MS * resumesWithoutProgress, undefined, { signal }).catch(() => undefined);
           if (signal.aborted) return;
         }
         query = dockerLogsQuery(options, this.position);
-        try {
-          response = await init.client.openLogs(init.containerId, query, signal);
-        } catch (err) {
-          if (signal.aborted) return;
-          if (httpStatusOf(err) === 404) return; // removed meanwhile
-          if (isConnectionFailure(err)) throw this.daemonLost(err);
-          throw err;
-        }
+        response = await this.reopen(query);
+        if (response === undefined) return; // aborted, or removed meanwhile
       }
     } finally {
       response?.destroy();
@@ -230,21 +179,12 @@ export class DockerLogStream implements AsyncIterable<LogRecord[]> {
     };
 
     let untilReached = false;
-    let untilTimer: NodeJS.Timeout | undefined;
-    if (query.follow && options.until !== undefined) {
-      // Docker stamps a line as it copies it, a moment before it logs it: 50 ms past `until`,
-      // every line stamped up to it is in the log for the read that follows.
-      const waitMs = Number((options.until - nowNanos()) / NS_PER_MS) + 50;
-      if (waitMs < MAX_TIMER_MS) {
-        untilTimer = setTimeout(
-          () => {
-            untilReached = true;
-            response.destroy();
-          },
-          Math.max(0, waitMs),
-        );
-      }
-    }
+    const untilTimer = query.follow
+      ? whenUntilPassed(options, () => {
+          untilReached = true;
+          response.destroy();
+        })
+      : undefined;
     try {
       for await (const chunk of response as AsyncIterable<Buffer>) {
         parser.push(chunk, sink);
@@ -262,6 +202,24 @@ export class DockerLogStream implements AsyncIterable<LogRecord[]> {
     parser.end(sink);
     if (batch.length > 0) yield takeBatch();
     return { kind: 'ended' };
+  }
+
+  /** The next request of a resume; undefined when aborted or the container is gone meanwhile. */
+  private async reopen(query: DockerLogsQuery): Promise<IncomingMessage | undefined> {
+    const { init } = this;
+    try {
+      return await init.client.openLogs(init.containerId, query, init.signal);
+    } catch (err) {
+      if (init.signal.aborted || httpStatusOf(err) === 404) return undefined;
+      if (isConnectionFailure(err)) throw this.daemonLost(err);
+      throw err;
+    }
+  }
+
+  private keepsEnding(): LogRecord {
+    const message = 'Docker keeps ending the log stream of a running container';
+    this.init.logger.error({ container: this.init.containerId }, message);
+    return { type: 'error', code: 'INTERNAL', message };
   }
 
   private async daemonAnswers(): Promise<boolean> {
@@ -307,4 +265,15 @@ export class DockerLogStream implements AsyncIterable<LogRecord[]> {
 
 function wanted(options: LogOptions, stream: StreamName): boolean {
   return stream === 'stdout' ? options.stdout : options.stderr;
+}
+
+/**
+ * Docker does not end a follow at `until`: a timer calls `reached` once it has passed. Docker
+ * stamps a line as it copies it, a moment before it logs it: 50 ms past `until`, every line
+ * stamped up to it is in the log for the read that follows.
+ */
+function whenUntilPassed(options: LogOptions, reached: () => void): NodeJS.Timeout | undefined {
+  if (options.until === undefined) return undefined;
+  const waitMs = Number((options.until - nowNanos()) / NS_PER_MS) + 50;
+  return waitMs < MAX_TIMER_MS ? setTimeout(reached, Math.max(0, waitMs)) : undefined;
 }

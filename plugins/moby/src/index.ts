@@ -11,7 +11,7 @@ export {
 } from './docker-endpoint.js';
 export { MultiplexedLogParser, TtyLogParser, DOCKER_PIECE_BYTES, type DockerLogParser } from './docker-log-parsers.js';
 export { toDockerTimeParam } from './docker-timestamp.js';
-export { dockerLogsQuery } from './docker-log-stream.js';
+export { dockerLogsQuery } from './docker-logs-query.js';
 export {
   SwarmDirectory,
   type SwarmRole,

@@ -25,8 +25,9 @@ import { resolveContainer } from './container-resolver.js';
 import { DockerEventStream, dockerEventsQuery } from './docker-events.js';
 import { toEngineError } from './docker-errors.js';
 import { resolveDockerEndpoint } from './docker-endpoint.js';
-import { DockerLogStream, dockerLogsQuery } from './docker-log-stream.js';
-import { findTailStart } from './tail-start.js';
+import { DockerLogStream } from './docker-log-stream.js';
+import { dockerLogsQuery } from './docker-logs-query.js';
+import { selectionStart } from './tail-start.js';
 import { SwarmDirectory } from './swarm-directory.js';
 
 /** Inspects in flight at once while listing containers (the list itself lacks `Tty`). */
@@ -224,25 +225,12 @@ export class MobyEngine implements Engine {
     // The client's signal or stop() abort the stream; that aborts the request.
     const { signal: streamSignal, release } = this.openStreams.open(signal);
 
-    // `after` wins over `tail`; a tail is turned into the cursor it starts behind (whole lines).
-    let start = options.after?.kind === 'time' ? options.after : undefined;
-    let selection = options;
+    let start;
+    let selection;
     let response;
     let firstQuery;
     try {
-      if (start === undefined && options.tail !== undefined && options.tail > 0) {
-        const tailed = await findTailStart(client, container, options.tail, streamSignal);
-        start = tailed.start;
-        selection = { ...options, tail: undefined };
-        // `docker logs --tail N` gives N lines, not N plus those written while they were found.
-        if (
-          !options.follow &&
-          tailed.lastTime !== undefined &&
-          (options.until === undefined || tailed.lastTime < options.until)
-        ) {
-          selection.until = tailed.lastTime;
-        }
-      }
+      ({ start, selection } = await selectionStart(client, container, options, streamSignal));
       firstQuery = dockerLogsQuery(selection, start);
       response = await client.openLogs(container.id, firstQuery, streamSignal);
     } catch (err) {

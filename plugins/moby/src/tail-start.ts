@@ -1,7 +1,7 @@
-import type { TimeCursor, UnixNanos } from '@enginegate/plugin-api';
+import type { LogOptions, TimeCursor, UnixNanos } from '@enginegate/plugin-api';
 import type { DockerClient, DockerLogsQuery } from './docker-client.js';
 import { parserFor } from './docker-log-parsers.js';
-import { STREAM_SKEW_NS } from './docker-log-stream.js';
+import { STREAM_SKEW_NS } from './docker-logs-query.js';
 import { toDockerTimeParam } from './docker-timestamp.js';
 
 export interface TailedContainer {
@@ -77,4 +77,29 @@ async function readRecordTimes(
   }
   parser.end(sink);
   return { times, entries: parser.entries };
+}
+
+/**
+ * Where a stream starts and what it then selects: `after` wins over `tail`; a tail is turned
+ * into the cursor it starts behind (whole lines, findTailStart) and taken out of the selection.
+ */
+export async function selectionStart(
+  client: DockerClient,
+  container: TailedContainer,
+  options: LogOptions,
+  signal: AbortSignal,
+): Promise<{ start: TimeCursor | undefined; selection: LogOptions }> {
+  if (options.after?.kind === 'time') return { start: options.after, selection: options };
+  if (options.tail === undefined || options.tail <= 0) return { start: undefined, selection: options };
+  const tailed = await findTailStart(client, container, options.tail, signal);
+  const selection = { ...options, tail: undefined };
+  // `docker logs --tail N` gives N lines, not N plus those written while they were found.
+  if (
+    !options.follow &&
+    tailed.lastTime !== undefined &&
+    (options.until === undefined || tailed.lastTime < options.until)
+  ) {
+    selection.until = tailed.lastTime;
+  }
+  return { start: tailed.start, selection };
 }

@@ -1,0 +1,43 @@
+// What the moby plugin asks Docker's /containers/{id}/logs for a selection, and why it asks a
+// little more than the selection (STREAM_SKEW_NS).
+import { nowNanos, type LogOptions, type TimeCursor, type UnixNanos } from '@enginegate/plugin-api';
+import type { DockerLogsQuery } from './docker-client.js';
+import { toDockerTimeParam } from './docker-timestamp.js';
+
+/**
+ * How far apart in time neighbouring entries of the two streams can sit in Docker's log. Each
+ * stream is stamped on its own as Docker copies it, so stdout and stderr entries are not in
+ * time order: a stderr line stamped just before a stdout line can come after it. Hence:
+ * - Docker stops reading at the first entry after `until`: it is asked this much more, and the
+ *   exact `until` is applied to the records here;
+ * - a cursor resumes by position, not by time: Docker is asked from this much before the
+ *   cursor's time, and records are skipped until the cursor's own record has passed.
+ */
+export const STREAM_SKEW_NS = 1_000_000_000n;
+
+/**
+ * The Docker logs query for a selection. Timestamps are always asked for (every record
+ * carries its time and cursor). Both streams are always read and the selection applied here,
+ * so cursors number the same records whatever `stdout`/`stderr` a client selects. From a
+ * cursor (`after=`, a tail start, a resume) it asks from STREAM_SKEW_NS before the cursor's
+ * time and no `tail`. An `until` already past turns a follow into a read; Docker gets a later
+ * `until` and the exact one is applied to the records.
+ */
+export function dockerLogsQuery(
+  options: LogOptions,
+  from: TimeCursor | undefined,
+  now: UnixNanos = nowNanos(),
+): DockerLogsQuery {
+  const follow = options.follow && (options.until === undefined || options.until >= now);
+  const query: DockerLogsQuery = { follow, stdout: true, stderr: true, timestamps: true };
+  let since = options.since;
+  if (from !== undefined) {
+    const resumeFrom = from.time > STREAM_SKEW_NS ? from.time - STREAM_SKEW_NS : 0n;
+    if (since === undefined || resumeFrom > since) since = resumeFrom;
+  } else if (options.tail !== undefined) {
+    query.tail = String(options.tail);
+  }
+  if (since !== undefined) query.since = toDockerTimeParam(since);
+  if (options.until !== undefined) query.until = toDockerTimeParam(options.until + STREAM_SKEW_NS);
+  return query;
+}
