@@ -20,6 +20,9 @@ import { collect, connectionsTo, lineRecords, lines, recordingLogger } from '@en
 const ALL: LogOptions = { follow: false, stdout: true, stderr: true };
 const FOLLOW: LogOptions = { follow: true, stdout: true, stderr: true };
 
+// Sixteen tests against one private dockerd: about 30 s on a loaded machine, tap's default limit.
+t.setTimeout(180_000);
+
 const dockerd = await dockerdForTest(t);
 if (dockerd) await suite(dockerd);
 
