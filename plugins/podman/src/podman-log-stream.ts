@@ -85,6 +85,7 @@ export class PodmanLogStream implements AsyncIterable<LogRecord[]> {
    * decides, in the order the checks must run (in-band error, end of the selection, service
    * alive, container state, resume budget), whether the stream ends or reads the next one.
    */
+  // eslint-disable-next-line max-lines-per-function -- one loop over responses on purpose: the checks' order is the point (above)
   private async *records(): AsyncGenerator<LogRecord[], void, undefined> {
     const { init } = this;
     const { options, signal, parser } = init;

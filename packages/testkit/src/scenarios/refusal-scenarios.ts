@@ -1,3 +1,4 @@
+import type { Test } from 'tap';
 import { randomBytes } from 'node:crypto';
 import type { ContainerInfo } from '@enginegate/plugin-api';
 import { lineRecords } from '../framing-decoders.js';
@@ -195,21 +196,30 @@ const stopped503: Scenario = async (t, h) => {
     t.comment("no engineHandle given: the engine itself is not stopped (only the gateway's use of it)");
     return;
   }
-  // The engine itself goes away (its daemon stops): the gateway answers 503 until it is back.
-  await h.target.engineHandle.stop();
+  await engineItselfDown(t, h, h.target.engineHandle, fresh.ref);
+};
+
+/** The engine itself goes away (its daemon stops): the gateway answers 503 until it is back. */
+async function engineItselfDown(
+  t: Test,
+  h: SuiteHarness,
+  handle: NonNullable<SuiteHarness['target']['engineHandle']>,
+  ref: string,
+): Promise<void> {
+  await handle.stop();
   try {
     const refused = await eventually(
-      async () => (await h.client.readHttp(fresh.ref, { follow: false })).status === 503,
+      async () => (await h.client.readHttp(ref, { follow: false })).status === 503,
       20_000,
       200,
     );
     t.ok(refused, 'with the engine itself stopped, logs are a 503');
     if (refused)
-      await h.expectRefusal(t, fresh.ref, { follow: false }, 503, 'ENGINE_UNAVAILABLE', {
+      await h.expectRefusal(t, ref, { follow: false }, 503, 'ENGINE_UNAVAILABLE', {
         label: 'logs with the engine down',
       });
   } finally {
-    await h.target.engineHandle.start();
+    await handle.start();
   }
   // Creating a container needs the engine back; reading it needs the gateway to have noticed.
   let back: TestContainer | undefined;
@@ -230,7 +240,7 @@ const stopped503: Scenario = async (t, h) => {
     back !== undefined &&
     (await eventually(async () => (await h.client.readHttp(back!.ref, { follow: false })).status === 200, 30_000, 200));
   t.ok(served, 'once the engine is back, the gateway serves its logs again');
-};
+}
 
 export const refusalScenarios: Record<string, Scenario> = {
   'not-found-404': notFound,

@@ -66,14 +66,8 @@ const tail: Scenario = async (t, h) => {
   t.ok(http.body.equals(joinedOutput(reference.slice(-3))), 'plain HTTP tail=3: the last 3 lines, raw');
 };
 
-const sinceUntil: Scenario = async (t, h) => {
-  // A running container: `until` must also end a followed stream whose container keeps running.
-  const written = numberedLines('since', 8);
-  const container = await h.createContainer(t, written, { intervalMs: 40 });
-  const { ref } = container;
-  const reference = lineRecords(await h.readJsonWhenComplete(ref, written.length));
-  sameLines(t, reference, written, 'a follow=false read of a running container gives the lines written so far');
-
+/** Every line has a time, in order, and a wall-clock one. */
+function checkLineTimes(t: Test, reference: DecodedLine[]): void {
   const times = reference.map((line) => line.time);
   t.ok(
     times.every((time) => typeof time === 'string'),
@@ -83,6 +77,17 @@ const sinceUntil: Scenario = async (t, h) => {
   const newest = parseRfc3339(times[times.length - 1] ?? '') ?? 0n;
   const skew = newest > nowNanos() ? newest - nowNanos() : nowNanos() - newest;
   t.ok(skew < 3600n * NS_PER_S, `line times are wall-clock times (newest ${times[times.length - 1]})`);
+}
+
+const sinceUntil: Scenario = async (t, h) => {
+  // A running container: `until` must also end a followed stream whose container keeps running.
+  const written = numberedLines('since', 8);
+  const container = await h.createContainer(t, written, { intervalMs: 40 });
+  const { ref } = container;
+  const reference = lineRecords(await h.readJsonWhenComplete(ref, written.length));
+  sameLines(t, reference, written, 'a follow=false read of a running container gives the lines written so far');
+
+  checkLineTimes(t, reference);
 
   const since = reference[2]!.time!;
   const until = reference[5]!.time!;
