@@ -99,6 +99,17 @@ export default tseslint.config(
     },
   },
   {
+    // The size rule: a source file reads in one sitting, a function in one screen. A function
+    // that must be longer says why on its own line:
+    //   // eslint-disable-next-line max-lines-per-function -- <why>
+    // Lines of code are counted; comments (the why) and blank lines are not.
+    files: ['packages/*/src/**/*.ts', 'packages/*/src/**/*.tsx', 'plugins/*/src/**/*.ts', 'examples/*/src/**/*.ts'],
+    rules: {
+      'max-lines': ['error', { max: 300, skipBlankLines: false, skipComments: false }],
+      'max-lines-per-function': ['error', { max: 60, skipBlankLines: true, skipComments: true, IIFEs: true }],
+    },
+  },
+  {
     // Tests take apart JSON answers and fixtures of unknown shape; in src every value is typed.
     files: ['**/test/**/*.ts'],
     rules: {

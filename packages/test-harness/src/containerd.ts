@@ -10,41 +10,36 @@
 // When `ENGINEGATE_REQUIRE_ENGINES` names `containerd`, a daemon that cannot be started is a
 // test failure, not a skip (CI sets it: a skipped suite would hide a broken harness).
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, open, readFile, readdir, rm, rmdir, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import type { Test } from 'tap';
 import { aptInstall, buildBusyboxRootfs } from './busybox-rootfs.js';
-import { daemonForTest, engineRequired, findOnPath, tailOfFile, trackDaemon, waitForExit } from './daemon-process.js';
+import { containerdConfig, SANDBOX_IMAGE, type ContainerdOptions, type TaskOptions } from './containerd-options.js';
+import { killShimsOf } from './containerd-shims.js';
+import {
+  daemonForTest,
+  engineRequired,
+  findOnPath,
+  tailOfFile,
+  trackDaemon,
+  unmountAllUnder,
+  waitForExit,
+} from './daemon-process.js';
+import { writeNerdctlStyleLogger } from './nerdctl-logger.js';
+import { buildOciImageTar } from './oci-image.js';
+
+export { SANDBOX_IMAGE, type ContainerdOptions, type TaskOptions } from './containerd-options.js';
+export { writeNerdctlStyleLogger } from './nerdctl-logger.js';
 
 const run = promisify(execFile);
 
 const READY_TIMEOUT_MS = 30_000;
 const STOP_TIMEOUT_MS = 15_000;
-/** The image the CRI plugin runs pod sandboxes from, and the tests' containers too. */
-export const SANDBOX_IMAGE = 'enginegate.test/busybox:1';
 export const CRI_NAMESPACE = 'k8s.io';
-
-export interface ContainerdOptions {
-  /** Enable the CRI plugin (pods through `runtime.v1.RuntimeService`); slower to start. */
-  cri?: boolean;
-  /** CRI's `max_container_log_line_size`: lines longer than this are written as P/F pieces. */
-  maxContainerLogLineSize?: number;
-}
-
-export interface TaskOptions {
-  id: string;
-  /** `sh -c` script run by the busybox /bin/sh. */
-  script: string;
-  /** Default: this daemon's test namespace. */
-  namespace?: string;
-  /** `file:///…` or `binary:///…?…`; none: FIFOs nobody persists. */
-  logUri?: string;
-  labels?: Record<string, string>;
-}
 
 /** Installs containerd, runc and busybox-static when missing; resolves to a reason on failure. */
 export async function ensureContainerdPackages(): Promise<string | undefined> {
@@ -55,15 +50,6 @@ export async function ensureContainerdPackages(): Promise<string | undefined> {
   if (!existsSync('/bin/busybox')) missing.add('busybox-static');
   if (missing.size === 0) return undefined;
   return aptInstall([...missing]);
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 export class PrivateContainerd {
@@ -99,37 +85,7 @@ export class PrivateContainerd {
   }
 
   async writeConfig(): Promise<void> {
-    const d = this.dir;
-    const lines = [
-      'version = 2',
-      `root = "${d}/root"`,
-      `state = "${d}/state"`,
-      '[grpc]',
-      `  address = "${this.address}"`,
-      '[ttrpc]',
-      `  address = "${this.address}.ttrpc"`,
-      '[debug]',
-      `  address = "${d}/debug.sock"`,
-      '[metrics]',
-      '  address = ""',
-    ];
-    if (!this.options.cri) {
-      lines.splice(1, 0, 'disabled_plugins = ["io.containerd.grpc.v1.cri"]');
-    }
-    lines.push('[plugins]', '  [plugins."io.containerd.internal.v1.opt"]', `    path = "${d}/opt"`);
-    if (this.options.cri) {
-      lines.push(
-        '  [plugins."io.containerd.grpc.v1.cri"]',
-        // Root here lacks CAP_SYS_RESOURCE: without this, every container start fails.
-        '    restrict_oom_score_adj = true',
-        `    sandbox_image = "${SANDBOX_IMAGE}"`,
-        `    max_container_log_line_size = ${this.options.maxContainerLogLineSize ?? 16384}`,
-        '    [plugins."io.containerd.grpc.v1.cri".cni]',
-        `      bin_dir = "${d}/cni-bin"`,
-        `      conf_dir = "${d}/cni-conf"`,
-      );
-    }
-    await writeFile(this.configFile, lines.join('\n') + '\n');
+    await writeFile(this.configFile, containerdConfig(this.dir, this.address, this.options));
   }
 
   /** Starts (or restarts) the daemon on the same root; resolves once `ctr version` answers. */
@@ -245,94 +201,13 @@ export class PrivateContainerd {
       }
     }
     await this.stop();
-    await this.stopOwnShims();
-    await this.unmountUnder();
+    await killShimsOf(this.address);
+    await unmountAllUnder(this.dir);
     await rm(this.dir, { recursive: true, force: true, maxRetries: 3 }).catch(() => undefined);
     // runc keeps per-namespace state dirs machine-wide; remove ours once empty (rmdir only:
     // another daemon may be using the same namespace name, e.g. k8s.io).
     for (const ns of namespaces) await rmdir(join('/run/containerd/runc', ns)).catch(() => undefined);
   }
-
-  /** Shims of this daemon carry `-address <our socket>`: SIGKILL them by PID. */
-  private async stopOwnShims(): Promise<void> {
-    for (const entry of await readdir('/proc').catch(() => [] as string[])) {
-      if (!/^\d+$/.test(entry)) continue;
-      const cmdline = await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '');
-      const argv = cmdline.split('\0');
-      if (!argv[0]?.includes('containerd-shim')) continue;
-      const at = argv.indexOf('-address');
-      if (at === -1 || argv[at + 1] !== this.address) continue;
-      const pid = Number(entry);
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        continue;
-      }
-      for (let i = 0; i < 50 && processAlive(pid); i++) await sleep(20);
-    }
-  }
-
-  private async unmountUnder(): Promise<void> {
-    const mounts = await readFile('/proc/self/mountinfo', 'utf8').catch(() => '');
-    const points = mounts
-      .split('\n')
-      .map((line) => line.split(' ')[4])
-      .filter((p): p is string => p !== undefined && (p === this.dir || p.startsWith(this.dir + '/')))
-      .sort((a, b) => b.length - a.length);
-    for (const point of points) await run('umount', ['-l', point]).catch(() => undefined);
-  }
-}
-
-/** An OCI image layout (one layer: the rootfs, command `sleep`), tarred for `ctr images import`. */
-async function buildOciImageTar(dir: string, rootfs: string, name: string): Promise<string> {
-  const layout = join(dir, 'layout');
-  const blobs = join(layout, 'blobs', 'sha256');
-  await mkdir(blobs, { recursive: true });
-  const layerTar = join(dir, 'layer.tar');
-  await run('tar', ['--numeric-owner', '-C', rootfs, '-cf', layerTar, '.']);
-  const layer = await readFile(layerTar);
-  const put = async (data: Buffer) => {
-    const digest = createHash('sha256').update(data).digest('hex');
-    await writeFile(join(blobs, digest), data);
-    return { digest: `sha256:${digest}`, size: data.length };
-  };
-  const layerBlob = await put(layer);
-  const arch = process.arch === 'x64' ? 'amd64' : process.arch;
-  const config = Buffer.from(
-    JSON.stringify({
-      architecture: arch,
-      os: 'linux',
-      config: { Env: ['PATH=/bin'], Cmd: ['/bin/sleep', '2147483647'] },
-      rootfs: { type: 'layers', diff_ids: [layerBlob.digest] },
-    }),
-  );
-  const configBlob = await put(config);
-  const manifest = Buffer.from(
-    JSON.stringify({
-      schemaVersion: 2,
-      mediaType: 'application/vnd.oci.image.manifest.v1+json',
-      config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...configBlob },
-      layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', ...layerBlob }],
-    }),
-  );
-  const manifestBlob = await put(manifest);
-  await writeFile(join(layout, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
-  await writeFile(
-    join(layout, 'index.json'),
-    JSON.stringify({
-      schemaVersion: 2,
-      manifests: [
-        {
-          mediaType: 'application/vnd.oci.image.manifest.v1+json',
-          ...manifestBlob,
-          annotations: { 'io.containerd.image.name': name, 'org.opencontainers.image.ref.name': name },
-        },
-      ],
-    }),
-  );
-  const tar = join(dir, 'image.tar');
-  await run('tar', ['-C', layout, '-cf', tar, '.']);
-  return tar;
 }
 
 /**
@@ -380,86 +255,6 @@ export async function containerdForTest(
 export function uniqueId(prefix: string): string {
   return `${prefix}-${randomBytes(4).toString('hex')}`;
 }
-
-/**
- * Writes a nerdctl-style `binary://` logger: containerd's shim starts it with the container's
- * stdout on fd 3, stderr on fd 4 and a readiness pipe on fd 5, and the URI's query as argv
- * (`_NERDCTL_INTERNAL_LOGGING <data store>`). Like nerdctl's json-file driver it writes
- * `<data store>/containers/<ns>/<id>/<id>-json.log` (or opts `log-path`), one
- * `{"log","stream","time"}` object per line, rotating at `max-size` bytes into `.1`, `.2`, … as
- * go-logrotate does (numbered in rotation order, keeping `max-file` files), with the options
- * read from `<state dir>/log-config.json`.
- * Returns the URI for `--log-uri`.
- */
-export async function writeNerdctlStyleLogger(dir: string, dataStore: string): Promise<string> {
-  const script = join(dir, 'nerdctl-json-logger.mjs');
-  await writeFile(script, `#!${process.execPath}\n${NERDCTL_LOGGER_SOURCE}`);
-  await chmod(script, 0o755);
-  return `binary://${script}?_NERDCTL_INTERNAL_LOGGING=${dataStore}`;
-}
-
-const NERDCTL_LOGGER_SOURCE = String.raw`
-import fs from 'node:fs';
-import path from 'node:path';
-const dataStore = process.argv[3];
-const id = process.env.CONTAINER_ID;
-const ns = process.env.CONTAINER_NAMESPACE;
-const stateDir = path.join(dataStore, 'containers', ns, id);
-fs.mkdirSync(stateDir, { recursive: true });
-let config = {};
-try { config = JSON.parse(fs.readFileSync(path.join(stateDir, 'log-config.json'), 'utf8')); } catch {}
-const opts = config.opts || {};
-const file = opts['log-path'] || path.join(stateDir, id + '-json.log');
-const maxSize = opts['max-size'] ? Number(opts['max-size']) : Infinity;
-const maxFile = opts['max-file'] ? Number(opts['max-file']) : 1;
-let fd = fs.openSync(file, 'a');
-let size = fs.fstatSync(fd).size;
-const base = BigInt(Date.now()) * 1000000n - process.hrtime.bigint();
-let last = 0n;
-function now() {
-  let t = base + process.hrtime.bigint();
-  if (t <= last) t = last + 1n;
-  last = t;
-  const d = new Date(Number(t / 1000000n));
-  return d.toISOString().slice(0, 19) + '.' + String(t % 1000000000n).padStart(9, '0') + 'Z';
-}
-// As go-logrotate (nerdctl's rotation) does: the current file becomes <file>.<n+1>, stamped
-// with the rotation time; the oldest backups beyond max-file - 1 (by that time) are removed.
-let order = 0;
-function rotate() {
-  fs.closeSync(fd);
-  const backup = file + '.' + (++order);
-  fs.renameSync(file, backup);
-  const t = new Date();
-  fs.utimesSync(backup, t, t);
-  const dir = path.dirname(file);
-  const backups = fs.readdirSync(dir)
-    .filter((n) => n.startsWith(path.basename(file) + '.'))
-    .map((n) => ({ p: path.join(dir, n), m: fs.statSync(path.join(dir, n)).mtimeMs }))
-    .sort((a, b) => b.m - a.m);
-  for (const old of backups.slice(Math.max(0, maxFile - 1))) fs.rmSync(old.p);
-  fd = fs.openSync(file, 'w');
-  size = 0;
-}
-function write(stream, line) {
-  const entry = JSON.stringify({ log: line + '\n', stream, time: now() }) + '\n';
-  if (size > 0 && size + entry.length > maxSize) rotate();
-  fs.writeSync(fd, entry);
-  size += Buffer.byteLength(entry);
-}
-let open = 2;
-for (const [fdNum, stream] of [[3, 'stdout'], [4, 'stderr']]) {
-  let pending = '';
-  const input = fs.createReadStream(null, { fd: fdNum, encoding: 'utf8' });
-  input.on('data', (text) => {
-    pending += text;
-    let nl;
-    while ((nl = pending.indexOf('\n')) !== -1) { write(stream, pending.slice(0, nl)); pending = pending.slice(nl + 1); }
-  });
-  input.on('end', () => { if (pending) write(stream, pending); if (--open === 0) { fs.closeSync(fd); process.exit(0); } });
-}
-fs.closeSync(5);
-`;
 
 /**
  * A task as nerdctl runs a named container: label `nerdctl/name`, a json-file log written by

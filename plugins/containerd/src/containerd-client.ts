@@ -3,50 +3,27 @@ import {
   EngineUnavailableError,
   InternalError,
   InvalidArgumentError,
-  NS_PER_S,
   type EngineGateError,
-  type UnixNanos,
 } from '@enginegate/plugin-api';
+import {
+  toContainer,
+  toTask,
+  type ContainerdContainer,
+  type ContainerdEnvelope,
+  type ContainerdTask,
+  type WireContainer,
+  type WireEnvelope,
+  type WireProcess,
+} from './containerd-messages.js';
 import { loadContainerdProtos, type ContainerdProtos } from './proto-definitions.js';
 
-/** A protobuf `Any` as @grpc/proto-loader hands it over. */
-export interface AnyMessage {
-  type_url: string;
-  value: Buffer;
-}
-
-export interface ContainerdContainer {
-  namespace: string;
-  id: string;
-  labels: Record<string, string>;
-  image: string;
-  createdAt: UnixNanos | null;
-  /** The OCI runtime spec (JSON inside the Any), when set. */
-  spec: AnyMessage | null;
-  /** Client blobs, e.g. the CRI plugin's `io.cri-containerd.container.metadata`. */
-  extensions: Record<string, AnyMessage>;
-}
-
-export type TaskStatus = 'UNKNOWN' | 'CREATED' | 'RUNNING' | 'STOPPED' | 'PAUSED' | 'PAUSING';
-
-export interface ContainerdTask {
-  containerId: string;
-  pid: number;
-  status: TaskStatus;
-  /** The IO URIs the task was created with: a FIFO path, `file://…` or `binary://…`. */
-  stdout: string;
-  stderr: string;
-  terminal: boolean;
-  exitStatus: number;
-  exitedAt: UnixNanos | null;
-}
-
-export interface ContainerdEnvelope {
-  namespace: string;
-  topic: string;
-  /** The decoded payload, or undefined for a type this proto subset does not know. */
-  event: Record<string, unknown> | undefined;
-}
+export type {
+  AnyMessage,
+  ContainerdContainer,
+  ContainerdEnvelope,
+  ContainerdTask,
+  TaskStatus,
+} from './containerd-messages.js';
 
 /** The metadata key containerd reads the namespace of a request from. */
 const NAMESPACE_HEADER = 'containerd-namespace';
@@ -77,35 +54,6 @@ type UnaryMethod = (
 
 type ServiceClient = grpc.Client & Record<string, UnaryMethod>;
 
-/** The messages as @grpc/proto-loader decodes them (snake_case, longs as strings, defaults filled). */
-interface WireTimestamp {
-  seconds?: string | number;
-  nanos?: number;
-}
-interface WireContainer {
-  id: string;
-  labels?: Record<string, string>;
-  image?: string;
-  created_at?: WireTimestamp | null;
-  spec?: AnyMessage | null;
-  extensions?: Record<string, AnyMessage>;
-}
-interface WireProcess {
-  id?: string;
-  container_id?: string;
-  pid: number;
-  status: TaskStatus;
-  stdout?: string;
-  stderr?: string;
-  terminal?: boolean;
-  exit_status?: number;
-  exited_at?: WireTimestamp | null;
-}
-interface WireEnvelope {
-  namespace?: string;
-  topic?: string;
-  event?: AnyMessage | null;
-}
 /** The service constructors of the loaded package, by proto package path. */
 interface ContainerdServices {
   containerd: {
@@ -282,38 +230,4 @@ export function toEngineError(err: unknown, what: string): EngineGateError {
     return Object.assign(error, { cause: err });
   }
   return new InternalError(`containerd ${what} failed: ${details}`, { cause: err });
-}
-
-/** A protobuf Timestamp as nanoseconds; null for Go's zero time and unset fields. */
-export function timestampToNanos(ts: WireTimestamp | null | undefined): UnixNanos | null {
-  if (!ts) return null;
-  const seconds = BigInt(ts.seconds ?? 0);
-  if (seconds <= 0n) return null;
-  return seconds * NS_PER_S + BigInt(ts.nanos ?? 0);
-}
-
-function toContainer(namespace: string, c: WireContainer): ContainerdContainer {
-  return {
-    namespace,
-    id: c.id,
-    labels: c.labels ?? {},
-    image: c.image ?? '',
-    createdAt: timestampToNanos(c.created_at),
-    spec: c.spec ?? null,
-    extensions: c.extensions ?? {},
-  };
-}
-
-function toTask(p: WireProcess): ContainerdTask {
-  return {
-    // Tasks.List leaves container_id empty and puts the container ID in `id`.
-    containerId: p.container_id || (p.id ?? ''),
-    pid: p.pid,
-    status: p.status,
-    stdout: p.stdout ?? '',
-    stderr: p.stderr ?? '',
-    terminal: Boolean(p.terminal),
-    exitStatus: p.exit_status ?? 0,
-    exitedAt: timestampToNanos(p.exited_at),
-  };
 }
