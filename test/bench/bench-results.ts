@@ -17,6 +17,8 @@ export interface BenchResult {
   cpuMs?: Array<[string, number]>;
   /** The rows the ratios are taken against. */
   baselines: string[];
+  /** Rows that measure something other than the gateway (drawn grey); default: the baselines. */
+  references?: string[];
   /** When it was measured (ISO 8601), set by recordResult. */
   date?: string;
   /** Extra figures that are not timings (fds, RSS, connections, …), printed as they are. */

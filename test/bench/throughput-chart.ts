@@ -1,13 +1,14 @@
 // A throughput result as a small SVG bar chart, drawn by hand (no chart library): one bar of
-// lines/s per row, the baselines in grey and the gateway's rows in blue, each bar labelled
-// with its lines/s and its ratio to the first baseline.
+// lines/s per row, each labelled with its lines/s and its ratio to the first baseline; the
+// gateway's rows blue, the rows that measure something else (`references`, default the
+// baselines) grey.
 import type { BenchResult } from './bench-results.js';
 
 const ROW_HEIGHT = 26;
 const LABEL_WIDTH = 270;
 const BAR_WIDTH = 420;
 const VALUE_WIDTH = 190;
-const TOP = 46;
+const TOP = 62;
 
 function escapeXml(text: string): string {
   return text.replace(/[<>&"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;' })[c]!);
@@ -22,7 +23,7 @@ export function throughputChart(result: BenchResult): string {
   const bars = rates.map(([name, rate], i) => {
     const y = TOP + i * ROW_HEIGHT;
     const w = Math.max(1, Math.round((rate / max) * BAR_WIDTH));
-    const isBaseline = result.baselines.includes(name);
+    const isBaseline = (result.references ?? result.baselines).includes(name);
     const ms = result.rows[i]![1];
     const ratio = baseline === undefined ? '' : `  ×${(baseline / ms).toFixed(2)}`;
     return [
@@ -34,7 +35,8 @@ export function throughputChart(result: BenchResult): string {
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="13">
   <rect width="100%" height="100%" fill="#fff"/>
   <text x="8" y="20" font-weight="bold">${escapeXml(result.title)}</text>
-  <text x="8" y="38" fill="#555">${escapeXml(`${result.machine.at(-1) ?? ''}; ratio to ${result.baselines[0] ?? 'baseline'}; grey: baselines`)}</text>
+  <text x="8" y="38" fill="#555">${escapeXml(result.machine.at(-1) ?? '')}</text>
+  <text x="8" y="54" fill="#555">${escapeXml(`×: ratio to ${result.baselines[0] ?? 'the baseline'} (higher is faster); grey: not the gateway`)}</text>
   ${bars.join('\n  ')}
   <text x="8" y="${height - 10}" fill="#555">${escapeXml(`best of each row; measured ${result.date ?? ''}`)}</text>
 </svg>

@@ -68,6 +68,7 @@ async function main() {
         rows,
         cpuMs,
         baselines: ['Engine API, no timestamps', 'docker logs (CLI) > /dev/null'],
+        references: ['Engine API, no timestamps', 'Engine API, timestamps=1', 'docker logs (CLI) > /dev/null'],
       });
     } finally {
       await gw.close();

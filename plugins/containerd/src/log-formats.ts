@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { TimestampParser, type StreamName, type UnixNanos } from '@enginegate/plugin-api';
 
 /** One entry of a log file: a whole line or a piece of one. */
@@ -74,6 +75,68 @@ export const criFormat: LogFileFormat = {
 
 const TIME_KEY = Buffer.from('"time":"');
 const jsonFileTimes = new TimestampParser();
+const LOG_OPEN = Buffer.from('{"log":"');
+const STREAM_KEY = Buffer.from('","stream":"');
+const TIME_AFTER_STREAM = Buffer.from('","time":"');
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+
+/** `line` holds `expected` at `at` (a loop: Buffer.compare's checks cost more for a dozen bytes). */
+function bytesAt(line: Buffer, at: number, expected: Buffer): boolean {
+  if (at + expected.length > line.length) return false;
+  for (let i = 0; i < expected.length; i++) if (line[at + i] !== expected[i]) return false;
+  return true;
+}
+
+/** Any json-file line, through JSON.parse. */
+function parseJsonFileLine(line: Buffer): LogEntry | undefined {
+  let entry: { log?: unknown; stream?: unknown; time?: unknown };
+  try {
+    entry = JSON.parse(line.toString('utf8')) as typeof entry;
+  } catch {
+    return undefined;
+  }
+  if (typeof entry !== 'object' || entry === null || typeof entry.log !== 'string') return undefined;
+  const stream = entry.stream === 'stderr' ? 'stderr' : entry.stream === 'stdout' ? 'stdout' : undefined;
+  const time = typeof entry.time === 'string' ? jsonFileTimes.parseText(entry.time) : undefined;
+  if (!stream || time === undefined) return undefined;
+  const endsLine = entry.log.endsWith('\n');
+  const text = endsLine ? entry.log.slice(0, -1) : entry.log;
+  return { stream, time, content: Buffer.from(text, 'utf8'), endsLine };
+}
+
+/**
+ * The line as Docker and nerdctl write it — `{"log":"…","stream":"…","time":"…"}`, those keys
+ * in that order — with a `log` that has no escape but its final `\n`, read from its bytes without
+ * JSON.parse: then the string's bytes are the content. undefined for anything else (other
+ * escapes, control characters, invalid UTF-8, other keys or order), which JSON.parse reads.
+ */
+function parseUnescapedJsonFileLine(line: Buffer): LogEntry | undefined {
+  if (line.length < 48 || !bytesAt(line, 0, LOG_OPEN)) return undefined;
+  const start = LOG_OPEN.length;
+  const logEnd = line.indexOf(QUOTE, start);
+  if (logEnd === -1) return undefined;
+  // The only escape allowed is the `\n` that ends a whole line, right before the quote.
+  const backslash = line.indexOf(BACKSLASH, start);
+  const endsLine = backslash === logEnd - 2 && line[logEnd - 1] === 0x6e; /* n */
+  if (backslash !== -1 && backslash < logEnd && !endsLine) return undefined;
+  const contentEnd = endsLine ? backslash : logEnd;
+  const streamStart = logEnd + STREAM_KEY.length;
+  const timeKeyEnd = streamStart + 6 + TIME_AFTER_STREAM.length;
+  if (timeKeyEnd + 2 > line.length) return undefined;
+  for (let i = start; i < contentEnd; i++) if (line[i]! < SPACE) return undefined;
+  if (!bytesAt(line, logEnd, STREAM_KEY)) return undefined;
+  const stream = streamAt(line, streamStart, streamStart + 6);
+  if (!stream || !bytesAt(line, streamStart + 6, TIME_AFTER_STREAM)) return undefined;
+  const timeEnd = line.length - 2;
+  if (line[timeEnd] !== QUOTE || line[timeEnd + 1] !== 0x7d /* } */ || line.indexOf(QUOTE, timeKeyEnd) !== timeEnd) {
+    return undefined;
+  }
+  const time = jsonFileTimes.parse(line, timeKeyEnd, timeEnd);
+  const content = line.subarray(start, contentEnd);
+  if (time === undefined || !isUtf8(content)) return undefined;
+  return { stream, time, content, endsLine };
+}
 
 /**
  * Docker's and nerdctl's json-file format: one `{"log":"…","stream":"…","time":"…"}` object
@@ -83,19 +146,7 @@ export const jsonFileFormat: LogFileFormat = {
   name: 'json-file',
   timestamped: true,
   parse(line) {
-    let entry: { log?: unknown; stream?: unknown; time?: unknown };
-    try {
-      entry = JSON.parse(line.toString('utf8')) as typeof entry;
-    } catch {
-      return undefined;
-    }
-    if (typeof entry !== 'object' || entry === null || typeof entry.log !== 'string') return undefined;
-    const stream = entry.stream === 'stderr' ? 'stderr' : entry.stream === 'stdout' ? 'stdout' : undefined;
-    const time = typeof entry.time === 'string' ? jsonFileTimes.parseText(entry.time) : undefined;
-    if (!stream || time === undefined) return undefined;
-    const endsLine = entry.log.endsWith('\n');
-    const text = endsLine ? entry.log.slice(0, -1) : entry.log;
-    return { stream, time, content: Buffer.from(text, 'utf8'), endsLine };
+    return parseUnescapedJsonFileLine(line) ?? parseJsonFileLine(line);
   },
   timeOf(line) {
     // Writers put `time` last; searching for it avoids a JSON.parse per probe.
