@@ -23,12 +23,12 @@ export { buildLogsQuery, type LogsArguments } from './commands/logs.js';
 export { formatContainerTable } from './commands/ps.js';
 export { formatEngineStatus, type EngineStatus } from './commands/engine.js';
 export { formatDiscovery, type Discovery } from './commands/endpoints.js';
+export { BUNDLED_PLUGINS, resolvePluginSpecifier } from './plugin-specs.js';
+export { parsePluginConfigFlags } from './plugin-config-flags.js';
 export {
-  BUNDLED_PLUGINS,
   clientCommand,
   dockerSocketFromEnv,
   parseListenAddress,
-  resolvePluginSpecifier,
   startBanner,
   viewerLink,
   type StartBannerFacts,

@@ -11,6 +11,7 @@ import {
   parseGatewayAddress,
   parseListenAddress,
   resolvePluginSpecifier,
+  parsePluginConfigFlags,
   startBanner,
   viewerLink,
   UsageError,
@@ -98,6 +99,14 @@ t.test('plugins: paths relative to the working directory, names left to the gate
     'left to the gateway',
   );
   t.equal(resolvePluginSpecifier('@enginegate/plugin-moby', '/'), '@enginegate/plugin-moby');
+});
+
+t.test('--plugin-config NAME.KEY=VALUE: settings per plugin, values as given', async (t) => {
+  t.same(parsePluginConfigFlags(['my.dir=/tmp/x', 'my.max=5', 'process-logs.commandsFile=/a=b']), {
+    my: { dir: '/tmp/x', max: '5' },
+    'process-logs': { commandsFile: '/a=b' },
+  });
+  t.throws(() => parsePluginConfigFlags(['dir=/tmp/x']), { name: 'UsageError', message: /write NAME\.KEY=VALUE/ });
 });
 
 t.test('DOCKER_HOST: unix:// becomes a socket path', async (t) => {

@@ -57,6 +57,7 @@ export class EngineManager extends EventEmitter implements HealthSubject {
       container: options.container,
       logger: options.logger,
       pluginConfig: options.pluginConfig,
+      ...(options.pluginSettingSources ? { pluginSettingSources: options.pluginSettingSources } : {}),
       onHealthReport: (engine, health) => this.onHealthReport(engine, health),
     });
     this.health = new HealthScheduler(this, {

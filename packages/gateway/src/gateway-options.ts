@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import type { EnginePlugin } from '@enginegate/plugin-api';
+import type { PluginSettingSources } from './plugin-settings.js';
 
 export interface GatewayOptions {
   /** Default 127.0.0.1. */
@@ -30,8 +31,10 @@ export interface GatewayOptions {
   pluginSearchPaths?: string[];
   /** The engine to start with: a plugin name, 'auto' (default) or null (none). */
   engine?: string | null;
-  /** Per plugin name, handed to its `register` as `PluginOptions.config`. */
+  /** Per plugin name, handed to its `register` as `PluginOptions.config` (over pluginSettingSources). */
   pluginConfig?: Record<string, Record<string, unknown>>;
+  /** Lower layers of plugin settings: `ENGINEGATE_<NAME>_<KEY>` variables (for declared keys) and a file's. */
+  pluginSettingSources?: PluginSettingSources;
   /** pino options for fastify, or false for silence. Default `{ level: logLevel }`. */
   logger?: boolean | object;
   /** Used when `logger` is not given; default `$ENGINEGATE_LOG_LEVEL`, else 'info'. */
@@ -73,6 +76,7 @@ export interface ResolvedGatewayOptions {
   pluginSearchPaths: string[] | undefined;
   engine: string | null;
   pluginConfig: Record<string, Record<string, unknown>>;
+  pluginSettingSources: PluginSettingSources;
   healthIntervalMs: number;
   pingIntervalMs: number;
   highWaterMark: number;
@@ -102,6 +106,7 @@ export function resolveGatewayOptions(options: GatewayOptions, defaultStateDir: 
     pluginSearchPaths: options.pluginSearchPaths,
     engine: options.engine === undefined ? 'auto' : options.engine,
     pluginConfig: options.pluginConfig ?? {},
+    pluginSettingSources: options.pluginSettingSources ?? {},
     healthIntervalMs: positive('healthIntervalMs', options.healthIntervalMs ?? 2000),
     pingIntervalMs: positive('pingIntervalMs', options.pingIntervalMs ?? 30_000),
     highWaterMark: positive('highWaterMark', options.highWaterMark ?? 1024 * 1024),

@@ -89,6 +89,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
           container,
           logger,
           pluginConfig: gatewayOptions.pluginConfig,
+          pluginSettingSources: gatewayOptions.pluginSettingSources,
           healthIntervalMs: gatewayOptions.healthIntervalMs,
         }),
     ).singleton(),

@@ -6,3 +6,4 @@ export { PluginLoader, PluginLoadError, checkPluginShape } from './plugin-loader
 export { AUTH_SUBPROTOCOL_PREFIX } from './access-control.js';
 export { FRAMING_SUBPROTOCOLS, RAW_MAX_LINE_BYTES, BINARY_STREAM_BYTE, type FramingName } from './logs/log-framing.js';
 export { CLOSE } from './logs/log-stream.js';
+export { settingEnvName, type PluginSettingSources } from './plugin-settings.js';

@@ -160,9 +160,34 @@ export interface PluginOptions {
   reportHealth: (health: EngineHealth) => void;
 }
 
+/** One setting of a plugin: a JSON Schema property (validated by the gateway with ajv). */
+export interface PluginSettingSchema {
+  type?: 'string' | 'number' | 'integer' | 'boolean' | 'array' | 'object';
+  default?: unknown;
+  description?: string;
+  [keyword: string]: unknown;
+}
+
+/**
+ * A plugin's settings as a JSON Schema object. The gateway validates `options.config` against it
+ * at load, fills defaults and turns the strings of `--plugin-config` and the environment into the
+ * declared types; every mistake names the plugin and the key.
+ */
+export interface PluginSettingsSchema {
+  type: 'object';
+  properties: Record<string, PluginSettingSchema>;
+  required?: string[];
+  additionalProperties?: boolean;
+}
+
 export interface EnginePlugin {
   readonly name: string;
   readonly apiVersion: typeof PLUGIN_API_VERSION;
+  /**
+   * Optional: the settings `register` gets in `options.config`, from `--plugin-config
+   * NAME.KEY=VALUE`, `ENGINEGATE_<NAME>_<KEY>` or `--config FILE` (in that precedence).
+   */
+  readonly settings?: PluginSettingsSchema;
   /** Adds the plugin's services to the (per-engine) container and returns its Engine. */
   register(container: AwilixContainer, options: PluginOptions): Engine | Promise<Engine>;
 }

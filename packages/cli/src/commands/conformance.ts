@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CliError, UsageError } from '../cli-errors.js';
 import { parseCommandLine, printUsage, type Command } from '../command-line.js';
-import { CLI_INSTALL_DIR, resolvePluginSpecifier } from './serve.js';
+import { CLI_INSTALL_DIR, resolvePluginSpecifier } from '../plugin-specs.js';
 
 const OPTIONS = {
   plugin: { type: 'string' },

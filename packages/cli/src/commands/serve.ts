@@ -1,7 +1,7 @@
-import { isAbsolute, resolve as resolvePath } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import type { EnginePlugin } from '@enginegate/plugin-api';
+import { resolve as resolvePath } from 'node:path';
 import { UsageError } from '../cli-errors.js';
+import { mergePluginConfig, parsePluginConfigFlags, readConfigFile } from '../plugin-config-flags.js';
+import { CLI_INSTALL_DIR, importBundledPlugins, resolvePluginSpecifier } from '../plugin-specs.js';
 import { parseCommandLine, printUsage, type Command } from '../command-line.js';
 import { GatewayClient, parseGatewayAddress } from '../gateway-client.js';
 import { type EngineStatus } from './engine.js';
@@ -11,6 +11,8 @@ const OPTIONS = {
   listen: { type: 'string' },
   socket: { type: 'string' },
   plugin: { type: 'string', multiple: true },
+  'plugin-config': { type: 'string', multiple: true },
+  config: { type: 'string' },
   token: { type: 'string' },
   'no-auth': { type: 'boolean' },
   'allow-origin': { type: 'string', multiple: true },
@@ -23,17 +25,6 @@ const OPTIONS = {
   'log-level': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
-
-/**
- * The engine plugins `serve` builds in (the CLI composes them; the gateway depends on none).
- * A `--plugin` of the same engine name replaces one.
- */
-export const BUNDLED_PLUGINS = [
-  '@enginegate/plugin-mock',
-  '@enginegate/plugin-moby',
-  '@enginegate/plugin-containerd',
-  '@enginegate/plugin-podman',
-] as const;
 
 const DEFAULT_HOST = '127.0.0.1';
 const DEFAULT_PORT = 7070;
@@ -64,35 +55,6 @@ export function parseListenAddress(text: string): { host: string; port: number }
   return { host, port };
 }
 
-/** The CLI package's folder: package names a `--plugin` gives are looked up here after the working directory. */
-export const CLI_INSTALL_DIR = fileURLToPath(new URL('../../', import.meta.url));
-
-/**
- * What the gateway's plugin loader should import: paths (files or folders) are made absolute
- * against the working directory; package names pass unchanged, for the gateway to look up from
- * the working directory first, then from this package's install.
- */
-export function resolvePluginSpecifier(specifier: string, cwd: string): string {
-  if (specifier.startsWith('file:')) return fileURLToPath(specifier);
-  if (
-    isAbsolute(specifier) ||
-    specifier === '.' ||
-    specifier === '..' ||
-    specifier.startsWith('./') ||
-    specifier.startsWith('../') ||
-    /\.[cm]?js$/.test(specifier)
-  ) {
-    return resolvePath(cwd, specifier);
-  }
-  return specifier;
-}
-
-/** The bundled plugins' default exports, imported from this package's dependencies. */
-async function importBundledPlugins(): Promise<EnginePlugin[]> {
-  const modules = await Promise.all(BUNDLED_PLUGINS.map((name) => import(name) as Promise<{ default: EnginePlugin }>));
-  return modules.map((module) => module.default);
-}
-
 /** `DOCKER_HOST=unix:///var/run/docker.sock` → the socket path; other schemes pass unchanged. */
 export function dockerSocketFromEnv(dockerHost: string | undefined): string | undefined {
   if (!dockerHost) return undefined;
@@ -116,6 +78,10 @@ Options:
                          package.json exports/main) or a package name, looked up from the
                          working directory, then from enginegate's own install; one named
                          like a built-in engine replaces it
+  --plugin-config NAME.KEY=VALUE
+                         a setting of the plugin NAME (repeatable); over
+                         ENGINEGATE_<NAME>_<KEY>, over --config's
+  --config FILE          JSON: {"plugins": {"NAME": {"KEY": VALUE}}}
   --token T              the access token (env ENGINEGATE_TOKEN; default: generate one and
                          write it, mode 0600, to the state directory)
   --no-auth              no token (development only; refused on a non-loopback address)
@@ -170,10 +136,15 @@ SIGTERM or SIGINT stops the gateway: open streams close with 1001.`,
       plugins,
       pluginSearchPaths: [cwd, CLI_INSTALL_DIR],
       engine: values.engine ?? 'auto',
-      pluginConfig: {
+      pluginConfig: mergePluginConfig(parsePluginConfigFlags(values['plugin-config'] ?? []), {
+        // The engines' own flags stay, as aliases of --plugin-config.
         moby: definedOnly({ dockerSocket }),
         containerd: definedOnly({ address: containerdAddress, logRoots: values['log-root'] }),
         podman: definedOnly({ podmanSocket }),
+      }),
+      pluginSettingSources: {
+        env,
+        ...(values.config !== undefined ? { file: readConfigFile(resolvePath(cwd, values.config)) } : {}),
       },
       logLevel,
     });

@@ -1,6 +1,7 @@
 import type { AwilixContainer } from 'awilix';
 import { errorText, type Engine, type EngineHealth, type EnginePlugin } from '@enginegate/plugin-api';
 import { PluginLoadError } from '../plugin-loader.js';
+import { resolvePluginSettings } from '../plugin-settings.js';
 import type { EngineManagerOptions } from './engine-status.js';
 import { withTimeout } from './with-timeout.js';
 
@@ -13,7 +14,10 @@ export interface RegisteredEngine {
   scope: AwilixContainer;
 }
 
-export interface EngineRegistryOptions extends Pick<EngineManagerOptions, 'container' | 'logger' | 'pluginConfig'> {
+export interface EngineRegistryOptions extends Pick<
+  EngineManagerOptions,
+  'container' | 'logger' | 'pluginConfig' | 'pluginSettingSources'
+> {
   /** Where a plugin's `reportHealth` calls go. */
   onHealthReport: (engine: Engine, health: EngineHealth) => void;
 }
@@ -45,11 +49,13 @@ export class EngineRegistry {
     if (this.engines.has(plugin.name)) {
       throw new PluginLoadError(spec, `plugin ${spec}: an engine named "${plugin.name}" is loaded already`);
     }
+    const { pluginConfig, pluginSettingSources } = this.options;
+    const config = resolvePluginSettings(spec, plugin, pluginConfig[plugin.name], pluginSettingSources);
     const scope = this.options.container.createScope();
     let engine: Engine;
     try {
       engine = await plugin.register(scope, {
-        config: Object.freeze({ ...(this.options.pluginConfig[plugin.name] ?? {}) }),
+        config,
         logger: this.options.logger.child({ engine: plugin.name }),
         reportHealth: (health) => this.options.onHealthReport(engine, health),
       });

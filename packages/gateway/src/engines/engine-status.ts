@@ -1,3 +1,4 @@
+import type { PluginSettingSources } from '../plugin-settings.js';
 import type { AwilixContainer } from 'awilix';
 import { EngineUnavailableError, type Engine, type EngineState, type PluginLogger } from '@enginegate/plugin-api';
 
@@ -25,6 +26,8 @@ export interface EngineManagerOptions {
   container: AwilixContainer;
   logger: PluginLogger & { child(bindings: object): PluginLogger };
   pluginConfig: Record<string, Record<string, unknown>>;
+  /** The environment and file layers under `pluginConfig`. */
+  pluginSettingSources?: PluginSettingSources;
   healthIntervalMs: number;
   /** A start() that takes longer counts as failed (and is retried). Default 30 s. */
   startTimeoutMs?: number;
