@@ -163,9 +163,10 @@ export class GatewayClient {
     );
   }
 
-  /** Opens the logs WebSocket of one container with the `v1.json.enginegate` framing. */
-  openLogSocket(container: string, query: URLSearchParams): WebSocket {
-    return this.openJsonSocket(`/passthrough/engine/logs/${encodeURIComponent(container)}?${query}`);
+  /** Opens the logs WebSocket (`v1.json.enginegate` framing): a container's logs, or (`container` undefined) a merged stream that `query` selects. */
+  openLogSocket(container: string | undefined, query: URLSearchParams): WebSocket {
+    const route = container === undefined ? '' : `/${encodeURIComponent(container)}`;
+    return this.openJsonSocket(`/passthrough/engine/logs${route}?${query}`);
   }
 
   /** Opens `GET /passthrough/engine/events` as a WebSocket (JSON messages). */

@@ -4,6 +4,7 @@ import type WebSocket from 'ws';
 import { CliError } from './cli-errors.js';
 import { readBody, type GatewayClient } from './gateway-client.js';
 import { LogPrinter } from './log-printer.js';
+import type { MemberPrefixes } from './member-prefixes.js';
 import { closeOutcome, openFailure, type AttemptOutcome, type ErrorRecord } from './log-stream-close.js';
 
 export interface RetryPolicy {
@@ -28,7 +29,10 @@ export const DEFAULT_SILENCE_TIMEOUT_MS = 75_000;
 
 export interface FollowLogsOptions {
   client: Pick<GatewayClient, 'address' | 'openLogSocket' | 'responseError' | 'unreachable'>;
-  container: string;
+  /** Undefined: a merged stream, selected by `query` (`container=`, `label=`, `project=`, `all=`). */
+  container: string | undefined;
+  /** A merged stream's `name | ` prefixes; colours on a terminal. */
+  prefixes?: MemberPrefixes;
   /** Parameters of the first request (`follow`, `tail`, `since`, ...); reconnects add `after`. */
   query: URLSearchParams;
   stdout: Writable;
@@ -53,6 +57,8 @@ interface WireRecord {
   cursor?: unknown;
   exitCode?: unknown;
   reason?: unknown;
+  name?: unknown;
+  index?: unknown;
   code?: unknown;
   message?: unknown;
 }
@@ -243,16 +249,22 @@ class LogFollower {
           typeof record.base64 === 'string'
             ? Buffer.from(record.base64, 'base64')
             : Buffer.from(typeof record.line === 'string' ? record.line : '', 'utf8');
+        const { prefixes } = this.options;
         this.printer.line(
           record.stream === 'stderr' ? 'stderr' : 'stdout',
           bytes,
           typeof record.time === 'string' ? record.time : null,
+          prefixes !== undefined && typeof record.name === 'string' ? prefixes.of(record.name) : undefined,
         );
         if (typeof record.cursor === 'string') this.lastCursor = record.cursor;
         break;
       }
       case 'gap':
         this.printer.notice(`some log lines were lost: ${String(record.reason)}`);
+        break;
+      case 'join':
+        if (typeof record.name === 'string' && typeof record.index === 'number')
+          this.options.prefixes?.join(record.name, record.index);
         break;
       case 'error':
         return { code: String(record.code), message: String(record.message) };

@@ -36,10 +36,14 @@ export class LogPrinter {
     private readonly options: LogPrinterOptions,
   ) {}
 
-  /** `time` is the record's time as the gateway sent it (fixed-width RFC3339), or null. */
-  line(stream: StreamName, bytes: Buffer, time: string | null): void {
+  /**
+   * `time` is the record's time as the gateway sent it (fixed-width RFC3339), or null;
+   * `prefix` (a merged stream's `name | `) goes before the time.
+   */
+  line(stream: StreamName, bytes: Buffer, time: string | null, prefix?: Buffer): void {
     if (stream !== this.pendingStream) this.flush();
     this.pendingStream = stream;
+    if (prefix !== undefined) this.push(prefix);
     if (this.options.timestamps && time !== null) this.push(Buffer.from(timestampPrefix(time)));
     this.push(bytes);
     this.push(NEWLINE);

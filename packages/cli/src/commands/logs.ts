@@ -16,6 +16,7 @@ import {
   type Command,
 } from '../command-line.js';
 import { followLogs } from '../log-follower.js';
+import { MemberPrefixes } from '../member-prefixes.js';
 
 const OPTIONS = {
   ...CLIENT_OPTIONS,
@@ -27,6 +28,10 @@ const OPTIONS = {
   namespace: { type: 'string' },
   'no-stdout': { type: 'boolean' },
   'no-stderr': { type: 'boolean' },
+  label: { type: 'string', multiple: true },
+  project: { type: 'string' },
+  all: { type: 'boolean' },
+  'no-color': { type: 'boolean' },
 } as const;
 
 export interface LogsArguments {
@@ -68,11 +73,16 @@ function unixSeconds(ns: UnixNanos): string {
 
 export const logsCommand: Command = {
   name: 'logs',
-  summary: 'print the logs of a container (like `docker logs`)',
-  usage: `Usage: enginegate logs [OPTIONS] CONTAINER
+  summary: 'print the logs of a container (like `docker logs`), or of several as one stream',
+  usage: `Usage: enginegate logs [OPTIONS] CONTAINER [CONTAINER...]
+       enginegate logs [OPTIONS] --label K=V | --project NAME | --all
 
 Prints a container's logs as \`docker logs\` does: its stdout lines on stdout, its stderr lines
 on stderr, byte for byte. CONTAINER is a name, a full ID or a unique ID prefix.
+
+With several containers, --label, --project or --all, prints them as one stream like
+\`docker compose logs\`: in time order, each line prefixed with its container's name and " | "
+(coloured per container on a terminal); with -f, containers that start later and match join.
 
 Options:
   -f, --follow       keep printing new lines until the container stops
@@ -84,6 +94,10 @@ Options:
       --namespace NS containerd namespace to look in
       --no-stdout    leave out the stdout lines
       --no-stderr    leave out the stderr lines
+      --label K[=V]  the containers with this label (repeatable: all must match)
+      --project NAME the containers of this Compose project
+      --all          every container
+      --no-color     no colours in the name prefixes
 
 When the gateway's engine is switched or lost, the command reconnects and resumes right after
 the last line it printed: no line is repeated or lost.
@@ -93,9 +107,13 @@ ${CLIENT_OPTIONS_USAGE}`,
   async run(argv, context) {
     const { values, positionals } = parseCommandLine('logs', argv, OPTIONS);
     if (values.help) return printUsage(context, this.usage);
-    const [container] = expectPositionals('logs', positionals, ['CONTAINER']);
+    const selected = values.label !== undefined || values.project !== undefined || values.all === true;
+    if (!selected || positionals.length > 0) expectPositionals('logs', positionals.slice(0, 1), ['CONTAINER']);
+    if (selected && positionals.length > 0)
+      throw new CliError('name containers, or use --label/--project/--all, not both');
+    const merged = selected || positionals.length > 1;
     const args: LogsArguments = {
-      container: checked(() => validateContainerRef(container)),
+      container: positionals[0] ?? '',
       follow: values.follow ?? false,
       tail: values.tail,
       since: values.since,
@@ -105,11 +123,20 @@ ${CLIENT_OPTIONS_USAGE}`,
       stdout: !values['no-stdout'],
       stderr: !values['no-stderr'],
     };
+    for (const ref of positionals) checked(() => validateContainerRef(ref));
     const query = checked(() => buildLogsQuery(args));
+    if (merged) {
+      for (const ref of selected ? [] : positionals) query.append('container', ref);
+      for (const label of values.label ?? []) query.append('label', label);
+      if (values.project !== undefined) query.set('project', values.project);
+      if (values.all === true) query.set('all', 'true');
+    }
+    const colour = (context.stdout as { isTTY?: boolean }).isTTY === true && !values['no-color'];
     const client = await createClient(values, context);
     await followLogs({
       client,
-      container: args.container,
+      container: merged ? undefined : args.container,
+      ...(merged && { prefixes: new MemberPrefixes(colour) }),
       query,
       stdout: context.stdout,
       stderr: context.stderr,
