@@ -2,7 +2,8 @@ import { resolve as resolvePath } from 'node:path';
 import { UsageError } from '../cli-errors.js';
 import { mergePluginConfig, parsePluginConfigFlags, readConfigFile } from '../plugin-config-flags.js';
 import { CLI_INSTALL_DIR, importBundledPlugins, resolvePluginSpecifier } from '../plugin-specs.js';
-import { parseCommandLine, printUsage, type Command } from '../command-line.js';
+import { parseCommandLine, printUsage, type Command, type OptionValues } from '../command-line.js';
+import type { GatewayOptions } from '@enginegate/gateway';
 import { GatewayClient, parseGatewayAddress } from '../gateway-client.js';
 import { type EngineStatus } from './engine.js';
 
@@ -118,10 +119,6 @@ SIGTERM or SIGINT stops the gateway: open streams close with 1001.`,
       values.listen === undefined ? { host: DEFAULT_HOST, port: DEFAULT_PORT } : parseListenAddress(values.listen);
     const tokenFromEnv = values.token === undefined && env.ENGINEGATE_TOKEN ? env.ENGINEGATE_TOKEN : undefined;
     const token = values.token ?? tokenFromEnv;
-    const dockerSocket = values['docker-socket'] ?? dockerSocketFromEnv(env.DOCKER_HOST);
-    const containerdAddress = values['containerd-address'] ?? (env.CONTAINERD_ADDRESS || undefined);
-    // Without --podman-socket the plugin reads CONTAINER_HOST itself, as Podman's clients do.
-    const podmanSocket = values['podman-socket'];
     const plugins = (values.plugin ?? []).map((p) => resolvePluginSpecifier(p, cwd));
 
     const { runGateway } = await import('@enginegate/gateway');
@@ -136,16 +133,7 @@ SIGTERM or SIGINT stops the gateway: open streams close with 1001.`,
       plugins,
       pluginSearchPaths: [cwd, CLI_INSTALL_DIR],
       engine: values.engine ?? 'auto',
-      pluginConfig: mergePluginConfig(parsePluginConfigFlags(values['plugin-config'] ?? []), {
-        // The engines' own flags stay, as aliases of --plugin-config.
-        moby: definedOnly({ dockerSocket }),
-        containerd: definedOnly({ address: containerdAddress, logRoots: values['log-root'] }),
-        podman: definedOnly({ podmanSocket }),
-      }),
-      pluginSettingSources: {
-        env,
-        ...(values.config !== undefined ? { file: readConfigFile(resolvePath(cwd, values.config)) } : {}),
-      },
+      ...pluginSettings(values, env, cwd),
       logLevel,
     });
 
@@ -172,6 +160,30 @@ SIGTERM or SIGINT stops the gateway: open streams close with 1001.`,
     return 0;
   },
 };
+
+/** The plugins' settings: --plugin-config and the engines' own flags, then the environment and --config's. */
+function pluginSettings(
+  values: OptionValues<typeof OPTIONS>,
+  env: NodeJS.ProcessEnv,
+  cwd: string,
+): Pick<GatewayOptions, 'pluginConfig' | 'pluginSettingSources'> {
+  const dockerSocket = values['docker-socket'] ?? dockerSocketFromEnv(env.DOCKER_HOST);
+  const containerdAddress = values['containerd-address'] ?? (env.CONTAINERD_ADDRESS || undefined);
+  // Without --podman-socket the plugin reads CONTAINER_HOST itself, as Podman's clients do.
+  const podmanSocket = values['podman-socket'];
+  return {
+    pluginConfig: mergePluginConfig(parsePluginConfigFlags(values['plugin-config'] ?? []), {
+      // The engines' own flags stay, as aliases of --plugin-config.
+      moby: definedOnly({ dockerSocket }),
+      containerd: definedOnly({ address: containerdAddress, logRoots: values['log-root'] }),
+      podman: definedOnly({ podmanSocket }),
+    }),
+    pluginSettingSources: {
+      env,
+      ...(values.config !== undefined ? { file: readConfigFile(resolvePath(cwd, values.config)) } : {}),
+    },
+  };
+}
 
 /** Leaves out the settings not given, so that the plugin's own defaults apply. */
 function definedOnly(settings: Record<string, unknown>): Record<string, unknown> {
