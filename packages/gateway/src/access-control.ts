@@ -1,6 +1,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { EngineGateError, quoteInput } from '@enginegate/plugin-api';
+import { AuthFailures } from './auth-failures.js';
+import { clientAddress } from './connection-limits.js';
 
 /** A browser cannot set headers on a WebSocket: it offers the token as this subprotocol + base64url(token). */
 export const AUTH_SUBPROTOCOL_PREFIX = 'base64url.bearer.authorization.enginegate.';
@@ -31,6 +33,7 @@ function sameSecret(offered: string, expected: Buffer): boolean {
  */
 export class AccessControl {
   private readonly expectedDigest: Buffer | null;
+  private readonly failures = new AuthFailures();
 
   constructor(
     token: string | null,
@@ -40,7 +43,8 @@ export class AccessControl {
     this.expectedDigest = token === null ? null : createHash('sha256').update(token).digest();
   }
 
-  check(request: FastifyRequest): void {
+  /** Throws the refusal; a wrong token from a client that sent many wrong ones waits first. */
+  async check(request: FastifyRequest): Promise<void> {
     const origin = request.headers.origin;
     if (origin !== undefined && !this.allowedOrigins().has(origin)) {
       throw new EngineGateError('FORBIDDEN', `origin ${quoteInput(origin)} is not allowed`);
@@ -51,6 +55,7 @@ export class AccessControl {
       throw new EngineGateError('UNAUTHORIZED', 'a token is required: send Authorization: Bearer <token>');
     }
     if (!sameSecret(offered, this.expectedDigest)) {
+      await this.failures.penalise(clientAddress(request.raw.socket));
       throw new EngineGateError('UNAUTHORIZED', 'the token is wrong');
     }
   }

@@ -115,7 +115,13 @@ export class GatewayInstance implements Gateway {
     const { socket, host, port } = this.options;
     if (socket !== undefined) {
       await removeStaleSocket(socket);
-      await this.app.listen({ path: socket });
+      // Created 0600 by the umask, so there is no moment at which others may connect.
+      const umask = process.umask(0o177);
+      try {
+        await this.app.listen({ path: socket });
+      } finally {
+        process.umask(umask);
+      }
       await chmod(socket, 0o600);
       this.url = `unix:${socket}`;
     } else {

@@ -6,6 +6,7 @@ import { asFunction, asValue, createContainer, InjectionMode } from 'awilix';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { WebSocket } from 'ws';
 import { AccessControl } from './access-control.js';
+import { installCors } from './cors.js';
 import { EngineManager, type EngineChange } from './engine-manager.js';
 import { GatewayInstance, type GatewayCradle } from './gateway-instance.js';
 import { resolveGatewayOptions, type GatewayOptions, type ResolvedGatewayOptions } from './gateway-options.js';
@@ -135,10 +136,11 @@ async function setUp(gateway: GatewayInstance, resolved: ResolvedGatewayOptions)
   installErrorHandling(app);
   installServerLimits(app, resolved);
   installWebSocketHandshakeCheck(app);
+  installCors(app, () => gateway.origins);
   const accessControl = new AccessControl(gateway.token, () => gateway.origins);
   app.addHook('onRequest', async (request) => {
     if ((request.routeOptions.config as { public?: boolean } | undefined)?.public) return;
-    accessControl.check(request);
+    await accessControl.check(request);
   });
 
   registerHealthRoutes(app, engines, metrics);

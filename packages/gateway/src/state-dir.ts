@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 
@@ -38,10 +38,25 @@ export function generateToken(): string {
  * CLI reading concurrently never sees half a token.
  */
 export function writeTokenFile(stateDir: string, token: string): string {
-  mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+  ensurePrivateDir(stateDir);
   const file = join(stateDir, TOKEN_FILE_NAME);
   const temporary = `${file}.${process.pid}.tmp`;
   writeFileSync(temporary, `${token}\n`, { mode: 0o600 });
   renameSync(temporary, file);
   return file;
+}
+
+/**
+ * Creates `dir` 0700, or checks one that exists: it must be a directory of this user (not a
+ * symlink), and group or other permissions on it are taken away (a 0777 state directory would
+ * let anyone swap the token file).
+ */
+export function ensurePrivateDir(dir: string): void {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const stats = lstatSync(dir);
+  if (!stats.isDirectory()) throw new Error(`the state directory ${dir} is not a directory`);
+  const uid = process.getuid?.();
+  if (uid !== undefined && stats.uid !== uid)
+    throw new Error(`the state directory ${dir} belongs to another user (uid ${stats.uid})`);
+  if ((stats.mode & 0o077) !== 0) chmodSync(dir, 0o700);
 }

@@ -47,6 +47,8 @@ export const ERROR_CODES = {
   ENGINE_UNAVAILABLE: 503,
   /** The gateway's stream limit (in total or for one client) is reached: retry after `Retry-After`. */
   TOO_MANY_STREAMS: 503,
+  /** The gateway is shutting down: the last record of an NDJSON stream it ended; reconnect later. */
+  SHUTDOWN: 503,
   /** The gateway's connection limit (in total or for one client address) is reached. */
   TOO_MANY_CONNECTIONS: 503,
 } as const satisfies Record<string, number>;

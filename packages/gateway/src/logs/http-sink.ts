@@ -2,6 +2,9 @@ import type { ServerResponse } from 'node:http';
 import type { FramedBatch, FramingName } from './log-framing.js';
 import { CLOSE, type LogSink, type StreamEnd } from './log-stream.js';
 
+/** The last line of a text/plain stream that the gateway's shutdown ended. */
+export const SHUTDOWN_LINE = 'enginegate: the gateway is shutting down; the logs did not end here\n';
+
 /**
  * Streams framed batches as a chunked HTTP body: raw bytes (text/plain) or NDJSON. One write per
  * batch, so lines go out as they arrive.
@@ -59,7 +62,7 @@ export class HttpSink implements LogSink {
         response.destroy();
         return;
       case 'stopped':
-        if (end.code === CLOSE.goingAway) return void response.end();
+        if (end.code === CLOSE.goingAway) return this.endWithShutdown(end.reason);
         return this.endWithError(
           end.code === CLOSE.tryAgainLater ? 'TOO_MANY_STREAMS' : 'ENGINE_UNAVAILABLE',
           end.reason,
@@ -70,6 +73,17 @@ export class HttpSink implements LogSink {
         if (end.inBand && this.framing === 'json') return void response.end();
         return this.endWithError('INTERNAL', end.reason);
     }
+  }
+
+  /**
+   * A shutdown must not look like the end of the logs: NDJSON ends with an error record of code
+   * SHUTDOWN; text/plain with a last line that says so (SHUTDOWN_LINE), and then it is cut off
+   * like an error (below), so that a client that does not read the line sees no complete body.
+   */
+  private endWithShutdown(reason: string): void {
+    if (this.framing === 'json') return this.endWithError('SHUTDOWN', reason);
+    this.response.write(SHUTDOWN_LINE);
+    this.endWithError('SHUTDOWN', reason);
   }
 
   /**

@@ -4,6 +4,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import { clientAddress } from '../connection-limits.js';
 import type { EngineManager } from '../engine-manager.js';
+import { RepeatedWarnings } from '../repeated-warnings.js';
 import type { EngineEvents } from '../events/engine-events.js';
 import type { GatewayMetrics } from '../metrics.js';
 import type { Heartbeat } from '../logs/heartbeat.js';
@@ -86,6 +87,8 @@ function mergedOpening(request: FastifyRequest, events: LogsRouteDependencies['e
 export class LogsRoute {
   /** Keyed by the raw request, which is what ws hands `handleProtocols`. */
   private readonly prepared = new WeakMap<IncomingMessage, PreparedLogs>();
+  /** Engine errors and losses under many streams are one warning per cause, not one per stream. */
+  private readonly warnings = new RepeatedWarnings();
 
   constructor(private readonly deps: LogsRouteDependencies) {}
 
@@ -232,10 +235,20 @@ export class LogsRoute {
     const context = { engine: stream.init.engine, container: stream.init.container, transport: stream.init.transport };
     switch (end.kind) {
       case 'engine-error':
-        request.log.warn({ ...context, reason: end.reason }, 'log stream ended by an engine error');
+        this.warnings.warn(
+          request.log,
+          `error ${context.engine} ${end.reason}`,
+          { ...context, reason: end.reason },
+          'log stream ended by an engine error',
+        );
         break;
       case 'engine-lost':
-        request.log.warn({ ...context, reason: end.reason }, 'engine lost under a log stream');
+        this.warnings.warn(
+          request.log,
+          `lost ${context.engine} ${end.reason}`,
+          { ...context, reason: end.reason },
+          'engine lost under a log stream',
+        );
         this.deps.engines.checkHealthNow();
         break;
       default:
