@@ -8,6 +8,7 @@ import {
   type ContainerEvent,
   type ContainerInfo,
   type PluginLogger,
+  SWARM_LABELS,
 } from '@enginegate/plugin-api';
 import type { DockerClient, DockerEventsQuery } from './docker-client.js';
 import { httpStatusOf } from './docker-errors.js';
@@ -54,6 +55,8 @@ export interface DockerEventStreamInit {
   logger: PluginLogger;
   /** The stream ended and the daemon does not answer: an outage. */
   onDaemonLost: (message: string) => void;
+  /** The hostname of this daemon's swarm node, for a task's container (`ContainerInfo.node`). */
+  swarmNode: () => Promise<string>;
 }
 
 /**
@@ -125,6 +128,7 @@ export class DockerEventStream implements AsyncIterable<ContainerEvent[]> {
         tty: inspect.Config.Tty === true,
         createdAt: inspect.Created,
         labels: inspect.Config.Labels ?? {},
+        ...(inspect.Config.Labels?.[SWARM_LABELS.taskId] !== undefined && { node: await this.init.swarmNode() }),
       };
     } catch (err) {
       if (httpStatusOf(err) === 404) return this.known.get(id);

@@ -28,7 +28,7 @@ import { resolveDockerEndpoint } from './docker-endpoint.js';
 import { DockerLogStream } from './docker-log-stream.js';
 import { dockerLogsQuery } from './docker-logs-query.js';
 import { selectionStart } from './tail-start.js';
-import { SwarmDirectory } from './swarm-directory.js';
+import { LocalNodeName, servicesEndpoint } from './swarm-directory.js';
 
 /** Inspects in flight at once while listing containers (the list itself lacks `Tty`). */
 const INSPECT_CONCURRENCY = 8;
@@ -59,6 +59,7 @@ export class MobyEngine implements Engine {
   /** stop() aborts them all. */
   private readonly openStreams = new OpenStreams();
   private readonly outage: OutageReporter;
+  private readonly nodeName = new LocalNodeName();
 
   constructor(private readonly options: MobyEngineOptions) {
     this.logs = { open: (ref, logOptions, signal) => this.openLogs(ref, logOptions, signal) };
@@ -123,17 +124,10 @@ export class MobyEngine implements Engine {
    */
   passthroughs(): PassthroughEndpoint[] {
     return [
-      {
-        controller: 'moby',
-        endpoint: 'services',
-        handler: async () => {
-          try {
-            return await new SwarmDirectory(this.requireClient()).view();
-          } catch (err) {
-            throw this.engineError(err, 'services');
-          }
-        },
-      },
+      servicesEndpoint(
+        () => this.requireClient(),
+        (err) => this.engineError(err, 'services'),
+      ),
     ];
   }
 
@@ -145,7 +139,7 @@ export class MobyEngine implements Engine {
       summaries = await client.listContainers();
       // A swarm task's container runs on this daemon's node: named by its hostname.
       if (summaries.some((s) => s.Labels?.[SWARM_LABELS.taskId] !== undefined)) {
-        node = (await new SwarmDirectory(client).local()).hostname;
+        node = await this.nodeName.of(client);
       }
     } catch (err) {
       throw this.engineError(err, 'containers');
@@ -202,6 +196,7 @@ export class MobyEngine implements Engine {
       signal: streamSignal,
       logger: this.options.logger,
       onDaemonLost: (message) => this.outage.lost(message),
+      swarmNode: () => this.nodeName.of(client),
     });
   }
 

@@ -1,3 +1,4 @@
+import type { PassthroughEndpoint } from '@enginegate/plugin-api';
 import type { DockerClient } from './docker-client.js';
 
 /** What this daemon is in a swarm: a manager answers for the whole swarm, a worker only for itself. */
@@ -154,4 +155,37 @@ function toTask(task: EngineTask, serviceName: string, hostnames: Map<string, st
 function bySlotThenNewest(a: SwarmTask, b: SwarmTask): number {
   if (a.name !== b.name) return a.name < b.name ? -1 : 1;
   return a.since > b.since ? -1 : a.since < b.since ? 1 : 0;
+}
+
+/** `GET /passthrough/moby/services`: the SwarmView of the engine's daemon. */
+export function servicesEndpoint(
+  client: () => DockerClient,
+  engineError: (err: unknown) => Error,
+): PassthroughEndpoint {
+  return {
+    controller: 'moby',
+    endpoint: 'services',
+    handler: async () => {
+      try {
+        return await new SwarmDirectory(client()).view();
+      } catch (err) {
+        throw engineError(err);
+      }
+    },
+  };
+}
+
+/** This daemon's hostname, the node name of its swarm tasks: asked once per connection. */
+export class LocalNodeName {
+  private asked: { client: DockerClient; name: Promise<string> } | undefined;
+
+  of(client: DockerClient): Promise<string> {
+    if (this.asked?.client !== client) {
+      const name = new SwarmDirectory(client).local().then((local) => local.hostname);
+      // A failed ask is asked again next time.
+      name.catch(() => (this.asked = undefined));
+      this.asked = { client, name };
+    }
+    return this.asked.name;
+  }
 }
