@@ -10,6 +10,7 @@ import type { ResolvedGatewayOptions } from './gateway-options.js';
 import type { Heartbeat } from './logs/heartbeat.js';
 import { CLOSE } from './logs/log-stream.js';
 import type { LogStreamRegistry } from './logs/log-stream-registry.js';
+import type { SharedLiveTails } from './logs/shared-live-tails.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { PassthroughRegistry } from './passthrough-registry.js';
 import type { PluginLoader, PluginLoadError } from './plugin-loader.js';
@@ -27,6 +28,7 @@ export interface GatewayCradle {
   passthroughs: PassthroughRegistry;
   pluginLoader: PluginLoader;
   heartbeat: Heartbeat;
+  liveTails: SharedLiveTails;
 }
 
 export interface Gateway {

@@ -61,6 +61,10 @@ export interface GatewayOptions {
   bodyTimeoutMs?: number;
   /** Names the `Host` header may carry besides loopback names and the listen address (DNS rebinding). */
   allowedHosts?: string[];
+  /** Followers of one container share one engine stream for the live part; default true. */
+  shareLiveTails?: boolean;
+  /** Records a follower may lag behind a shared live tail before it reads on its own; default 10000. */
+  followerQueueRecords?: number;
 }
 
 /** GatewayOptions with every default applied. */
@@ -88,6 +92,8 @@ export interface ResolvedGatewayOptions {
   headersTimeoutMs: number;
   bodyTimeoutMs: number;
   allowedHosts: string[];
+  shareLiveTails: boolean;
+  followerQueueRecords: number;
 }
 
 export const DEFAULT_HOST = '127.0.0.1';
@@ -118,6 +124,8 @@ export function resolveGatewayOptions(options: GatewayOptions, defaultStateDir: 
     headersTimeoutMs: positive('headersTimeoutMs', options.headersTimeoutMs ?? 10_000),
     bodyTimeoutMs: positive('bodyTimeoutMs', options.bodyTimeoutMs ?? 10_000),
     allowedHosts: options.allowedHosts ?? [],
+    shareLiveTails: options.shareLiveTails ?? true,
+    followerQueueRecords: positive('followerQueueRecords', options.followerQueueRecords ?? 10_000),
   };
   if (!Number.isInteger(resolved.port) || resolved.port < 0 || resolved.port > 65535) {
     throw new Error(`port ${resolved.port} is not a TCP port (0-65535)`);

@@ -13,6 +13,7 @@ import { resolveGatewayOptions, type GatewayOptions, type ResolvedGatewayOptions
 import { answerClientError, answerFrameworkError, installErrorHandling } from './http-errors.js';
 import { Heartbeat } from './logs/heartbeat.js';
 import { LogStreamRegistry } from './logs/log-stream-registry.js';
+import { SharedLiveTails } from './logs/shared-live-tails.js';
 import { GatewayMetrics } from './metrics.js';
 import { PassthroughRegistry } from './passthrough-registry.js';
 import { PluginLoader, type PluginLoadError } from './plugin-loader.js';
@@ -97,6 +98,13 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     streams: asFunction(
       ({ gatewayOptions }: GatewayCradle) => new LogStreamRegistry(gatewayOptions.maxStreamsPerClient),
     ).singleton(),
+    liveTails: asFunction(
+      ({ gatewayOptions }: GatewayCradle) =>
+        new SharedLiveTails({
+          enabled: gatewayOptions.shareLiveTails,
+          maxQueuedRecords: gatewayOptions.followerQueueRecords,
+        }),
+    ).singleton(),
     metrics: asFunction(({ streams }: GatewayCradle) => new GatewayMetrics(() => streams.size)).singleton(),
     passthroughs: asFunction(({ logger }: GatewayCradle) => new PassthroughRegistry(logger)).singleton(),
     heartbeat: asFunction(
@@ -120,10 +128,18 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
 
 async function setUp(gateway: GatewayInstance, resolved: ResolvedGatewayOptions): Promise<void> {
   const { app, container } = gateway;
-  const { engines, streams, metrics, passthroughs, heartbeat, logger } = container.cradle;
+  const { engines, streams, metrics, passthroughs, heartbeat, logger, liveTails } = container.cradle;
   const streamLimits = { highWaterMark: resolved.highWaterMark, maxStreams: resolved.maxStreams };
   const engineEvents = new EngineEvents(logger, resolved.eventsPollIntervalMs);
-  const logsRoute = new LogsRoute({ engines, streams, heartbeat, metrics, events: engineEvents, ...streamLimits });
+  const logsRoute = new LogsRoute({
+    engines,
+    streams,
+    liveTails,
+    heartbeat,
+    metrics,
+    events: engineEvents,
+    ...streamLimits,
+  });
   const eventsRoute = new EventsRoute({ engines, events: engineEvents, streams, heartbeat, metrics, ...streamLimits });
 
   app.addHook('onRoute', (route) => {

@@ -36,6 +36,13 @@ export function encodeByteCursor(offset: number, file?: string): string {
   return file === undefined ? `b${offset}` : `b${offset}@${file}`;
 }
 
+/** The text form of a decoded cursor: `encodeCursor(decodeCursor(text)) === text`. */
+export function encodeCursor(cursor: Cursor): string {
+  return cursor.kind === 'time'
+    ? encodeTimeCursor(cursor.time, cursor.seq, cursor.detail)
+    : encodeByteCursor(cursor.offset, cursor.file);
+}
+
 const TIME_CURSOR = /^t(\d{1,22})\.(\d{1,9})(?:@([A-Za-z0-9:._-]{1,64}))?$/;
 const BYTE_CURSOR = /^b(\d{1,16})(?:@([A-Za-z0-9:._-]{1,128}))?$/;
 

@@ -14,6 +14,7 @@ import type { StreamRecord } from '../merged/merged-record.js';
 import { openMergedSource, parseMergedLogRequest } from '../merged/merged-request.js';
 import { CLOSE, LogStream, type StreamEnd } from '../logs/log-stream.js';
 import type { LogStreamRegistry } from '../logs/log-stream-registry.js';
+import type { SharedLiveTails } from '../logs/shared-live-tails.js';
 import { HttpSink } from '../logs/http-sink.js';
 import { WebSocketSink } from '../logs/websocket-sink.js';
 
@@ -24,7 +25,7 @@ interface LogsOpening {
   names: boolean;
   /** The container or selector, for the stream's logs. */
   description: string;
-  open(engine: Engine, signal: AbortSignal): Promise<AsyncIterable<StreamRecord[]>>;
+  open(engine: Engine, generation: number, signal: AbortSignal): Promise<AsyncIterable<StreamRecord[]>>;
 }
 
 /** What the preHandler resolved, for the handler that runs after it (or after the upgrade). */
@@ -40,6 +41,7 @@ interface PreparedLogs {
 export interface LogsRouteDependencies {
   engines: EngineManager;
   streams: LogStreamRegistry;
+  liveTails: SharedLiveTails;
   heartbeat: Heartbeat;
   metrics: GatewayMetrics;
   /** Container events, for the members that join a merged stream. */
@@ -57,13 +59,17 @@ function requestInput(request: FastifyRequest): RequestInput {
 }
 
 /** `GET /passthrough/engine/logs/:container`: one container. */
-function singleOpening(request: FastifyRequest<{ Params: { container: string } }>): LogsOpening {
+function singleOpening(
+  request: FastifyRequest<{ Params: { container: string } }>,
+  liveTails: SharedLiveTails,
+): LogsOpening {
   const logRequest = parseLogRequest({ container: request.params.container, ...requestInput(request) });
   return {
     request: logRequest,
     names: false,
     description: logRequest.container.ref,
-    open: (engine, signal) => engine.logs.open(logRequest.container, logRequest.options, signal),
+    open: (engine, generation, signal) =>
+      liveTails.open({ generation, source: engine.logs }, logRequest.container, logRequest.options, signal),
   };
 }
 
@@ -74,7 +80,7 @@ function mergedOpening(request: FastifyRequest, events: LogsRouteDependencies['e
     request: merged,
     names: merged.prefix,
     description: merged.description,
-    open: (engine, signal) =>
+    open: (engine, _generation, signal) =>
       openMergedSource(engine, merged, signal, (eventsSignal) => events.subscribe(engine, eventsSignal)),
   };
 }
@@ -103,7 +109,8 @@ export class LogsRoute {
       url: '/passthrough/engine/logs/:container',
       // A HEAD would open a follow stream whose body is never sent.
       exposeHeadRoute: false,
-      preHandler: async (request, reply) => this.prepare(request, reply.raw, () => singleOpening(request)),
+      preHandler: async (request, reply) =>
+        this.prepare(request, reply.raw, () => singleOpening(request, this.deps.liveTails)),
       handler: async (request, reply) => {
         reply.hijack();
         await this.serveHttp(request, reply.raw);
@@ -159,7 +166,7 @@ export class LogsRoute {
     };
     (request.ws ? request.raw.socket : response).once('close', release);
     try {
-      stream.attachSource(await opening.open(snapshot.engine, stream.abort.signal));
+      stream.attachSource(await opening.open(snapshot.engine, snapshot.generation, stream.abort.signal));
     } catch (err) {
       release();
       throw err;
