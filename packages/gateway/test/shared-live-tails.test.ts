@@ -6,6 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { ContainerRef, LogOptions, LogRecord, LogSource } from '@enginegate/plugin-api';
 import { MockEngine } from '@enginegate/plugin-mock';
 import { SharedLiveTails } from '../src/logs/shared-live-tails.js';
+import { eventually, startGateway } from './fixtures/harness.js';
 
 const FOLLOW: LogOptions = { follow: true, stdout: true, stderr: true };
 
@@ -177,4 +178,23 @@ t.test('turned off, or not a plain follow: every client reads on its own', async
     { code: 'CONTAINER_NOT_FOUND' },
     'an unknown container is refused as without sharing',
   );
+});
+
+t.test('through the gateway: 30 WebSocket followers of mock-chatty share one engine stream', async (t) => {
+  const { gw, client } = await startGateway(t);
+  const mock = gw.engines.engineNamed('mock') as MockEngine;
+  const sockets = Array.from({ length: 30 }, (_, i) =>
+    client.socket(`/passthrough/engine/logs/mock-chatty?tail=${i % 3}`, ['v1.text.enginegate']),
+  );
+  await Promise.all(sockets.map((s) => s.waitForMessages(8)));
+  t.equal(gw.container.cradle.liveTails.size, 1, 'one shared live tail');
+  // Each follower's own history read has ended; what is left open is the shared stream.
+  t.equal(mock.activeReaders, 1, 'the mock engine has one reader open');
+  for (const [i, s] of sockets.entries()) {
+    const numbers = s.texts().map((line) => Number(/^chatty line (\d+) /.exec(line)![1]));
+    t.ok(consecutive(numbers), `follower ${i}: ${numbers[0]}…${numbers.at(-1)}, none twice or missing`);
+    s.socket.close();
+  }
+  await Promise.all(sockets.map((s) => s.closed));
+  t.ok(await eventually(() => mock.activeReaders === 0 && gw.container.cradle.liveTails.size === 0), 'all released');
 });

@@ -114,6 +114,7 @@ async function suite(podman: PrivatePodman): Promise<void> {
     const before = await connectionsTo(podman.socket);
     const started = performance.now();
     const CYCLES = 1000;
+    const IDLE_POOL = 4;
     const PARALLEL = 10;
     let failures = 0;
     await Promise.all(
@@ -133,7 +134,12 @@ async function suite(podman: PrivatePodman): Promise<void> {
       await sleep(50);
       after = await connectionsTo(podman.socket);
     }
-    t.ok(after <= before, `connections to the Podman socket: ${before} before, ${after} after`);
+    // The client's keep-alive pool may keep up to IDLE_POOL idle connections (its maxFreeSockets);
+    // a leak would grow with the cycles.
+    t.ok(
+      after <= Math.max(before, IDLE_POOL),
+      `connections to the Podman socket: ${before} before, ${after} after (idle pool ≤ ${IDLE_POOL})`,
+    );
     t.equal(gw.openStreams, 0, 'the gateway holds no stream');
     t.equal(engine.openStreamCount, 0, 'the engine holds no stream');
     t.comment(
