@@ -25,6 +25,14 @@ export function httpStatusOf(err: unknown): number | undefined {
   return err instanceof LibpodError ? err.statusCode : undefined;
 }
 
+/**
+ * The container is gone: 404, or — while `podman rm -f` is removing it — a 500 in libpod's
+ * words for the same thing ("does not exist in database: no such container").
+ */
+export function isContainerGone(err: unknown): boolean {
+  return httpStatusOf(err) === 404 || (err instanceof LibpodError && /no such container/i.test(err.message));
+}
+
 /** Podman 4 answers an ID prefix that several containers share with 500 and these words. */
 export function isAmbiguousPrefixError(err: unknown): boolean {
   return err instanceof LibpodError && /more than one result for container/i.test(err.message);

@@ -15,7 +15,7 @@ import {
 } from '@enginegate/plugin-api';
 import type { LibpodClient, LibpodLogsQuery } from './libpod-client.js';
 import { libpodLogsQuery, untilExclusive } from './libpod-logs-query.js';
-import { httpStatusOf } from './podman-errors.js';
+import { isContainerGone } from './podman-errors.js';
 import { PodmanLogParser, type ParsedRecord } from './podman-log-parser.js';
 import { comparePositions, encodeRecordCursor, type RecordPosition } from './record-position.js';
 
@@ -139,7 +139,7 @@ export class PodmanLogStream implements AsyncIterable<LogRecord[]> {
           response = await init.client.openLogs(init.containerId, query, signal);
         } catch (err) {
           if (signal.aborted) return;
-          if (httpStatusOf(err) === 404) {
+          if (isContainerGone(err)) {
             yield* this.finish('ended'); // removed meanwhile
             return;
           }
@@ -251,7 +251,7 @@ export class PodmanLogStream implements AsyncIterable<LogRecord[]> {
         try {
           state = (await init.client.inspect(init.containerId, init.signal)).State;
         } catch (err) {
-          if (httpStatusOf(err) === 404) return 'removed';
+          if (isContainerGone(err)) return 'removed';
           if (isConnectionFailure(err) && !init.signal.aborted) throw this.serviceLost(err);
           throw err;
         }

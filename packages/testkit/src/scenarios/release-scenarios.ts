@@ -99,7 +99,11 @@ async function gatewayReleases(t: Test, h: SuiteHarness, ref: string, backToBase
   const activeBefore = h.probe.active.length;
   const socket = await h.client.openSocket(ref, { follow: true }, 'json');
   await socket.waitFor((messages) => messages.length >= 2, '2 lines');
-  t.equal(h.probe.active.length, activeBefore + 1, 'a followed WebSocket holds one engine stream');
+  // Settles to one: a gateway may read the history with a short read of its own first.
+  t.ok(
+    await eventually(() => h.probe.active.length === activeBefore + 1, RELEASE_WITHIN_MS),
+    `a followed WebSocket holds one engine stream (${h.probe.active.length - activeBefore})`,
+  );
   socket.close();
   t.ok(
     await eventually(() => h.probe.active.length === activeBefore, RELEASE_WITHIN_MS),
@@ -111,7 +115,11 @@ async function gatewayReleases(t: Test, h: SuiteHarness, ref: string, backToBase
   const response = await h.client.fetchLogs(ref, { follow: true }, {}, http.signal);
   const reader = response.body!.getReader();
   await settleWithin(reader.read(), 5_000);
-  t.equal(h.probe.active.length, activeBefore + 1, 'a followed HTTP body holds one engine stream');
+  // Settles to one: a gateway may read the history with a short read of its own first.
+  t.ok(
+    await eventually(() => h.probe.active.length === activeBefore + 1, RELEASE_WITHIN_MS),
+    `a followed HTTP body holds one engine stream (${h.probe.active.length - activeBefore})`,
+  );
   http.abort();
   await reader.cancel().catch(() => {});
   t.ok(
