@@ -2,7 +2,8 @@
 // its own (churn-client-process: tail=1, first line, close; 4 at once), against a private
 // dockerd. Measured after a warm-up of 200 cycles and again after the 10,000 (once the engine
 // streams are released): the gateway's open file descriptors, its RSS after a GC, and the
-// dockerd's open file descriptors (its connections). Goal: all where they started, RSS ±5%.
+// dockerd's open file descriptors (its connections); the heap in use after the GC too, which
+// tells a leak from V8 keeping pages it grew into. Goal: all where they started, RSS ±5%.
 //
 //   npm run bench -- churn-moby     (starts and stops its own dockerd; needs root)
 import { readdirSync } from 'node:fs';
@@ -21,6 +22,7 @@ const CONCURRENCY = 4;
 interface Resources {
   gatewayFds: number;
   rssMiB: number;
+  heapMiB: number;
   dockerdFds: number;
 }
 
@@ -36,6 +38,7 @@ async function resources(dockerdPid: number, streamsOpen: () => number): Promise
   return {
     gatewayFds: openFds('self'),
     rssMiB: process.memoryUsage().rss / 2 ** 20,
+    heapMiB: process.memoryUsage().heapUsed / 2 ** 20,
     dockerdFds: openFds(dockerdPid),
   };
 }
@@ -81,6 +84,7 @@ async function main() {
         `${CYCLES} open/close cycles (${CONCURRENCY} at once) in ${(ms / 1000).toFixed(1)} s, after ${WARM_UP} to warm up`,
         `gateway file descriptors: ${before.gatewayFds} -> ${after.gatewayFds}`,
         `gateway RSS after GC: ${before.rssMiB.toFixed(1)} MiB -> ${after.rssMiB.toFixed(1)} MiB (${rssChange >= 0 ? '+' : ''}${rssChange.toFixed(1)}%, goal ±5%)`,
+        `gateway heap used after GC: ${before.heapMiB.toFixed(1)} MiB -> ${after.heapMiB.toFixed(1)} MiB`,
         `dockerd file descriptors (its connections included): ${before.dockerdFds} -> ${after.dockerdFds}`,
       ];
       recordResult('churn-moby', {
