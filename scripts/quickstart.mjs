@@ -2,6 +2,7 @@
 // The README's two commands on a machine with only Node 20 and npm:
 //   npm start  -> install (pnpm 10 through npx), build (tsc, and esbuild for the viewer), `enginegate serve`
 //   npm test   -> install, build, run every tap suite, end with `N passed, N failed`
+//   npm run lint / typecheck -> install, build, then eslint and prettier / tsc on the tests too
 // package.json runs this with `exec`, so that npm's child is this process and not a `sh -c`
 // that would not pass npm's SIGTERM on; the server then runs in this process, so that the PID
 // npm (or `kill`) signals is the server's.
@@ -28,6 +29,11 @@ function pnpm(args) {
   else run('npx', ['-y', PNPM, ...args]);
 }
 
+/** A tool's entry point inside node_modules (run with this node, so no PATH lookup is needed). */
+function bin(...path) {
+  return join(root, 'node_modules', ...path);
+}
+
 function installed() {
   const marker = join(root, 'node_modules', '.modules.yaml');
   if (!existsSync(marker)) return false;
@@ -38,7 +44,7 @@ if (!installed()) {
   console.error('enginegate: installing dependencies (pnpm 10)...');
   pnpm(['install', '--frozen-lockfile']);
 }
-run(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-b']);
+run(process.execPath, [bin('typescript', 'bin', 'tsc'), '-b']);
 // The viewer page (GET /) is bundled by esbuild, not tsc.
 run(process.execPath, [join(root, 'packages', 'viewer', 'scripts', 'build.mjs'), '--quiet']);
 
@@ -54,11 +60,18 @@ if (command === 'serve') {
   // 0: the gateway listens and keeps the process alive until SIGTERM/SIGINT.
   if (code !== 0) process.exit(code);
 } else if (command === 'build') {
-  // install + build only, for CI's lint and typecheck steps
+  // install + build only
+} else if (command === 'lint') {
+  // Type-aware lint reads the workspace packages' built declarations: built first, above.
+  run(process.execPath, [bin('eslint', 'bin', 'eslint.js'), '.', '--max-warnings', '0', ...rest]);
+  run(process.execPath, [bin('prettier', 'bin', 'prettier.cjs'), '--check', '.']);
+} else if (command === 'typecheck') {
+  const tsc = bin('typescript', 'bin', 'tsc');
+  for (const project of ['tsconfig.lint.json', 'packages/viewer/src/app']) run(process.execPath, [tsc, '-p', project]);
 } else if (command === 'test') {
   await import('./run-tests.mjs').then((m) => m.runTests(root, rest));
 } else {
-  console.error(`enginegate quickstart: unknown command ${command} (serve, build or test)`);
+  console.error(`enginegate quickstart: unknown command ${command} (serve, build, test, lint or typecheck)`);
   process.exit(2);
 }
 
