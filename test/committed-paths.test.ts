@@ -60,7 +60,8 @@ t.test('no committed file names an absolute path of this machine', async (t) => 
     t.plan(0, `not a git checkout, so there are no committed files to read (${String(err)})`);
     return;
   }
-  const commonGitDir = resolve(top, git(['rev-parse', '--git-common-dir']).trim());
+  // Relative to where git ran (`../.git` from test/ in a plain clone), absolute in a linked worktree.
+  const commonGitDir = resolve(here, git(['rev-parse', '--git-common-dir']).trim());
   const patterns = machinePaths(top, commonGitDir);
   const files = git(['-C', top, 'ls-files', '-z']).split('\0').filter(Boolean);
   t.ok(files.length > 100, `git ls-files lists the repository (${files.length} files)`);
