@@ -63,8 +63,9 @@ async function heapUsed(page: Page): Promise<number> {
 }
 
 interface JumpFigures {
-  toTop: { ms: number; frames: number };
-  toEnd: { ms: number; frames: number };
+  /** `top`: the text of the row at the viewport's top when the jump ended (for a miss's message). */
+  toTop: { ms: number; frames: number; top: string | null };
+  toEnd: { ms: number; frames: number; top: string | null };
 }
 
 interface SweepFigures {
@@ -115,7 +116,7 @@ function measureJumps(page: Page, lastLine: number): Promise<JumpFigures> {
         frames++;
         if (probe.drawn(expect)) break;
       }
-      return { ms: performance.now() - started, frames };
+      return { ms: performance.now() - started, frames, top: probe.rowAtTop() };
     }
     await probe.next();
     const toTop = await jump(0, 'bulk line 1 ');
@@ -213,7 +214,7 @@ async function suite(browser: Browser): Promise<void> {
       );
       t.ok(
         jumps.toTop.frames <= JUMP_FRAME_BUDGET && jumps.toTop.ms <= JUMP_MS_BUDGET,
-        `to the top: the first line is painted after ${jumps.toTop.frames} frame(s), ${jumps.toTop.ms.toFixed(1)} ms (budget ${JUMP_FRAME_BUDGET} frames, ${JUMP_MS_BUDGET} ms)`,
+        `to the top: the first line is painted after ${jumps.toTop.frames} frame(s), ${jumps.toTop.ms.toFixed(1)} ms (budget ${JUMP_FRAME_BUDGET} frames, ${JUMP_MS_BUDGET} ms; row at the top ${JSON.stringify(jumps.toTop.top?.slice(0, 80))}, footer ${JSON.stringify(await footerText(page))})`,
       );
       t.ok(
         jumps.toEnd.frames <= JUMP_FRAME_BUDGET && jumps.toEnd.ms <= JUMP_MS_BUDGET,

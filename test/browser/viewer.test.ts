@@ -165,6 +165,27 @@ async function suite(browser: Browser): Promise<void> {
     );
   });
 
+  await t.test('a scroll up is kept when the page re-renders before the scroll event comes', async (t) => {
+    const pane = logPane(page);
+    // Scrolled to the top and, in the same task, something else re-rendered the pane (here the
+    // timestamps box): the scroll event comes only with the next frame, after that render.
+    await page.evaluate(() => {
+      const g = globalThis as any;
+      const element = g.document.querySelector('[role="log"]');
+      element.scrollTop = 0;
+      g.document.querySelector('label.toggle input[type="checkbox"]').click();
+    });
+    const jump = page.getByRole('button', { name: /^↓ Jump to end/ });
+    await jump.waitFor({ timeout: 5000 });
+    t.equal(await pane.evaluate((element: any) => element.scrollTop), 0, 'the view stays at the top');
+    await page.getByLabel('Timestamps').uncheck();
+    await jump.click();
+    t.ok(
+      await pane.evaluate((element: any) => element.scrollTop + element.clientHeight >= element.scrollHeight - 2),
+      'back at the end',
+    );
+  });
+
   await t.test(
     'Filter: narrows to matching lines and highlights; /regex/ too; clearing restores every line',
     async (t) => {

@@ -74,14 +74,22 @@ function useFollowEnd(scroller: RefObject<HTMLDivElement | null>, store: LineSto
   const followingRef = useRef(true);
   const seenAtPause = useRef(0);
   const shiftedBefore = useRef(0);
+  /** Where the last scroll to the end left the view; null until there was one (or for a new list). */
+  const scrolledToEndAt = useRef<number | null>(null);
   const follow = (on: boolean) => {
     followingRef.current = on;
     setFollowing(on);
+    if (!on) seenAtPause.current = store.visibleCount + store.shiftedOut;
+  };
+  const scrollToEnd = (element: HTMLDivElement) => {
+    element.scrollTop = element.scrollHeight;
+    scrolledToEndAt.current = element.scrollTop;
   };
 
   useLayoutEffect(() => {
     follow(true);
     shiftedBefore.current = store.shiftedOut;
+    scrolledToEndAt.current = null;
   }, [matcher, store]);
 
   useLayoutEffect(() => {
@@ -89,24 +97,29 @@ function useFollowEnd(scroller: RefObject<HTMLDivElement | null>, store: LineSto
     if (element === null) return;
     const shifted = store.shiftedOut - shiftedBefore.current;
     shiftedBefore.current = store.shiftedOut;
-    if (followingRef.current) element.scrollTop = element.scrollHeight;
-    else if (shifted > 0) element.scrollTop = Math.max(0, element.scrollTop - shifted * ROW_HEIGHT);
+    if (followingRef.current) {
+      // The reader scrolled up since the last scroll to the end, and its scroll event comes only
+      // with the next frame: that is a pause, which this render must not undo. (A list that
+      // shrank moves the view up by itself: the end it can reach now is where it is.)
+      const last = scrolledToEndAt.current;
+      const reachable = element.scrollHeight - element.clientHeight;
+      if (last !== null && element.scrollTop < Math.min(last, reachable) - END_SLACK) follow(false);
+      else scrollToEnd(element);
+    } else if (shifted > 0) element.scrollTop = Math.max(0, element.scrollTop - shifted * ROW_HEIGHT);
   });
 
   const onScroll = () => {
     const element = scroller.current;
     if (element === null) return;
     const atEnd = element.scrollTop + element.clientHeight >= element.scrollHeight - END_SLACK;
-    if (atEnd === followingRef.current) return;
-    follow(atEnd);
-    if (!atEnd) seenAtPause.current = store.visibleCount + store.shiftedOut;
+    if (atEnd !== followingRef.current) follow(atEnd);
   };
 
   const jumpToEnd = () => {
     follow(true);
     const element = scroller.current;
     if (element === null) return;
-    element.scrollTop = element.scrollHeight;
+    scrollToEnd(element);
     element.focus({ preventScroll: true });
   };
 
