@@ -1,25 +1,13 @@
 import type { Writable } from 'node:stream';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type WebSocket from 'ws';
 import { CliError } from './cli-errors.js';
-import { readBody, type GatewayClient } from './gateway-client.js';
+import type { GatewayClient } from './gateway-client.js';
 import { LogPrinter } from './log-printer.js';
 import type { MemberPrefixes } from './member-prefixes.js';
-import { closeOutcome, openFailure, type AttemptOutcome, type ErrorRecord } from './log-stream-close.js';
+import type { AttemptOutcome, ErrorRecord } from './log-stream-close.js';
+import { attemptSocket, DEFAULT_RETRY_POLICY, ReconnectBackoff, type RetryPolicy } from './socket-attempt.js';
 
-export interface RetryPolicy {
-  /** First wait before reconnecting; doubled after every failed attempt... */
-  initialDelayMs: number;
-  /** ...up to this. */
-  maxDelayMs: number;
-  /**
-   * How long to keep trying before giving up. A followed stream waits for an unavailable engine
-   * (503) indefinitely; everything else gives up after this long.
-   */
-  budgetMs: number;
-}
-
-export const DEFAULT_RETRY_POLICY: RetryPolicy = { initialDelayMs: 250, maxDelayMs: 2000, budgetMs: 30_000 };
+export { DEFAULT_RETRY_POLICY, type RetryPolicy } from './socket-attempt.js';
 
 /**
  * The gateway pings every 30 s. A connection that carried neither a ping nor a message for this
@@ -136,8 +124,7 @@ class LogFollower {
 
   async run(): Promise<void> {
     const { signal } = this.options;
-    let delayMs = this.retry.initialDelayMs;
-    let retryingSince: number | undefined;
+    const backoff = new ReconnectBackoff(this.retry);
     for (;;) {
       const outcome = await this.attempt(this.nextQuery());
       if (outcome.kind !== 'retry') {
@@ -146,21 +133,10 @@ class LogFollower {
       }
       // The first connection reports its failure at once, as `docker logs` does.
       if (!this.everOpened) throw outcome.error;
-      if (outcome.opened) {
-        delayMs = this.retry.initialDelayMs;
-        retryingSince = Date.now();
-      }
-      retryingSince ??= Date.now();
-      const waitForever = this.follow && outcome.engineUnavailable;
-      if (!waitForever && Date.now() - retryingSince > this.retry.budgetMs) throw outcome.error;
+      backoff.check(outcome, this.follow && outcome.engineUnavailable);
       await this.printer.drained();
       this.options.onReconnect?.(outcome.error.message);
-      try {
-        await sleep(delayMs, undefined, { signal });
-      } catch {
-        return; // aborted
-      }
-      delayMs = Math.min(delayMs * 2, this.retry.maxDelayMs);
+      if (!(await backoff.wait(signal))) return; // aborted
     }
   }
 
@@ -177,67 +153,27 @@ class LogFollower {
   private attempt(query: URLSearchParams): Promise<AttemptOutcome> {
     const { client, container, signal } = this.options;
     const gateway = client.address.display;
-    return new Promise<AttemptOutcome>((resolve, reject) => {
-      if (signal?.aborted) {
-        resolve({ kind: 'aborted' });
-        return;
-      }
-      const ws = client.openLogSocket(container, query);
-      this.socket = ws;
-      let opened = false;
-      let settled = false;
-      let errorRecord: ErrorRecord | undefined;
-      const silence = new SilenceWatch();
-
-      const settle = (outcome: AttemptOutcome | CliError) => {
-        if (settled) return;
-        settled = true;
-        silence.stop();
-        signal?.removeEventListener('abort', onAbort);
-        if (ws.readyState !== ws.CLOSED) ws.terminate();
-        if (outcome instanceof CliError) reject(outcome);
-        else resolve(outcome);
-      };
-      const onAbort = () => settle({ kind: 'aborted' });
-      signal?.addEventListener('abort', onAbort, { once: true });
-
-      ws.on('unexpected-response', (_req, res) => {
-        const statusCode = res.statusCode ?? 0;
-        void readBody(res).then((body) => {
-          const error = client.responseError({ statusCode, body });
-          if (statusCode === 503) settle({ kind: 'retry', opened: false, engineUnavailable: true, error });
-          else settle(error);
-        });
-      });
-
-      ws.on('open', () => {
-        opened = true;
+    let errorRecord: ErrorRecord | undefined;
+    const silence = new SilenceWatch();
+    return attemptSocket(client, signal, () => (this.socket = client.openLogSocket(container, query)), {
+      onOpen: (ws) => {
         this.everOpened = true;
+        ws.on('ping', silence.heard);
         silence.start(this.options.silenceTimeoutMs ?? DEFAULT_SILENCE_TIMEOUT_MS, () => {
           if (!this.paused) ws.terminate(); // seen as 1006: reconnect
         });
-      });
-      ws.on('ping', silence.heard);
-
-      ws.on('message', (data: Buffer, isBinary: boolean) => {
-        if (settled) return;
+      },
+      onMessage: (data, isBinary) => {
         silence.heard();
         const record = isBinary ? undefined : parseRecord(data);
         if (record === undefined) {
-          settle(new CliError(`the gateway at ${gateway} sent a message that is not a v1.json.enginegate record`));
-          return;
+          return new CliError(`the gateway at ${gateway} sent a message that is not a v1.json.enginegate record`);
         }
         errorRecord = this.print(record) ?? errorRecord;
-      });
-
-      ws.on('error', (err: Error & { code?: string }) => {
-        if (opened) return; // a 'close' follows and says what happened
-        settle(openFailure(err, gateway, client));
-      });
-
-      ws.on('close', (code: number, reason: Buffer) => {
-        settle(closeOutcome(code, reason.toString('utf8'), { opened, errorRecord, gateway }));
-      });
+        return undefined;
+      },
+      errorRecord: () => errorRecord,
+      onSettled: () => silence.stop(),
     });
   }
 
