@@ -173,11 +173,13 @@ t.test('turned off, or not a plain follow: every client reads on its own', async
   const until = BigInt(Date.now() + 60_000) * 1_000_000n;
   await on.open({ generation: 1, source }, { ref: 'counter' }, { ...FOLLOW, until }, abort.signal);
   t.equal(on.size, 0, 'a follow with until is not shared');
+  const asked = opens.follow + opens.read;
   await t.rejects(
     on.open({ generation: 1, source }, { ref: 'nosuch' }, FOLLOW, abort.signal),
     { code: 'CONTAINER_NOT_FOUND' },
     'an unknown container is refused as without sharing',
   );
+  t.equal(opens.follow + opens.read, asked + 1, 'and the engine is asked about it once');
 });
 
 t.test('through the gateway: 30 WebSocket followers of mock-chatty share one engine stream', async (t) => {

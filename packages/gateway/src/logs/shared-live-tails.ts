@@ -1,4 +1,10 @@
-import type { ContainerRef, LogOptions, LogRecord, LogSource } from '@enginegate/plugin-api';
+import {
+  isEngineGateError,
+  type ContainerRef,
+  type LogOptions,
+  type LogRecord,
+  type LogSource,
+} from '@enginegate/plugin-api';
 import { LiveTailHub } from './live-tail-hub.js';
 import { SharedFollow } from './shared-follow.js';
 
@@ -44,9 +50,13 @@ export class SharedLiveTails {
     const key = JSON.stringify([engine.generation, ref.ref, ref.namespace ?? null, options.stdout, options.stderr]);
     // A hub whose stream ended just now refuses subscribers: a new one is opened (twice at most).
     for (let attempt = 0; attempt < 3; attempt++) {
-      // A hub that cannot open (no such container, the engine failing) leaves this client to an
-      // engine stream of its own, which answers as the engine would without sharing.
-      const hub = await this.hubFor(key, source, ref, options).catch(() => null);
+      // What the engine refuses for this request (no such container, 409, 501, 400) is this
+      // client's answer as it stands; a hub that fails otherwise (the engine failing while its
+      // newest line is read) leaves the client to an engine stream of its own.
+      const hub = await this.hubFor(key, source, ref, options).catch((err: unknown) => {
+        if (isEngineGateError(err) && err.statusCode < 500) throw err;
+        return null;
+      });
       if (hub === null) break;
       const follow = new SharedFollow({
         source,
