@@ -8,12 +8,10 @@
 //   npm run bench -- churn-moby     (starts and stops its own dockerd; needs root)
 import { readdirSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createGateway } from '@enginegate/gateway';
-import mobyPlugin from '@enginegate/plugin-moby';
 import { runBusybox, startDockerd } from '@enginegate/test-harness/dockerd';
 import { recordResult } from './bench-results.js';
 import { machineLine, runInChild } from './client-processes.js';
-import { BENCH_TOKEN } from './gateway-readers.js';
+import { mobyBenchGateway } from './gateway-readers.js';
 
 const CYCLES = Number(process.env.BENCH_CHURN_CYCLES ?? 10_000);
 const WARM_UP = 200;
@@ -61,15 +59,7 @@ async function main() {
   }
   try {
     const id = await runBusybox(dockerd, 'while true; do echo tick; sleep 0.2; done');
-    const gw = await createGateway({
-      port: 0,
-      token: BENCH_TOKEN,
-      plugins: [mobyPlugin],
-      engine: 'moby',
-      pluginConfig: { moby: { dockerSocket: dockerd.socket } },
-      logger: false,
-    });
-    const url = await gw.listen();
+    const { gw, url } = await mobyBenchGateway(dockerd.socket);
     const dockerdPid = dockerd.pid!;
     const streamsOpen = () => gw.openStreams;
     try {

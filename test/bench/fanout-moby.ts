@@ -11,10 +11,9 @@ import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createGateway } from '@enginegate/gateway';
-import mobyPlugin, { type MobyEngine } from '@enginegate/plugin-moby';
+import type { MobyEngine } from '@enginegate/plugin-moby';
 import { runBusybox, startDockerd, type PrivateDockerd } from '@enginegate/test-harness/dockerd';
-import { BENCH_TOKEN } from './gateway-readers.js';
+import { mobyBenchGateway } from './gateway-readers.js';
 
 const FOLLOWERS = Number(process.env.BENCH_FOLLOWERS ?? 500);
 const LIVE_SECONDS = Number(process.env.BENCH_LIVE_SECONDS ?? 10);
@@ -30,25 +29,24 @@ interface Summary {
 }
 
 async function measure(dockerd: PrivateDockerd, id: string, share: boolean) {
-  const gw = await createGateway({
-    port: 0,
-    token: BENCH_TOKEN,
-    plugins: [mobyPlugin],
-    engine: 'moby',
-    pluginConfig: { moby: { dockerSocket: dockerd.socket } },
-    logger: false,
+  // Every follower comes from one client process, so the per-client caps are raised too.
+  const { gw, url } = await mobyBenchGateway(dockerd.socket, {
     shareLiveTails: share,
     maxStreams: FOLLOWERS + 10,
+    maxStreamsPerClient: FOLLOWERS + 10,
+    maxConnectionsPerClient: FOLLOWERS + 10,
   });
-  const url = await gw.listen();
   const engine = gw.engines.engineNamed('moby') as MobyEngine;
   global.gc?.();
   const rssBefore = process.memoryUsage().rss;
   let rssPeak = rssBefore;
-  let streamsPeak = 0;
+  // Engine streams at the peak while the followers connect (each reads its own history then),
+  // and once they all follow the live end.
+  const streams = { connecting: 0, live: 0 };
+  let phase: keyof typeof streams = 'connecting';
   const sampler = setInterval(() => {
     rssPeak = Math.max(rssPeak, process.memoryUsage().rss);
-    streamsPeak = Math.max(streamsPeak, engine.openStreamCount);
+    streams[phase] = Math.max(streams[phase], engine.openStreamCount);
   }, 50);
   const clients = spawn(
     process.execPath,
@@ -64,6 +62,8 @@ async function measure(dockerd: PrivateDockerd, id: string, share: boolean) {
     await sleep(50);
   }
   const connectMs = Date.now() - started;
+  await sleep(1000); // the last history reads end
+  phase = 'live';
   await sleep(LIVE_SECONDS * 1000);
   clients.stdin.write('stop\n');
   await once(clients, 'exit');
@@ -72,7 +72,7 @@ async function measure(dockerd: PrivateDockerd, id: string, share: boolean) {
   const summary = messages.find((m) => m.type === 'summary') as Summary;
   return {
     summary,
-    streamsPeak,
+    streams,
     rssPeakMb: rssPeak / 2 ** 20,
     rssGrowthMb: (rssPeak - rssBefore) / 2 ** 20,
     connectMs,
@@ -99,7 +99,7 @@ async function main() {
       const every =
         s.broken === 0 ? 'every follower got every line once' : `${s.broken} followers broken: ${s.firstBroken}`;
       console.log(
-        `${share ? 'shared live tail ' : 'own engine streams'}  engine streams at peak ${String(r.streamsPeak).padStart(4)}` +
+        `${share ? 'shared live tail ' : 'own engine streams'}  engine streams: ${String(r.streams.connecting).padStart(3)} connecting, ${String(r.streams.live).padStart(3)} live` +
           `  gateway RSS peak ${r.rssPeakMb.toFixed(0).padStart(4)} MB (+${r.rssGrowthMb.toFixed(0)} MB)` +
           `  lines per follower ${s.minLines}–${s.maxLines}  connected in ${r.connectMs} ms  ${every}`,
       );

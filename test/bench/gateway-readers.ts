@@ -2,8 +2,27 @@
 // each resolves with the milliseconds it took, and rejects when a line is missing.
 import { performance } from 'node:perf_hooks';
 import WebSocket from 'ws';
+import { createGateway, type Gateway, type GatewayOptions } from '@enginegate/gateway';
+import mobyPlugin from '@enginegate/plugin-moby';
 
 export const BENCH_TOKEN = 'bench';
+
+/** A listening gateway on the moby engine of the Docker daemon at `dockerSocket`, quiet. */
+export async function mobyBenchGateway(
+  dockerSocket: string,
+  options: GatewayOptions = {},
+): Promise<{ gw: Gateway; url: string }> {
+  const gw = await createGateway({
+    port: 0,
+    token: BENCH_TOKEN,
+    plugins: [mobyPlugin],
+    engine: 'moby',
+    pluginConfig: { moby: { dockerSocket } },
+    logger: false,
+    ...options,
+  });
+  return { gw, url: await gw.listen() };
+}
 
 export function readViaWebSocket(
   base: string,

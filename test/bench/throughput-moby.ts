@@ -7,11 +7,9 @@
 // /dev/null). Prints each row's ratio to the API without timestamps and to `docker logs`.
 //
 //   npm run bench -- throughput-moby     (starts and stops its own dockerd; needs root)
-import { createGateway } from '@enginegate/gateway';
-import mobyPlugin from '@enginegate/plugin-moby';
 import { runBusybox, startDockerd, waitForExitCode } from '@enginegate/test-harness/dockerd';
 import { ENGINEGATE_BIN, bestOfRounds, machineLine, readInChild, timeCommand } from './client-processes.js';
-import { BENCH_TOKEN } from './gateway-readers.js';
+import { BENCH_TOKEN, mobyBenchGateway } from './gateway-readers.js';
 import { recordResult } from './bench-results.js';
 
 const LINES = Number(process.env.BENCH_LINES ?? 300_000);
@@ -26,15 +24,7 @@ async function main() {
   try {
     const id = await runBusybox(dockerd, `yes '${LINE_TEXT}' | head -n ${LINES}`);
     await waitForExitCode(dockerd, id);
-    const gw = await createGateway({
-      port: 0,
-      token: BENCH_TOKEN,
-      plugins: [mobyPlugin],
-      engine: 'moby',
-      pluginConfig: { moby: { dockerSocket: dockerd.socket } },
-      logger: false,
-    });
-    const url = await gw.listen();
+    const { gw, url } = await mobyBenchGateway(dockerd.socket);
     try {
       const api = (timestamps: 0 | 1) => () =>
         readInChild([
