@@ -7,6 +7,11 @@ export interface OpenStream {
   readonly signal: AbortSignal;
   /** Forgets the stream (once; later calls do nothing). */
   readonly release: () => void;
+  /**
+   * On abort, destroys `response` (the engine's HTTP response, say) and releases the stream at
+   * once, even if nobody ever iterates it.
+   */
+  readonly destroyOnAbort: (response: { destroy(): void }) => void;
 }
 
 /**
@@ -34,7 +39,16 @@ export class OpenStreams {
       this.controllers.delete(controller);
     };
     if (clientSignal.aborted) controller.abort(clientSignal.reason);
-    return { signal: controller.signal, release };
+    const destroyOnAbort = (response: { destroy(): void }) =>
+      controller.signal.addEventListener(
+        'abort',
+        () => {
+          response.destroy();
+          release();
+        },
+        { once: true },
+      );
+    return { signal: controller.signal, release, destroyOnAbort };
   }
 
   /** Aborts every open stream (and forgets them): the engine stops. */

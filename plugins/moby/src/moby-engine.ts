@@ -174,7 +174,7 @@ export class MobyEngine implements Engine {
   /** Docker's `/events` (containers only), open once Docker answered; stop() ends it. */
   async events(signal: AbortSignal): Promise<AsyncIterable<ContainerEvent[]>> {
     const client = this.requireClient();
-    const { signal: streamSignal, release } = this.openStreams.open(signal);
+    const { signal: streamSignal, release, destroyOnAbort } = this.openStreams.open(signal);
     let response;
     try {
       response = await client.openEvents(dockerEventsQuery(), streamSignal);
@@ -182,14 +182,7 @@ export class MobyEngine implements Engine {
       release();
       throw this.engineError(err, 'events');
     }
-    streamSignal.addEventListener(
-      'abort',
-      () => {
-        response.destroy();
-        release();
-      },
-      { once: true },
-    );
+    destroyOnAbort(response); // released at once, even if nobody ever iterates
     return new DockerEventStream({
       client,
       response,
@@ -218,7 +211,7 @@ export class MobyEngine implements Engine {
     }
 
     // The client's signal or stop() abort the stream; that aborts the request.
-    const { signal: streamSignal, release } = this.openStreams.open(signal);
+    const { signal: streamSignal, release, destroyOnAbort } = this.openStreams.open(signal);
 
     let start;
     let selection;
@@ -232,15 +225,7 @@ export class MobyEngine implements Engine {
       release();
       throw this.engineError(err, name);
     }
-    // Released at once on abort, even if nobody ever iterates.
-    streamSignal.addEventListener(
-      'abort',
-      () => {
-        response.destroy();
-        release();
-      },
-      { once: true },
-    );
+    destroyOnAbort(response); // released at once, even if nobody ever iterates
     return new DockerLogStream({
       client,
       containerId: container.id,

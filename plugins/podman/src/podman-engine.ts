@@ -153,7 +153,7 @@ export class PodmanEngine implements Engine {
     }
 
     // The client's signal or stop() abort the stream; that aborts the request.
-    const { signal: streamSignal, release } = this.openStreams.open(signal);
+    const { signal: streamSignal, release, destroyOnAbort } = this.openStreams.open(signal);
     let plan, query, response;
     try {
       plan = await planRead(client, container.id, options, streamSignal);
@@ -167,15 +167,7 @@ export class PodmanEngine implements Engine {
       release();
       throw this.engineError(err, name);
     }
-    // Released at once on abort, even if nobody ever iterates.
-    streamSignal.addEventListener(
-      'abort',
-      () => {
-        response.destroy();
-        release();
-      },
-      { once: true },
-    );
+    destroyOnAbort(response); // released at once, even if nobody ever iterates
     return new PodmanLogStream({
       client,
       containerId: container.id,
