@@ -12,11 +12,13 @@ import { startServe, type ServeProcess } from './fixtures/serve-process.js';
 import {
   closeViewer,
   downloadLog,
+  findRowFromTop,
   follow,
   logPane,
   openViewer,
   renderedRows,
   saveScreenshot,
+  select,
   waitForRow,
   type ViewerPage,
 } from './fixtures/viewer-page.js';
@@ -121,8 +123,9 @@ async function suite(browser: Browser): Promise<void> {
       [],
       'every stderr line, and only those, is marked stderr',
     );
-    const err = rows.find((row) => row.stream === 'stderr')!;
-    const out = rows.find((row) => row.stream === 'stdout')!;
+    // The rows nearest the end: those at the top of the drawn window leave the DOM as lines arrive.
+    const err = [...rows].reverse().find((row) => row.stream === 'stderr')!;
+    const out = [...rows].reverse().find((row) => row.stream === 'stdout')!;
     const errStyle = await styleOf(page, '.row', `${err.text}`);
     t.not(errStyle, null);
     const rowStyles = await page.evaluate(() => {
@@ -314,6 +317,50 @@ async function suite(browser: Browser): Promise<void> {
     t.equal(exit.text, 'mock-exit exited with code 3', 'the exit is shown');
     await waitForRow(page, 'the end marker', (row) => row.marker === 'end');
     t.match(await page.getByText(/logs: ended/).count(), 1, 'the state says the stream ended');
+  });
+
+  await t.test('mock-chatty and mock-exit ticked: one merged stream with both names; the exit is shown', async (t) => {
+    await follow(page, 'mock-chatty');
+    await select(page, 'mock-exit');
+    t.equal(await page.locator('.log-title').textContent(), 'mock-chatty, mock-exit', 'the pane names both');
+    const before = await waitForRow(page, 'a named mock-chatty line', (row) => row.name === 'mock-chatty');
+    await waitForRow(
+      page,
+      'a newer mock-chatty line',
+      (row) => row.name === 'mock-chatty' && chattyNumber(row.text) > chattyNumber(before.text) + 3,
+      10_000,
+    );
+    t.pass('mock-chatty goes on live in the merged stream');
+    // mock-exit wrote and exited at the engine's start: its lines and exit are near the top.
+    const line = await findRowFromTop(page, 'a mock-exit line', (row) => row.name === 'mock-exit');
+    t.match(line.text, /^exit line \d+ of 20$/, 'mock-exit’s lines are named mock-exit');
+    const exit = await findRowFromTop(page, 'the exit marker', (row) => row.marker === 'exit');
+    t.equal(exit.text, 'mock-exit exited with code 3', 'mock-exit’s exit is shown in the merged stream');
+    const names = new Set((await renderedRows(page)).flatMap((row) => (row.name === null ? [] : [row.name])));
+    t.ok(
+      [...names].every((name) => name === 'mock-chatty' || name === 'mock-exit'),
+      `every line is named by one of the two (${[...names].join(', ')})`,
+    );
+    await page.getByRole('button', { name: /^↓ Jump to end/ }).click();
+  });
+
+  await t.test('"Follow project demo": the Compose project in one stream, migrate’s exit shown', async (t) => {
+    await page.getByRole('button', { name: 'Follow project demo', exact: true }).click();
+    t.equal(await page.locator('.log-title').textContent(), 'project demo', 'the pane names the project');
+    // The live end: the members still running write there.
+    for (const name of ['demo-web-1', 'demo-db-1', 'demo-worker-1']) {
+      await waitForRow(page, `a line of ${name}`, (row) => row.name === name && row.kind === 'line', 10_000);
+    }
+    t.ok(
+      (await renderedRows(page)).every((row) => row.kind === 'marker' || row.name?.startsWith('demo-')),
+      'only the project’s containers are in the stream',
+    );
+    await saveScreenshot(page, 'viewer-merged');
+    // demo-migrate-1 ran at the engine's start: its lines and its exit are in the history.
+    await findRowFromTop(page, 'a line of demo-migrate-1', (row) => row.name === 'demo-migrate-1');
+    const exit = await findRowFromTop(page, 'migrate’s exit', (row) => row.marker === 'exit');
+    t.equal(exit.text, 'demo-migrate-1 exited with code 0', 'the member that exits is shown exiting');
+    await page.getByRole('button', { name: /^↓ Jump to end/ }).click();
   });
 
   await t.test('dark: the page follows the system setting', async (t) => {

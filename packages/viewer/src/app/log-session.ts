@@ -32,11 +32,24 @@ export interface Member {
 /** The stylesheet has this many name colours (`.name-c0` …). */
 export const NAME_COLOURS = 10;
 
-/** The same name gets the same colour in every stream and after a reconnect. */
+/**
+ * A name's own colour, the same in every stream and after a reconnect. FNV-1a: a multiplier
+ * such as 31 is 1 modulo 10, so names that differ only in their middle (demo-web-1, demo-db-1)
+ * would all land on one colour.
+ */
 export function nameColour(name: string): number {
-  let hash = 0;
-  for (let i = 0; i < name.length; i++) hash = (hash * 31 + name.charCodeAt(i)) | 0;
-  return Math.abs(hash) % NAME_COLOURS;
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < name.length; i++) hash = Math.imul(hash ^ name.charCodeAt(i), 0x01000193);
+  return (hash >>> 0) % NAME_COLOURS;
+}
+
+/** The name's colour, or the next one no member of this stream has yet: a stream's names stay apart. */
+export function memberColour(name: string, taken: ReadonlySet<number>): number {
+  const own = nameColour(name);
+  if (taken.size >= NAME_COLOURS) return own;
+  let colour = own;
+  while (taken.has(colour)) colour = (colour + 1) % NAME_COLOURS;
+  return colour;
 }
 
 function decodeBase64(text: string): string {
@@ -179,7 +192,8 @@ export class LogSession {
     let index = this.memberIndex.get(key);
     if (index === undefined) {
       index = this.members.length;
-      this.members.push({ name: key, colour: nameColour(key) });
+      const taken = new Set(this.members.map((member) => member.colour));
+      this.members.push({ name: key, colour: memberColour(key, taken) });
       this.memberIndex.set(key, index);
     }
     return index;
