@@ -93,6 +93,7 @@ export class ContainerdLogSource implements LogSource {
             signal: controller.signal,
             pollIntervalMs: this.config.pollIntervalMs,
             exitSettleMs: this.config.exitSettleMs,
+            writerClosesAtExit: location.writerClosesAtExit,
           })
         : new JournaldStream({
             identifier: location.identifier,

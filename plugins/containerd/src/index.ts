@@ -10,6 +10,7 @@ export { LogLocator, CRI_CONTAINER_METADATA, NERDCTL_LABEL, type LogLocation } f
 export { LogRoots, DEFAULT_LOG_ROOTS } from './log-roots.js';
 export { LogFileStream, type LogFileStreamOptions, type TaskWatch } from './log-file-stream.js';
 export { JournaldStream } from './journald-stream.js';
+export { fileHasWriter } from './file-writers.js';
 export {
   criFormat,
   jsonFileFormat,

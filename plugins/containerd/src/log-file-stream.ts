@@ -8,6 +8,7 @@ import {
   type PluginLogger,
 } from '@enginegate/plugin-api';
 import { ChangeWaiter } from './change-waiter.js';
+import { exitSettleWait } from './exit-settle.js';
 import { DEFAULT_EXIT_SETTLE_MS } from './plugin-config.js';
 import type { LogFileFormat } from './log-formats.js';
 import type { LogRoots } from './log-roots.js';
@@ -47,6 +48,8 @@ export interface LogFileStreamOptions {
   pollIntervalMs?: number;
   /** After the task exited, the file must stay quiet this long before the stream ends. */
   exitSettleMs?: number;
+  /** The writer closes the file at the task's exit (the shim's `file://` log): see exitSettleWait. */
+  writerClosesAtExit?: boolean;
 }
 
 /** What one follow step sends, and whether the stream ends with it. */
@@ -56,6 +59,8 @@ interface FollowStep {
 }
 
 const AGAIN: FollowStep = { records: [], done: false };
+const exitRecords = (exit: TaskExit): LogRecord[] =>
+  exit.exitCode === null ? [] : [{ type: 'exit', exitCode: exit.exitCode }];
 
 /**
  * Reads one container's log file — its rotated predecessors first when the selection reaches
@@ -204,27 +209,31 @@ export class LogFileStream implements AsyncIterable<LogRecord[]> {
       this.cursor.add(created);
       return AGAIN;
     }
-    if (this.exit) return { records: this.exitRecords(this.exit), done: true };
+    if (this.exit) return { records: exitRecords(this.exit), done: true };
     await this.waiter.wait();
     return AGAIN;
   }
 
-  /**
-   * The task exited. Writers (the shim, the CRI plugin, a logging binary) may still be flushing
-   * the last lines: end only once the file has stayed quiet for a moment.
-   */
+  /** The task exited: end once the file has had its last lines (see exitSettleWait). */
   private async settleAfterExit(exit: TaskExit): Promise<FollowStep> {
-    const settleMs = this.o.exitSettleMs ?? DEFAULT_EXIT_SETTLE_MS;
-    const quietFor = Date.now() - Math.max(this.lastGrowthAt, this.exitSeenAt);
-    if (quietFor < settleMs) {
-      await this.waiter.wait(settleMs - quietFor);
+    const wait = await exitSettleWait({
+      path: this.o.path,
+      settleMs: this.o.exitSettleMs ?? DEFAULT_EXIT_SETTLE_MS,
+      writerClosesAtExit: this.o.writerClosesAtExit ?? false,
+      exitSeenAt: this.exitSeenAt,
+      lastGrowthAt: this.lastGrowthAt,
+    });
+    if (wait !== 'settled') {
+      await this.waiter.wait(wait === 'poll' ? undefined : wait);
       return AGAIN;
     }
-    return { records: [...this.cursor.finish(), ...this.exitRecords(exit)], done: true };
-  }
-
-  private exitRecords(exit: TaskExit): LogRecord[] {
-    return exit.exitCode === null ? [] : [{ type: 'exit', exitCode: exit.exitCode }];
+    // The writer may have added its last bytes (and closed) while this was being decided.
+    const late = await this.cursor.read();
+    if (late !== null) {
+      this.lastGrowthAt = Date.now();
+      return { records: late, done: false };
+    }
+    return { records: [...this.cursor.finish(), ...exitRecords(exit)], done: true };
   }
 
   /**

@@ -15,6 +15,8 @@ export type LogLocation =
       path: string;
       format: LogFileFormat;
       rotation: RotationScheme;
+      /** The writer closes the file when the task exits (see LogFileStreamOptions). */
+      writerClosesAtExit?: boolean;
     }
   | {
       kind: 'journald';
@@ -153,7 +155,8 @@ export class LogLocator {
       } catch {
         throw new LogsUnsupportedError(`container ${container.id} logs to ${uri}, which is not a file path`);
       }
-      return { kind: 'file', path: await this.roots.resolve(path, 'log file'), format: rawFormat, rotation: 'none' };
+      const resolved = await this.roots.resolve(path, 'log file');
+      return { kind: 'file', path: resolved, format: rawFormat, rotation: 'none', writerClosesAtExit: true };
     }
     if (uri.startsWith('binary://')) {
       throw new LogsUnsupportedError(

@@ -2,7 +2,7 @@
 // through its open descriptor first), truncation, the task's exit; `since` by bisection, `tail`
 // from the end; and an abort that releases every descriptor, watcher and timer at once.
 import t from 'tap';
-import { appendFile, mkdtemp, rename, rm, truncate, writeFile } from 'node:fs/promises';
+import { appendFile, mkdtemp, open, rename, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -11,6 +11,7 @@ import {
   LogFileStream,
   LogRoots,
   criFormat,
+  fileHasWriter,
   findTailPosition,
   findTimePosition,
   jsonFileFormat,
@@ -175,6 +176,50 @@ t.test('a raw file: an unterminated last line waits for its newline; byte cursor
     ['b4', 'b8', 'b13'],
   );
   t.match(all.at(-2), { text: 'three', partial: true });
+});
+
+t.test('fileHasWriter: a descriptor open for writing counts, one open for reading does not', async (t) => {
+  const log = join(dir, 'writers.log');
+  await writeFile(log, '');
+  t.equal(await fileHasWriter(log), false, 'nobody holds it');
+  const reader = await open(log, 'r');
+  t.equal(await fileHasWriter(log), false, 'a reader is not a writer');
+  const writer = await open(log, 'a');
+  t.equal(await fileHasWriter(log), true, 'an appender is');
+  await writer.close();
+  t.equal(await fileHasWriter(log), false, 'closed again');
+  await reader.close();
+});
+
+t.test('a file:// log: after the exit, the end waits for the shim to close the file', async (t) => {
+  const log = join(dir, 'shim.log');
+  await writeFile(log, 'first\n');
+  const shim = await open(log, 'a');
+  const task = handTask();
+  const options = { path: log, format: rawFormat, rotation: 'none' as const, options: FOLLOW, task: task.watch };
+  const following = new LogFileStream({
+    ...options,
+    roots: new LogRoots([dir], logger),
+    logger,
+    signal: new AbortController().signal,
+    pollIntervalMs: 50,
+    exitSettleMs: 100,
+    writerClosesAtExit: true,
+  });
+  const { records, done } = background(following);
+  await untilLines(records, 1);
+  task.exit(2);
+  // Well past the 100 ms of quiet: only the open descriptor keeps the stream waiting.
+  await sleep(400);
+  t.notOk(
+    records.some((r) => r.type === 'exit'),
+    'not ended while the shim holds the file',
+  );
+  await shim.appendFile('the last line, late\n');
+  await shim.close();
+  const all = await done;
+  t.same(lines(all), ['first', 'the last line, late'], 'the late line is read');
+  t.match(all.at(-1), { type: 'exit', exitCode: 2 });
 });
 
 t.test('a log file that appears only after the follow started', async (t) => {
