@@ -2,7 +2,7 @@
 // (left again before it stops), the moby engine on it, and `enginegate ps --services` listing a
 // service's tasks as `docker service ls` / `docker service ps` do.
 import t from 'tap';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,7 +11,7 @@ import { createGateway } from '@enginegate/gateway';
 import mobyPlugin from '@enginegate/plugin-moby';
 import type { SwarmView } from '@enginegate/plugin-moby';
 import type { PrivateDockerd } from '@enginegate/test-harness/dockerd';
-import { createService, swarmForTest, waitForRunningTasks } from '@enginegate/test-harness/swarm';
+import { createService, scaleService, swarmForTest, waitForRunningTasks } from '@enginegate/test-harness/swarm';
 
 const CLI_BIN = fileURLToPath(new URL('../../packages/cli/dist/bin.js', import.meta.url));
 const TOKEN = 'swarm-test-token-0123456789';
@@ -24,10 +24,16 @@ interface CliRun {
   stderr: string;
 }
 
-/** Runs the real CLI binary against the gateway; no engine address leaks in from the environment. */
-function cli(url: string, args: string[]): Promise<CliRun> {
+/** The CLI's environment: this gateway, and no engine address leaking in. */
+function cliEnv(url: string): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, ENGINEGATE_URL: url, ENGINEGATE_TOKEN: TOKEN };
   for (const key of ['DOCKER_HOST', 'CONTAINERD_ADDRESS', 'CONTAINER_HOST', 'ENGINEGATE_STATE_DIR']) delete env[key];
+  return env;
+}
+
+/** Runs the real CLI binary against the gateway. */
+function cli(url: string, args: string[]): Promise<CliRun> {
+  const env = cliEnv(url);
   return new Promise((resolve) => {
     execFile(process.execPath, [CLI_BIN, ...args], { env, timeout: 30_000 }, (err, stdout, stderr) => {
       const code = err === null ? 0 : typeof err.code === 'number' ? err.code : 1;
@@ -83,6 +89,66 @@ async function suite(dockerd: PrivateDockerd): Promise<void> {
     const endpoints = await cli(url, ['endpoints']);
     t.match(endpoints.stdout, '/passthrough/moby/services');
   });
+
+  await t.test(
+    'logs -f --service web: every replica as one prefixed stream, a new replica joins, an engine use round trip loses nothing',
+    async (t) => {
+      const follower = spawn(process.execPath, [CLI_BIN, 'logs', '-f', '--tail', '1', '--service', 'web'], {
+        env: cliEnv(url),
+      });
+      let out = '';
+      follower.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+      let err = '';
+      follower.stderr.setEncoding('utf8').on('data', (chunk: string) => (err += chunk));
+      const exited = new Promise<number | null>((resolve) => follower.on('exit', (code) => resolve(code)));
+      t.teardown(() => {
+        if (follower.exitCode === null) follower.kill('SIGTERM');
+      });
+      // `web.SLOT.TASKID@NODE | web N`, as docker service logs names a task (no colour off a terminal).
+      const perTask = () => {
+        const tasks = new Map<string, number[]>();
+        for (const match of out.matchAll(/^(web\.\d+\.\w{12}@\S+) *\| web (\d+)$/gm))
+          tasks.set(match[1]!, [...(tasks.get(match[1]!) ?? []), Number(match[2])]);
+        return tasks;
+      };
+      const waitFor = async (what: string, done: () => boolean) => {
+        const deadline = Date.now() + 30_000;
+        while (!done()) {
+          if (Date.now() > deadline)
+            throw new Error(`timed out waiting for ${what}; stdout: ${out.slice(-400)} stderr: ${err}`);
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+      };
+      await waitFor('lines of both replicas', () => [...perTask().values()].filter((n) => n.length >= 3).length >= 2);
+      t.same(
+        [...perTask().keys()].map((name) => name.replace(/\..*/, '')).sort(),
+        ['web', 'web'],
+        'two tasks, each line prefixed with its task',
+      );
+
+      await scaleService(dockerd, 'web', 3);
+      await waitFor('a line of the third replica', () =>
+        [...perTask().keys()].some((name) => name.startsWith('web.3.')),
+      );
+      t.pass('the replica the scale started joined the stream');
+
+      for (const engine of ['mock', 'moby']) {
+        const use = await cli(url, ['engine', 'use', engine]);
+        t.equal(use.code, 0, `engine use ${engine}: ${use.stderr}`);
+      }
+      const before = new Map([...perTask()].map(([name, numbers]) => [name, numbers.length]));
+      await waitFor('lines of every replica after the round trip', () =>
+        [...before].every(([name, count]) => (perTask().get(name)?.length ?? 0) >= count + 5),
+      );
+      follower.kill('SIGTERM');
+      await exited;
+      for (const [name, numbers] of perTask()) {
+        const gaps = numbers.slice(1).filter((n, i) => n !== numbers[i]! + 1);
+        t.same(gaps, [], `${name}: ${numbers[0]}…${numbers.at(-1)}, each once and none missing`);
+      }
+      await scaleService(dockerd, 'web', 2);
+    },
+  );
 
   await t.test('ps --services on an engine without services says so', async (t) => {
     const use = await cli(url, ['engine', 'use', 'mock']);
