@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { InvalidArgumentError, validateNamespace, type ContainerEvent, type Engine } from '@enginegate/plugin-api';
 import {
   parseBooleanParam,
@@ -84,6 +85,9 @@ export async function openMergedSource(
   signal: AbortSignal,
   subscribe?: (signal: AbortSignal) => Promise<AsyncIterable<ContainerEvent[]>>,
 ): Promise<MergedLogSource> {
+  // Every member's history and live stream listen on this one signal: past 10 members Node
+  // would warn of a leak that is none (up to 256 members, each with two opens, and the events).
+  setMaxListeners(2 * MAX_MEMBERS + 8, signal);
   // Subscribed before the listing, so that a container starting in between is not missed.
   const events = request.options.follow && subscribe !== undefined ? await subscribe(signal) : undefined;
   const containers = await engine.containers(
