@@ -2,17 +2,25 @@ import { decodeCursor, InvalidArgumentError, nowNanos, type Cursor, type UnixNan
 import { MEMBER_KEY_LENGTH } from './member.js';
 
 /**
- * A cursor of a whole merged stream: `m<time>` and then, for each member that has sent a
- * line, `~<member key><that member's own cursor>`. `time` is the time of the record the
- * cursor names. Resuming with it, a member with a position resumes right behind it (the
- * engine's own `after=`); a member without one — it joined after the cursor was taken, or had
- * sent nothing yet — resumes from `time` on.
+ * A cursor of a whole merged stream: `m<time>` and then, for each member, `~<member key>` and
+ * that member's own cursor once it has sent a line, or a mark before: NOTHING_YET (it was a
+ * member, sent nothing up to `time`: it resumes from `time` on) or FROM_START (it joined and
+ * has not sent a line yet: its lines may be stamped before `time`). A member the cursor does
+ * not name at all joined after it was taken, and resumes from its first line too: a joined
+ * member's history comes after its join in the stream, whatever its lines' times.
  */
 export interface MergedCursor {
   time: UnixNanos;
-  /** Member key → that member's own cursor, as its engine made it. */
+  /** Member key → that member's own cursor, as its engine made it, or a mark before its first line. */
   positions: ReadonlyMap<string, string>;
 }
+
+/** A member's mark before its first line: it resumes from the cursor's time on. */
+export const NOTHING_YET = '';
+/** A member's mark before its first line: it resumes from its own first line. */
+export const FROM_START = '*';
+
+const isMark = (position: string | undefined) => position === NOTHING_YET || position === FROM_START;
 
 const HEAD = /^m(\d{1,22})$/;
 const KEY = new RegExp(`^[A-Za-z0-9_-]{${MEMBER_KEY_LENGTH}}$`);
@@ -43,7 +51,7 @@ export function decodeMergedCursor(text: string): MergedCursor {
     const cursor = entry.slice(MEMBER_KEY_LENGTH);
     if (!KEY.test(key) || positions.has(key)) throw invalid(text);
     try {
-      decodeCursor(cursor);
+      if (!isMark(cursor)) decodeCursor(cursor);
     } catch {
       throw invalid(text);
     }
@@ -55,7 +63,7 @@ export function decodeMergedCursor(text: string): MergedCursor {
 /** A member's own cursor, decoded, from a merged cursor's positions. */
 export function memberPosition(cursor: MergedCursor, key: string): Cursor | undefined {
   const text = cursor.positions.get(key);
-  return text === undefined ? undefined : decodeCursor(text);
+  return text === undefined || isMark(text) ? undefined : decodeCursor(text);
 }
 
 /**
@@ -71,7 +79,13 @@ export class MergedPositions {
 
   /** The position of one member, if it has sent a line (in this stream or the one resumed). */
   of(key: string): string | undefined {
-    return this.positions.get(key);
+    const position = this.positions.get(key);
+    return isMark(position) ? undefined : position;
+  }
+
+  /** Names a member in the cursors from now on, with `mark` until its first line. */
+  enter(key: string, mark: typeof NOTHING_YET | typeof FROM_START): void {
+    if (!this.positions.has(key)) this.positions.set(key, mark);
   }
 
   advance(key: string, cursor: string, time: UnixNanos | null): string {

@@ -13,7 +13,7 @@ import {
 import { ArrivalMerge, type Arrival } from './arrival-merge.js';
 import { MAX_MEMBERS, memberKey, type Member } from './member.js';
 import { containerName } from './member-selection.js';
-import { MergedPositions, type MergedCursor } from './merged-cursor.js';
+import { FROM_START, MergedPositions, NOTHING_YET, type MergedCursor } from './merged-cursor.js';
 import type { StreamRecord } from './merged-record.js';
 import { mergeInTimeOrder, type MemberRecord, type MemberSource } from './time-order-merge.js';
 
@@ -69,7 +69,7 @@ export class MergedLogSource implements AsyncIterable<StreamRecord[]> {
 
   static async open(init: MergedLogSourceInit): Promise<MergedLogSource> {
     const source = new MergedLogSource(init);
-    for (const info of init.members) source.addMember(info);
+    for (const info of init.members) source.positions.enter(source.addMember(info).key, NOTHING_YET);
     source.histories = await Promise.all(
       [...source.members.values()].map(async (member) => ({
         member,
@@ -101,12 +101,16 @@ export class MergedLogSource implements AsyncIterable<StreamRecord[]> {
     return member;
   }
 
-  /** Where a member starts: right after its position, else (resuming) at the cursor's time. */
+  /**
+   * Where a member starts: right after its position; else, resuming, at the cursor's time if
+   * the cursor knew it as a member that had sent nothing, from its start if it joined later.
+   */
   private startFrom(member: Member, fallbackSince: UnixNanos | undefined): Partial<LogOptions> {
     const position = this.positions.of(member.key);
     if (position !== undefined) return { after: decodeCursor(position) };
     const { since } = this.init.options;
-    if (this.init.resume !== undefined) return { since: later(since, this.init.resume.time) };
+    const { resume } = this.init;
+    if (resume?.positions.get(member.key) === NOTHING_YET) return { since: later(since, resume.time) };
     const from = fallbackSince === undefined ? since : later(since, fallbackSince);
     return from === undefined ? {} : { since: from };
   }
@@ -214,6 +218,7 @@ export class MergedLogSource implements AsyncIterable<StreamRecord[]> {
       return merge.poke();
     }
     const member = this.addMember(info);
+    this.positions.enter(member.key, FROM_START);
     // The join goes out before any of its lines: the follow loop looks at `control` first.
     this.control.push({ type: 'join', member });
     merge.poke();
