@@ -17,6 +17,8 @@ const CLI_BIN = fileURLToPath(new URL('../../packages/cli/dist/bin.js', import.m
 const TOKEN = 'logs-project-token-0123456789';
 const PROJECT = 'egm-cli';
 const LINE_COUNT = 150;
+/** The escape that starts an ANSI colour. */
+const ESC = '\x1b';
 
 t.setTimeout(180_000);
 const run = promisify(execFile);
@@ -110,6 +112,21 @@ async function suite(dockerd: PrivateDockerd): Promise<void> {
     await start('worker');
     await waitFor('a line of worker', () => count('worker') >= 1, output);
     t.pass('worker joined');
+  });
+
+  await t.test('on a terminal (script(1) gives it one) each member’s prefix has its own colour', async (t) => {
+    const command = `${process.execPath} ${CLI_BIN} logs --tail 2 --project ${PROJECT}`;
+    const { stdout } = await run('script', ['-qfec', command, '/dev/null'], { env: cliEnv(url) });
+    const colours = new Map<string, Set<string>>();
+    const coloured = new RegExp(`${ESC}\\[(\\d+)m(\\S+?) *\\| ${ESC}\\[0m`, 'g');
+    for (const match of stdout.matchAll(coloured))
+      colours.set(match[2]!, (colours.get(match[2]!) ?? new Set()).add(match[1]!));
+    t.same([...colours.keys()].sort(), ['db', 'web', 'worker'].map((s) => `${PROJECT}-${s}-1`).sort(), 'every member');
+    t.ok(
+      [...colours.values()].every((set) => set.size === 1),
+      'one colour a member',
+    );
+    t.equal(new Set([...colours.values()].flatMap((set) => [...set])).size, 3, 'three colours');
   });
 
   await t.test('engine use round trips: nothing repeated, nothing lost', async (t) => {
