@@ -10,6 +10,8 @@ import { EngineProbe } from './engine-probe.js';
 import { LogsClient } from '@enginegate/test-client';
 import { SCENARIOS } from './scenario-catalogue.js';
 import { bytesScenarios } from './scenarios/bytes-scenarios.js';
+import { eventsScenarios } from './scenarios/events-scenarios.js';
+import { mergedScenarios } from './scenarios/merged-scenarios.js';
 import { refusalScenarios } from './scenarios/refusal-scenarios.js';
 import type { Scenario } from './scenarios/scenario.js';
 import { selectionScenarios } from './scenarios/selection-scenarios.js';
@@ -21,6 +23,8 @@ const IMPLEMENTATIONS: Record<string, Scenario> = {
   ...bytesScenarios,
   ...streamingScenarios,
   ...refusalScenarios,
+  ...eventsScenarios,
+  ...mergedScenarios,
 };
 
 const DEFAULT_SCENARIO_TIMEOUT_MS = 30_000;
@@ -100,6 +104,8 @@ async function startGateway(
       pluginConfig: { [plugin.name]: target.pluginConfig ?? {} },
       logger: false,
       healthIntervalMs: 500,
+      // Engines without events() are polled by the gateway; a short interval keeps the bounds of the events and join scenarios meaningful.
+      eventsPollIntervalMs: 250,
     });
   } catch (err) {
     rmSync(stateDir, { recursive: true, force: true });

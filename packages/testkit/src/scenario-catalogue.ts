@@ -82,6 +82,34 @@ export const SCENARIOS: readonly ScenarioInfo[] = [
   { name: 'framings-agree', checks: 'raw, text, JSON and binary WebSocket framings carry the same lines', needs: [] },
   { name: 'http-agrees', checks: 'plain HTTP (text/plain and NDJSON) carries what the WebSocket carries', needs: [] },
   {
+    name: 'events-present',
+    checks: 'the events stream lists each existing container as `present` (with its labels), then one `synced`',
+    needs: [],
+  },
+  {
+    name: 'events-lifecycle',
+    checks:
+      'a container created, started, exiting and removed is `create`, `start`, `die`, `destroy` in order, each within 3 s',
+    needs: ['exits'],
+  },
+  {
+    name: 'merged-time-order',
+    checks: 'a merged history of three containers is in time order, each keeping its own lines and order',
+    needs: ['times'],
+  },
+  {
+    name: 'merged-join-leave',
+    checks:
+      'a container started later joins a selector stream within 3 s and leaves with its exit code; a `container=` list ends (1000) when all exited',
+    needs: ['exits', 'exitCode'],
+  },
+  {
+    name: 'merged-cursor-resume',
+    checks: '`after=<merged cursor>` resumes every member exactly: no line twice, none missing',
+    needs: ['exits'],
+  },
+  { name: 'merged-tail', checks: '`tail=N` on a merged stream is per container', needs: [] },
+  {
     name: 'stopped-503',
     checks: 'a stopped engine is a 503 with `Retry-After`, open streams end (1012), and it serves again once started',
     needs: [],

@@ -44,7 +44,14 @@ const elapsedMs = Date.now() - started;
 
 t.test('what needs an exit is skipped with the reason; everything else passes', async (t) => {
   const needExit = SCENARIOS.filter((s) => s.needs.includes('exits')).map((s) => s.name);
-  t.same(needExit, ['live-delivery', 'exit-record', 'cursor-resume']);
+  t.same(needExit, [
+    'live-delivery',
+    'exit-record',
+    'cursor-resume',
+    'events-lifecycle',
+    'merged-join-leave',
+    'merged-cursor-resume',
+  ]);
   t.same(
     results.filter((r) => r.result === 'skip'),
     needExit.map((scenario) => ({ engine: 'mock-never-exits', scenario, result: 'skip', reason: REASON })),
