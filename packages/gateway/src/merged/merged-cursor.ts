@@ -19,8 +19,20 @@ export interface MergedCursor {
 export const NOTHING_YET = '';
 /** A member's mark before its first line: it resumes from its own first line. */
 export const FROM_START = '*';
+/**
+ * A member's mark once its live stream opened (at `s<time>`) with nothing sent: live lines of
+ * different members arrive out of time order, so it resumes from that time, not the cursor's.
+ */
+const LIVE_SINCE = /^s(\d{1,22})$/;
 
-const isMark = (position: string | undefined) => position === NOTHING_YET || position === FROM_START;
+const isMark = (position: string | undefined) =>
+  position === NOTHING_YET || position === FROM_START || LIVE_SINCE.test(position ?? '');
+
+/** The time a LIVE_SINCE mark names, if `position` is one. */
+export function liveSince(position: string | undefined): UnixNanos | undefined {
+  const match = LIVE_SINCE.exec(position ?? '');
+  return match ? BigInt(match[1]!) : undefined;
+}
 
 const HEAD = /^m(\d{1,22})$/;
 const KEY = new RegExp(`^[A-Za-z0-9_-]{${MEMBER_KEY_LENGTH}}$`);
@@ -81,6 +93,11 @@ export class MergedPositions {
   of(key: string): string | undefined {
     const position = this.positions.get(key);
     return isMark(position) ? undefined : position;
+  }
+
+  /** Members that have sent nothing when their live streams open at `time`: from then on. */
+  liveFrom(keys: Iterable<string>, time: UnixNanos): void {
+    for (const key of keys) if (this.positions.get(key) === NOTHING_YET) this.positions.set(key, `s${time}`);
   }
 
   /** Names a member in the cursors from now on, with `mark` until its first line. */

@@ -13,7 +13,7 @@ import {
 import { ArrivalMerge, type Arrival } from './arrival-merge.js';
 import { MAX_MEMBERS, memberKey, type Member } from './member.js';
 import { containerName } from './member-selection.js';
-import { FROM_START, MergedPositions, NOTHING_YET, type MergedCursor } from './merged-cursor.js';
+import { FROM_START, liveSince, MergedPositions, NOTHING_YET, type MergedCursor } from './merged-cursor.js';
 import type { StreamRecord } from './merged-record.js';
 import { mergeInTimeOrder, type MemberRecord, type MemberSource } from './time-order-merge.js';
 
@@ -110,7 +110,10 @@ export class MergedLogSource implements AsyncIterable<StreamRecord[]> {
     if (position !== undefined) return { after: decodeCursor(position) };
     const { since } = this.init.options;
     const { resume } = this.init;
-    if (resume?.positions.get(member.key) === NOTHING_YET) return { since: later(since, resume.time) };
+    const resumed = resume?.positions.get(member.key);
+    if (resumed === NOTHING_YET) return { since: later(since, resume!.time) };
+    const liveTime = liveSince(resumed);
+    if (liveTime !== undefined) return { since: later(since, liveTime) };
     const from = fallbackSince === undefined ? since : later(since, fallbackSince);
     return from === undefined ? {} : { since: from };
   }
@@ -174,6 +177,10 @@ export class MergedLogSource implements AsyncIterable<StreamRecord[]> {
     try {
       const { control } = this;
       await Promise.all([...this.members.values()].map((m) => this.startLive(merge, m, this.openedAt, control)));
+      this.positions.liveFrom(
+        [...this.members.values()].map((m) => m.key),
+        this.openedAt,
+      );
       if (this.init.events !== undefined) void this.watchJoins(merge, this.init.events);
       for (;;) {
         if (control.length > 0) yield control.splice(0);
