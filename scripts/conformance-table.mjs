@@ -39,10 +39,6 @@ const ROW_NOTES = {
     "so bytes that are not UTF-8 are already U+FFFD on disk, before the plugin reads them. Docker's `local` " +
     "driver keeps raw bytes, which is why moby passes. The suite's containerd containers are nerdctl-style " +
     "only; CRI and `ctr --log-uri file://` logs are covered by the plugin's own tests, not by this table.",
-  'containerd/merged-join-leave':
-    'An intermittent bug, reported, not fixed here (plugins/containerd/src is being changed by the containerd ' +
-    'events work): in 3 of 4 runs on 2026-12-02 the members of a `container=` stream, followed from its start, ' +
-    'left without `exitCode`, while a container joining an `all=true` stream later left with its code.',
 };
 
 function run(command, args, env) {
@@ -144,9 +140,6 @@ ${notes || 'None: every scenario has the same result on every engine.'}
 
 ## Differences the table does not show
 
-- containerd: \`merged-join-leave\` is intermittent (3 of 4 runs on 2026-12-02 failed): members of a
-  \`container=\` stream, followed from its start, sometimes leave without \`exitCode\`; see ROW_NOTES in
-  \`scripts/conformance-table.mjs\`. Reported, not fixed (the containerd plugin is being changed).
 - podman: Podman 4's libpod API gives log times with whole seconds only. The time scenarios
   pass because the suite takes its \`since\`/\`until\` values from the records' own times, which
   the plugin applies to those whole seconds; cursors carry a position beside the time, so

@@ -10,11 +10,11 @@ import {
 import type { ContainerdClient, ContainerdContainer } from './containerd-client.js';
 import { ContainerResolver } from './container-resolver.js';
 import { JournaldStream } from './journald-stream.js';
-import { LogFileStream, type TaskWatch } from './log-file-stream.js';
+import { LogFileStream } from './log-file-stream.js';
 import { LogLocator, type LogLocation } from './log-location.js';
 import type { LogRoots } from './log-roots.js';
 import type { ContainerdPluginConfig } from './plugin-config.js';
-import type { TaskExitMonitor } from './task-exit-monitor.js';
+import type { TaskExitMonitor, TaskWatch } from './task-exit-monitor.js';
 
 /** What a log source needs from a started engine. */
 export interface ContainerdConnection {
@@ -120,9 +120,9 @@ export class ContainerdLogSource implements LogSource {
         const task = await client.getTask(container.namespace, container.id);
         if (!task || task.status === 'STOPPED') {
           end();
-          return false;
+          return { exitCode: task ? task.exitStatus : null };
         }
-        return true;
+        return 'running';
       },
       end,
     };

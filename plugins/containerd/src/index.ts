@@ -8,7 +8,7 @@ export { ContainerdClient, type ContainerdContainer, type ContainerdTask } from 
 export { ContainerResolver, EXCLUDED_NAMESPACES, containerNames } from './container-resolver.js';
 export { LogLocator, CRI_CONTAINER_METADATA, NERDCTL_LABEL, type LogLocation } from './log-location.js';
 export { LogRoots, DEFAULT_LOG_ROOTS } from './log-roots.js';
-export { LogFileStream, type LogFileStreamOptions, type TaskWatch } from './log-file-stream.js';
+export { LogFileStream, type LogFileStreamOptions } from './log-file-stream.js';
 export { JournaldStream } from './journald-stream.js';
 export { fileHasWriter } from './file-writers.js';
 export {
@@ -21,7 +21,7 @@ export {
 } from './log-formats.js';
 export { listRotatedFiles, openLogSegment, type LogSegment, type RotationScheme } from './log-segments.js';
 export { findTailPosition, findTimePosition, type SegmentPosition } from './log-positioning.js';
-export { TaskExitMonitor, type TaskExit } from './task-exit-monitor.js';
+export { TaskExitMonitor, type TaskExit, type TaskWatch } from './task-exit-monitor.js';
 export { readPluginConfig, DEFAULT_CONTAINERD_ADDRESS, type ContainerdPluginConfig } from './plugin-config.js';
 export { defaultProtoDir, loadContainerdProtos } from './proto-definitions.js';
 

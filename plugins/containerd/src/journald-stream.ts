@@ -8,9 +8,8 @@ import {
   type UnixNanos,
 } from '@enginegate/plugin-api';
 import { journaldJsonFormat } from './log-formats.js';
-import type { TaskWatch } from './log-file-stream.js';
 import { RecordAssembler } from './record-assembler.js';
-import type { TaskExit } from './task-exit-monitor.js';
+import type { TaskExit, TaskWatch } from './task-exit-monitor.js';
 
 export interface JournaldStreamOptions {
   /** SYSLOG_IDENTIFIER of the container's entries. */
@@ -63,8 +62,10 @@ export class JournaldStream implements AsyncIterable<LogRecord[]> {
     if (signal.aborted) return;
     signal.addEventListener('abort', this.onAbort, { once: true });
     try {
-      let following = options.follow && this.o.task !== undefined;
-      if (following) following = await this.o.task!.begin((exit) => this.onTaskExit(exit));
+      const began = options.follow ? await this.o.task?.begin((exit) => this.onTaskExit(exit)) : undefined;
+      const following = began === 'running';
+      // A task that had already ended: its exit goes after the history, as when followed.
+      const endedBefore = began === undefined || began === 'running' ? null : began;
       if (this.released) return;
 
       const child = spawn(this.o.journalctlPath, this.journalctlArgs(following), { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -105,8 +106,9 @@ export class JournaldStream implements AsyncIterable<LogRecord[]> {
       }
       const code = await exited;
       if (this.released) return;
-      if (this.exit) {
-        if (this.exit.exitCode !== null) yield [{ type: 'exit', exitCode: this.exit.exitCode }];
+      const exit = this.exit ?? endedBefore;
+      if (exit) {
+        if (exit.exitCode !== null) yield [{ type: 'exit', exitCode: exit.exitCode }];
         return;
       }
       if (code !== 0 && code !== null) {

@@ -21,18 +21,7 @@ import {
   type RotatedFile,
   type RotationScheme,
 } from './log-segments.js';
-import type { TaskExit } from './task-exit-monitor.js';
-
-/** Tells a follower when its task exits. */
-export interface TaskWatch {
-  /**
-   * Starts watching the task and checks that it is running (in that order, so that no exit is
-   * missed). Resolves false, watching nothing, when there is nothing to follow.
-   */
-  begin(onExit: (exit: TaskExit) => void): Promise<boolean>;
-  /** Stops watching; idempotent. */
-  end(): void;
-}
+import type { TaskExit, TaskWatch } from './task-exit-monitor.js';
 
 export interface LogFileStreamOptions {
   /** The current log file, a real path already checked against the log roots. */
@@ -112,7 +101,14 @@ export class LogFileStream implements AsyncIterable<LogRecord[]> {
   }
 
   private async *read(): AsyncGenerator<LogRecord[]> {
-    const following = await this.beginFollowing();
+    const began = await this.beginFollowing();
+    yield* this.readFiles(began === 'running');
+    // Asked to follow a task that had already ended: its history, then its exit, as Docker's.
+    const ended = began === null || began === 'running' || this.released ? [] : exitRecords(began);
+    if (ended.length > 0) yield ended;
+  }
+
+  private async *readFiles(following: boolean): AsyncGenerator<LogRecord[]> {
     if (this.released) return;
     if (following) this.waiter.watchDirectory(dirname(this.o.path));
     const opening = await this.openSegments(following);
@@ -148,10 +144,10 @@ export class LogFileStream implements AsyncIterable<LogRecord[]> {
    * Whether to follow: asked for, with a task, `until` not yet past, and the task running. The
    * exit callback is registered before the task is checked, so that no exit falls in between.
    */
-  private async beginFollowing(): Promise<boolean> {
+  private async beginFollowing(): Promise<'running' | TaskExit | null> {
     const { options, task } = this.o;
-    if (!options.follow || !task) return false;
-    if (options.until !== undefined && options.until <= BigInt(Date.now()) * 1_000_000n) return false;
+    if (!options.follow || !task) return null;
+    if (options.until !== undefined && options.until <= BigInt(Date.now()) * 1_000_000n) return null;
     return task.begin((exit) => {
       this.exit = exit;
       this.exitSeenAt = Date.now();

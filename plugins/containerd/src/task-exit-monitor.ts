@@ -8,6 +8,17 @@ export interface TaskExit {
 }
 export type TaskExitListener = (exit: TaskExit) => void;
 
+/** Tells a follower when its task exits. */
+export interface TaskWatch {
+  /**
+   * Starts watching the task and checks that it is running (in that order, so that no exit is
+   * missed). Resolves 'running', or, watching nothing, how the task already ended.
+   */
+  begin(onExit: (exit: TaskExit) => void): Promise<'running' | TaskExit>;
+  /** Stops watching; idempotent. */
+  end(): void;
+}
+
 export interface TaskExitMonitorOptions {
   /** How long a new subscription must stay open before it counts as live (see `settle`). */
   settleMs?: number;

@@ -40,15 +40,15 @@ const logger = recordingLogger();
 const dir = await mkdtemp(join(tmpdir(), 'egc-follow-'));
 t.teardown(() => rm(dir, { recursive: true, force: true }));
 
-/** A task the test ends by hand. */
-function handTask(running = true) {
+/** A task the test ends by hand; `ended` is the exit of a task that had stopped before the stream. */
+function handTask(ended?: TaskExit) {
   let onExit: ((exit: TaskExit) => void) | undefined;
   let watching = false;
   const watch: TaskWatch = {
     async begin(listener) {
       onExit = listener;
-      watching = running;
-      return running;
+      watching = ended === undefined;
+      return ended ?? 'running';
     },
     end() {
       watching = false;
@@ -346,5 +346,36 @@ t.test('a physical line over 1 MiB in a timestamped log is a gap, not an entry, 
   t.same(
     records.map((r) => (r.type === 'line' ? r.text : r.type)),
     ['before', 'gap', 'after'],
+  );
+});
+
+t.test('following a task that had already stopped: its history, then its exit code, and the stream ends', async (t) => {
+  const log = join(dir, 'stopped-json.log');
+  await writeFile(log, json('one\n') + json('two\n', 'stderr'));
+  const task = handTask({ exitCode: 4 });
+  const records = await readAll(stream(log, jsonFileFormat, 'numbered', FOLLOW, task.watch));
+  t.same(
+    records.map((r) => (r.type === 'line' ? r.text : r.type === 'exit' ? r.exitCode : r.type)),
+    ['one', 'two', 4],
+    'both lines, then the exit',
+  );
+  t.notOk(task.watching, 'nothing is watched');
+
+  // No log file at all (it never wrote): the exit alone.
+  const none = await readAll(
+    stream(join(dir, 'never-written.log'), jsonFileFormat, 'numbered', FOLLOW, handTask({ exitCode: 6 }).watch),
+  );
+  t.same(
+    none.map((r) => (r.type === 'exit' ? r.exitCode : r.type)),
+    [6],
+    'a task that never wrote: its exit',
+  );
+
+  // A task that is gone (its exit code unknown): the history, and no invented exit.
+  const gone = await readAll(stream(log, jsonFileFormat, 'numbered', FOLLOW, handTask({ exitCode: null }).watch));
+  t.same(
+    gone.map((r) => r.type),
+    ['line', 'line'],
+    'a vanished task: the lines only',
   );
 });

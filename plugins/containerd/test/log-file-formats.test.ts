@@ -248,7 +248,7 @@ t.test('journald: journalctl -o json output through the journald reader', async 
       identifier: '0123456789ab',
       journalctlPath: follower,
       options: { ...ALL, follow: true },
-      task: { begin: async (listener) => ((onExit = listener), true), end() {} },
+      task: { begin: async (listener) => ((onExit = listener), 'running'), end() {} },
       logger,
       signal: new AbortController().signal,
       exitSettleMs: 100,
