@@ -35,7 +35,7 @@ if (cd) {
     );
   });
 
-  t.test('an exited task: the history, no exit record; tail and byte cursors', async (t) => {
+  t.test('an exited task: the history, then its exit; tail and byte cursors', async (t) => {
     const id = uniqueId('done');
     await cd.runTask({
       id,
@@ -46,10 +46,12 @@ if (cd) {
     const abort = new AbortController();
     const all = await readAll(await engine.logs.open({ ref: id }, FOLLOW, abort.signal), { abort });
     t.same(lines(all), ['a', 'b', 'c'], 'follow on a stopped task ends after the history');
-    t.notOk(
-      all.some((r) => r.type === 'exit'),
-      'no exit record for a task that had already stopped',
+    t.same(
+      all.filter((r) => r.type === 'exit').map((r) => (r as { exitCode?: number }).exitCode),
+      [2],
+      'then its exit code, as Docker and mock send it for a container that had already exited',
     );
+    t.equal(all.at(-1)?.type, 'exit', 'the exit comes last');
 
     const tail = await readAll(await engine.logs.open({ ref: id }, { ...ALL, tail: 2 }, abort.signal));
     t.same(lines(tail), ['b', 'c']);
