@@ -1,16 +1,16 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { EngineGateError, EngineUnavailableError, InvalidArgumentError } from '@enginegate/plugin-api';
+import { InvalidArgumentError } from '@enginegate/plugin-api';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import { isAuthSubprotocol, offeredSubprotocols } from '../access-control.js';
-import { clientAddress } from '../connection-limits.js';
 import type { EngineManager } from '../engine-manager.js';
 import type { EngineEvents } from '../events/engine-events.js';
 import { eventsFramer, type EventsRecord } from '../events/events-records.js';
 import type { Heartbeat } from '../logs/heartbeat.js';
 import { HttpSink } from '../logs/http-sink.js';
-import { CLOSE, LogStream, type LogSink } from '../logs/log-stream.js';
+import { CLOSE, type LogStream, type LogSink } from '../logs/log-stream.js';
 import type { LogStreamRegistry } from '../logs/log-stream-registry.js';
+import { openCountedStream, startStreamingResponse } from '../logs/stream-opening.js';
 import { WebSocketSink } from '../logs/websocket-sink.js';
 import type { GatewayMetrics } from '../metrics.js';
 
@@ -80,54 +80,27 @@ export class EventsRoute {
   }
 
   private async prepare(request: FastifyRequest, response: NodeJS.EventEmitter): Promise<void> {
-    const { engines, streams, maxStreams } = this.deps;
     const subprotocol = request.ws ? eventsSubprotocol(request.headers['sec-websocket-protocol']) : false;
-    const client = clientAddress(request.raw.socket);
-    const refusal = streams.refusal(client, maxStreams);
-    if (refusal !== undefined) {
-      if (!request.ws) throw new EngineGateError('TOO_MANY_STREAMS', refusal, { retryAfterSeconds: 5 });
-      this.prepared.set(request.raw, { subprotocol, stream: null, handOver: () => undefined });
-      return;
-    }
-    const snapshot = engines.snapshot();
-    const stream = new LogStream<EventsRecord>({
-      generation: snapshot.generation,
-      transport: request.ws ? 'websocket' : 'http',
+    const opened = await openCountedStream<EventsRecord>({
+      ...this.deps,
+      request,
+      response: request.ws ? request.raw.socket : response,
       framing: 'json',
-      container: '(events)',
-      engine: snapshot.name,
+      description: '(events)',
+      what: 'its events',
+      open: (snapshot, signal) => this.deps.events.open(snapshot.engine, signal),
     });
-    streams.add(stream, client);
-    let running = false;
-    const release = () => {
-      stream.clientGone();
-      if (!running) streams.delete(stream);
-    };
-    (request.ws ? request.raw.socket : response).once('close', release);
-    try {
-      stream.attachSource(await this.deps.events.open(snapshot.engine, stream.abort.signal));
-    } catch (err) {
-      release();
-      throw err;
-    }
-    if (stream.abort.signal.aborted) {
-      streams.delete(stream);
-      throw new EngineUnavailableError(`engine ${snapshot.name} changed while its events were being opened; retry`, {
-        retryAfterSeconds: 1,
-      });
-    }
-    this.prepared.set(request.raw, { subprotocol, stream, handOver: () => (running = true) });
+    this.prepared.set(request.raw, {
+      subprotocol,
+      stream: opened?.stream ?? null,
+      handOver: opened?.handOver ?? (() => undefined),
+    });
   }
 
   private async serveHttp(request: FastifyRequest, response: ServerResponse): Promise<void> {
     const { stream } = this.take(request);
     if (stream === null) return void response.destroy();
-    response.writeHead(200, {
-      'content-type': HttpSink.contentType('json'),
-      'cache-control': 'no-store',
-      'x-content-type-options': 'nosniff',
-    });
-    response.flushHeaders();
+    startStreamingResponse(response, 'json');
     this.deps.metrics.streamOpened('http', 'json');
     const sink = new HttpSink(response, 'json', this.deps.highWaterMark, (bytes) =>
       this.deps.metrics.bytesSentFor('http', 'json', bytes),

@@ -1,8 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { EngineGateError, EngineUnavailableError, type Engine } from '@enginegate/plugin-api';
+import type { Engine } from '@enginegate/plugin-api';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
-import { clientAddress } from '../connection-limits.js';
 import type { EngineManager } from '../engine-manager.js';
 import { RepeatedWarnings } from '../repeated-warnings.js';
 import type { EngineEvents } from '../events/engine-events.js';
@@ -12,8 +11,9 @@ import { createFramer } from '../logs/log-framing.js';
 import { parseLogRequest, type RequestInput, type StreamParams } from '../logs/log-request.js';
 import type { StreamRecord } from '../merged/merged-record.js';
 import { openMergedSource, parseMergedLogRequest } from '../merged/merged-request.js';
-import { CLOSE, LogStream, type StreamEnd } from '../logs/log-stream.js';
+import { CLOSE, type LogStream, type StreamEnd } from '../logs/log-stream.js';
 import type { LogStreamRegistry } from '../logs/log-stream-registry.js';
+import { openCountedStream, startStreamingResponse } from '../logs/stream-opening.js';
 import type { SharedLiveTails } from '../logs/shared-live-tails.js';
 import { HttpSink } from '../logs/http-sink.js';
 import { WebSocketSink } from '../logs/websocket-sink.js';
@@ -136,62 +136,30 @@ export class LogsRoute {
     response: NodeJS.EventEmitter,
     parse: () => LogsOpening,
   ): Promise<void> {
-    const { engines, streams, maxStreams } = this.deps;
     const opening = parse();
     const { request: logRequest, names } = opening;
-    const client = clientAddress(request.raw.socket);
-    const refusal = streams.refusal(client, maxStreams);
-    if (refusal !== undefined) {
-      if (!request.ws) throw new EngineGateError('TOO_MANY_STREAMS', refusal, { retryAfterSeconds: 5 });
-      this.prepared.set(request.raw, { request: logRequest, names, stream: null, handOver: () => undefined });
-      return;
-    }
-    const snapshot = engines.snapshot();
-    const stream = new LogStream({
-      generation: snapshot.generation,
-      transport: request.ws ? 'websocket' : 'http',
+    const opened = await openCountedStream({
+      ...this.deps,
+      request,
+      response: request.ws ? request.raw.socket : response,
       framing: logRequest.framing,
-      container: opening.description,
-      engine: snapshot.name,
+      description: opening.description,
+      what: 'the logs',
+      open: (snapshot, signal) => opening.open(snapshot.engine, snapshot.generation, signal),
     });
-    streams.add(stream, client);
-    // The client leaving at any point — during open(), before or after the upgrade — releases the
-    // source; until a handler runs the stream, it is also what removes it from the registry (an
-    // upgrade that never happens ends here too). The socket (WebSocket) or response (HTTP) closes
-    // exactly once, when the stream's connection is over.
-    let running = false;
-    const release = () => {
-      stream.clientGone();
-      if (!running) streams.delete(stream);
-    };
-    (request.ws ? request.raw.socket : response).once('close', release);
-    try {
-      stream.attachSource(await opening.open(snapshot.engine, snapshot.generation, stream.abort.signal));
-    } catch (err) {
-      release();
-      throw err;
-    }
-    if (stream.abort.signal.aborted) {
-      // The engine was switched or lost (or the client left) while the container was being resolved.
-      streams.delete(stream);
-      throw new EngineUnavailableError(`engine ${snapshot.name} changed while the logs were being opened; retry`, {
-        retryAfterSeconds: 1,
-      });
-    }
-    this.prepared.set(request.raw, { request: logRequest, names, stream, handOver: () => (running = true) });
+    this.prepared.set(request.raw, {
+      request: logRequest,
+      names,
+      stream: opened?.stream ?? null,
+      handOver: opened?.handOver ?? (() => undefined),
+    });
   }
 
   private async serveHttp(request: FastifyRequest, response: ServerResponse): Promise<void> {
     const { request: logRequest, names, stream } = this.take(request);
     if (stream === null) return void response.destroy();
     const { metrics, highWaterMark } = this.deps;
-    response.writeHead(200, {
-      'content-type': HttpSink.contentType(logRequest.framing),
-      'cache-control': 'no-store',
-      'x-content-type-options': 'nosniff',
-    });
-    // Headers now, so `curl -N` shows the stream is open before the first line.
-    response.flushHeaders();
+    startStreamingResponse(response, logRequest.framing);
     metrics.streamOpened('http', logRequest.framing);
     const sink = new HttpSink(response, logRequest.framing, highWaterMark, (bytes) =>
       metrics.bytesSentFor('http', logRequest.framing, bytes),

@@ -1,0 +1,87 @@
+import type { ServerResponse } from 'node:http';
+import { EngineGateError, EngineUnavailableError } from '@enginegate/plugin-api';
+import type { FastifyRequest } from 'fastify';
+import { clientAddress } from '../connection-limits.js';
+import type { EngineManager, EngineSnapshot } from '../engine-manager.js';
+import { HttpSink } from './http-sink.js';
+import type { FramingName } from './log-framing.js';
+import { LogStream } from './log-stream.js';
+import type { LogStreamRegistry } from './log-stream-registry.js';
+
+export interface StreamOpeningOptions<R> {
+  request: FastifyRequest;
+  /** The WebSocket's socket or the HTTP response: its `close` is the client leaving. */
+  response: NodeJS.EventEmitter;
+  engines: EngineManager;
+  streams: LogStreamRegistry;
+  maxStreams: number;
+  framing: FramingName;
+  /** What the stream serves, for the registry and the logs (a container, `(events)`). */
+  description: string;
+  /** What is being opened, for the retry message: "the logs", "its events". */
+  what: string;
+  open(snapshot: EngineSnapshot, signal: AbortSignal): Promise<AsyncIterable<R[]>>;
+}
+
+/** A stream counted in the registry, its source open, waiting for the route's handler. */
+export interface OpenedStream<R> {
+  stream: LogStream<R>;
+  /** Called by the handler that runs the stream: from then on, it removes it from the registry. */
+  handOver: () => void;
+}
+
+/**
+ * The preHandler half of every streaming route: the per-client stream limit (an HTTP request
+ * over it is a 429; a WebSocket gets null and is closed 1013 after its upgrade), then the
+ * stream registered and its source opened on the engine running now. The client leaving at any
+ * point — during open(), before or after the upgrade — releases the source; until a handler
+ * runs the stream, it is also what removes it from the registry (an upgrade that never happens
+ * ends here too).
+ */
+export async function openCountedStream<R>(o: StreamOpeningOptions<R>): Promise<OpenedStream<R> | null> {
+  const client = clientAddress(o.request.raw.socket);
+  const refusal = o.streams.refusal(client, o.maxStreams);
+  if (refusal !== undefined) {
+    if (!o.request.ws) throw new EngineGateError('TOO_MANY_STREAMS', refusal, { retryAfterSeconds: 5 });
+    return null;
+  }
+  const snapshot = o.engines.snapshot();
+  const stream = new LogStream<R>({
+    generation: snapshot.generation,
+    transport: o.request.ws ? 'websocket' : 'http',
+    framing: o.framing,
+    container: o.description,
+    engine: snapshot.name,
+  });
+  o.streams.add(stream, client);
+  let running = false;
+  const release = () => {
+    stream.clientGone();
+    if (!running) o.streams.delete(stream);
+  };
+  o.response.once('close', release);
+  try {
+    stream.attachSource(await o.open(snapshot, stream.abort.signal));
+  } catch (err) {
+    release();
+    throw err;
+  }
+  if (stream.abort.signal.aborted) {
+    // The engine was switched or lost (or the client left) while the source was being opened.
+    o.streams.delete(stream);
+    throw new EngineUnavailableError(`engine ${snapshot.name} changed while ${o.what} were being opened; retry`, {
+      retryAfterSeconds: 1,
+    });
+  }
+  return { stream, handOver: () => (running = true) };
+}
+
+/** The head of a streaming HTTP answer, sent at once: `curl -N` shows the stream is open before its first line. */
+export function startStreamingResponse(response: ServerResponse, framing: FramingName): void {
+  response.writeHead(200, {
+    'content-type': HttpSink.contentType(framing),
+    'cache-control': 'no-store',
+    'x-content-type-options': 'nosniff',
+  });
+  response.flushHeaders();
+}
