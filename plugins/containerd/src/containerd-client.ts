@@ -6,6 +6,7 @@ import {
   type EngineGateError,
 } from '@enginegate/plugin-api';
 import {
+  timestampToNanos,
   toContainer,
   toTask,
   type ContainerdContainer,
@@ -162,6 +163,7 @@ export class ContainerdClient {
     return {
       namespace: raw?.namespace ?? '',
       topic: raw?.topic ?? '',
+      time: timestampToNanos(raw?.timestamp),
       event: any?.value ? this.protos.decodeAny(any.type_url, any.value) : undefined,
     };
   }

@@ -1,15 +1,19 @@
 import {
   EngineUnavailableError,
-  formatTimestamp,
+  type ContainerEvent,
   type ContainerInfo,
   type Engine,
   type EngineHealth,
   type LogSource,
   type PluginLogger,
 } from '@enginegate/plugin-api';
-import { ContainerdClient, type ContainerdContainer, type ContainerdTask } from './containerd-client.js';
+import { ContainerdClient } from './containerd-client.js';
+import { TASK_EXIT_TOPIC } from './containerd-messages.js';
+import { CONTAINER_EVENT_TOPICS, ContainerdEvents } from './containerd-events.js';
 import { ContainerdLogSource, type ContainerdConnection } from './containerd-log-source.js';
-import { ContainerResolver, containerNames } from './container-resolver.js';
+import { toContainerInfo } from './container-info.js';
+import { ContainerResolver } from './container-resolver.js';
+import { EventSubscription } from './event-subscription.js';
 import { LogRoots } from './log-roots.js';
 import type { ContainerdPluginConfig } from './plugin-config.js';
 import { TaskExitMonitor } from './task-exit-monitor.js';
@@ -22,6 +26,11 @@ export interface ContainerdEngineOptions {
 
 const HEALTH_TIMEOUT_MS = 2_000;
 
+interface Connection extends ContainerdConnection {
+  subscription: EventSubscription;
+  events: ContainerdEvents;
+}
+
 /**
  * The containerd engine: one gRPC channel and one shared event subscription while started;
  * logs come from the files containerd's clients (nerdctl, the CRI plugin, `ctr --log-uri`)
@@ -32,7 +41,7 @@ export class ContainerdEngine implements Engine {
   readonly logs: LogSource;
   private readonly logSource: ContainerdLogSource;
   private readonly roots: LogRoots;
-  private connection: ContainerdConnection | null = null;
+  private connection: Connection | null = null;
 
   constructor(private readonly o: ContainerdEngineOptions) {
     this.roots = new LogRoots(o.config.logRoots, o.logger);
@@ -44,23 +53,23 @@ export class ContainerdEngine implements Engine {
     return this.o.config.address;
   }
 
-  /** Open log streams, event subscriptions and task watches: what a leak check counts. */
-  get resources(): { openStreams: number; subscriptions: number; taskWatches: number } {
+  /**
+   * Open log streams, event subscriptions (to containerd), task watches and `events()` iterables:
+   * what a leak check counts.
+   */
+  get resources(): { openStreams: number; subscriptions: number; taskWatches: number; eventStreams: number } {
     return {
       openStreams: this.logSource.openStreams,
-      subscriptions: this.connection?.monitor.subscriptionCount ?? 0,
+      subscriptions: this.connection?.subscription.subscriptionCount ?? 0,
       taskWatches: this.connection?.monitor.watchCount ?? 0,
+      eventStreams: this.connection?.events.subscriberCount ?? 0,
     };
   }
 
   async start(): Promise<void> {
     const fresh = !this.connection;
-    if (!this.connection) {
-      const client = new ContainerdClient(this.o.config.address, { protoDir: this.o.config.protoDir });
-      const monitor = new TaskExitMonitor(client, this.o.logger, (health) => this.o.reportHealth(health));
-      this.connection = { client, monitor };
-    }
-    const { client, monitor } = this.connection;
+    this.connection ??= this.connect();
+    const { client, subscription, monitor } = this.connection;
     try {
       const { version } = await client.getVersion(HEALTH_TIMEOUT_MS);
       this.o.logger.info({ address: this.address, version }, 'connected to containerd');
@@ -75,6 +84,15 @@ export class ContainerdEngine implements Engine {
           });
     }
     monitor.start();
+    subscription.start();
+  }
+
+  /**
+   * containerd's own events (every namespace but Docker's), from the engine's one subscription;
+   * resolves once it is live. See `ContainerdEvents`.
+   */
+  async events(signal: AbortSignal): Promise<AsyncIterable<ContainerEvent[]>> {
+    return this.requireConnection().events.open(signal);
   }
 
   async stop(): Promise<void> {
@@ -107,7 +125,23 @@ export class ContainerdEngine implements Engine {
       .sort((a, b) => (a.namespace ?? '').localeCompare(b.namespace ?? '') || a.id.localeCompare(b.id));
   }
 
-  private requireConnection(): ContainerdConnection {
+  /** The client, and one event subscription shared by the task-exit monitor and `events()`. */
+  private connect(): Connection {
+    const { config, logger } = this.o;
+    const client = new ContainerdClient(config.address, { protoDir: config.protoDir });
+    const topics = [...new Set([TASK_EXIT_TOPIC, ...CONTAINER_EVENT_TOPICS])];
+    const subscription = new EventSubscription(client, topics, logger, (h) => this.o.reportHealth(h));
+    const monitor = new TaskExitMonitor(client, subscription, logger);
+    const events = new ContainerdEvents({
+      client,
+      subscription,
+      listContainers: () => this.containers(),
+      logger,
+    });
+    return { client, subscription, monitor, events };
+  }
+
+  private requireConnection(): Connection {
     if (!this.connection) throw new EngineUnavailableError('the containerd engine is not started');
     return this.connection;
   }
@@ -116,40 +150,7 @@ export class ContainerdEngine implements Engine {
     const connection = this.connection;
     this.connection = null;
     connection?.monitor.stop();
+    connection?.subscription.stop();
     connection?.client.close();
-  }
-}
-
-const TASK_STATE: Record<string, string> = {
-  CREATED: 'created',
-  RUNNING: 'running',
-  STOPPED: 'exited',
-  PAUSED: 'paused',
-  PAUSING: 'paused',
-  UNKNOWN: 'unknown',
-};
-
-function toContainerInfo(container: ContainerdContainer, task: ContainerdTask | undefined): ContainerInfo {
-  return {
-    id: container.id,
-    names: containerNames(container),
-    namespace: container.namespace,
-    image: container.image,
-    // No task: created and never started, or its task was deleted after it exited.
-    state: task ? (TASK_STATE[task.status] ?? 'unknown') : 'created',
-    tty: task?.terminal ?? specWantsTerminal(container),
-    createdAt: container.createdAt !== null ? formatTimestamp(container.createdAt) : '',
-    labels: container.labels,
-  };
-}
-
-/** `process.terminal` of the OCI spec, which containerd stores as JSON inside an Any. */
-function specWantsTerminal(container: ContainerdContainer): boolean {
-  if (!container.spec?.value?.length) return false;
-  try {
-    const spec = JSON.parse(container.spec.value.toString('utf8')) as { process?: { terminal?: unknown } } | null;
-    return spec?.process?.terminal === true;
-  } catch {
-    return false;
   }
 }

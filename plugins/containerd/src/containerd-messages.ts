@@ -37,6 +37,8 @@ export interface ContainerdTask {
 export interface ContainerdEnvelope {
   namespace: string;
   topic: string;
+  /** When containerd published it; null when unset. */
+  time: UnixNanos | null;
   /** The decoded payload, or undefined for a type this proto subset does not know. */
   event: Record<string, unknown> | undefined;
 }
@@ -66,6 +68,7 @@ export interface WireProcess {
   exited_at?: WireTimestamp | null;
 }
 export interface WireEnvelope {
+  timestamp?: WireTimestamp | null;
   namespace?: string;
   topic?: string;
   event?: AnyMessage | null;
@@ -102,4 +105,18 @@ export function toTask(p: WireProcess): ContainerdTask {
     exitStatus: p.exit_status ?? 0,
     exitedAt: timestampToNanos(p.exited_at),
   };
+}
+
+/** The topic of task exits. */
+export const TASK_EXIT_TOPIC = '/tasks/exit';
+
+/**
+ * The exit of a task's init process that a `/tasks/exit` event tells; undefined for any other
+ * event, and for the exits of exec'd processes (they carry their exec ID, and end no task).
+ */
+export function initProcessExit(envelope: ContainerdEnvelope): { containerId: string; exitCode: number } | undefined {
+  if (envelope.topic !== TASK_EXIT_TOPIC || !envelope.event) return undefined;
+  const exit = envelope.event as { container_id?: string; id?: string; exit_status?: number };
+  if (!exit.container_id || (exit.id && exit.id !== exit.container_id)) return undefined;
+  return { containerId: exit.container_id, exitCode: exit.exit_status ?? 0 };
 }

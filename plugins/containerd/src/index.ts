@@ -22,6 +22,9 @@ export {
 export { listRotatedFiles, openLogSegment, type LogSegment, type RotationScheme } from './log-segments.js';
 export { findTailPosition, findTimePosition, type SegmentPosition } from './log-positioning.js';
 export { TaskExitMonitor, type TaskExit, type TaskWatch } from './task-exit-monitor.js';
+export { EventSubscription, type SubscriptionListener } from './event-subscription.js';
+export { ContainerdEvents, CONTAINER_EVENT_TOPICS } from './containerd-events.js';
+export { toContainerInfo } from './container-info.js';
 export { readPluginConfig, DEFAULT_CONTAINERD_ADDRESS, type ContainerdPluginConfig } from './plugin-config.js';
 export { defaultProtoDir, loadContainerdProtos } from './proto-definitions.js';
 

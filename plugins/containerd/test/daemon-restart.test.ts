@@ -62,6 +62,6 @@ if (cd) {
 
     const again = await readAll(await engine.logs.open({ ref: id }, { ...ALL, tail: 2 }, new AbortController().signal));
     t.same(lines(again), ['n8', 'n9'], 'served again');
-    t.same(engine.resources, { openStreams: 0, subscriptions: 1, taskWatches: 0 });
+    t.same(engine.resources, { openStreams: 0, subscriptions: 1, taskWatches: 0, eventStreams: 0 });
   });
 }

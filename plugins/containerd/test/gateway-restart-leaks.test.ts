@@ -71,8 +71,8 @@ if (cd) {
     const engine = gw.engines.snapshot().engine as ContainerdEngine;
     t.same(
       engine.resources,
-      { openStreams: 0, subscriptions: 1, taskWatches: 0 },
-      'no log stream, task watch or extra subscription',
+      { openStreams: 0, subscriptions: 1, taskWatches: 0, eventStreams: 0 },
+      'no log stream, task watch, events iterable or extra subscription',
     );
     t.comment(`WebSocket open → first line → close: ${perCycle.toFixed(2)} ms per cycle`);
   });

@@ -37,7 +37,7 @@ if (cd) {
     t.equal(await openFdCount(), before, 'no descriptor left open');
     t.same(
       engine.resources,
-      { openStreams: 0, subscriptions: 1, taskWatches: 0 },
+      { openStreams: 0, subscriptions: 1, taskWatches: 0, eventStreams: 0 },
       'no stream, watch or subscription left',
     );
     t.comment(`open → first line → close: ${perCycleMs.toFixed(2)} ms per cycle`);
