@@ -257,18 +257,28 @@ export function uniqueId(prefix: string): string {
 }
 
 /**
- * A task as nerdctl runs a named container: label `nerdctl/name`, a json-file log written by
- * the nerdctl-style logger under the daemon's log root. Resolves once the task runs; its ID is
- * returned (the name is what clients use).
+ * A task as nerdctl runs a named container: label `nerdctl/name` (and `labels`, e.g. a compose
+ * project's), a json-file log written by the nerdctl-style logger under the daemon's log root.
+ * Resolves once the task runs; its ID is returned (the name is what clients use).
  */
-export async function runNerdctlStyleTask(cd: PrivateContainerd, name: string, script: string): Promise<string> {
+export async function runNerdctlStyleTask(
+  cd: PrivateContainerd,
+  name: string,
+  script: string,
+  labels: Record<string, string> = {},
+): Promise<string> {
   const dataStore = join(cd.logDir, 'nerdctl', 'named0000');
   const loggerUri = await writeNerdctlStyleLogger(cd.dir, dataStore);
   const id = uniqueId(name);
   const stateDir = join(dataStore, 'containers', cd.namespace, id);
   await mkdir(stateDir, { recursive: true });
   await writeFile(join(stateDir, 'log-config.json'), JSON.stringify({ driver: 'json-file' }));
-  await cd.runTask({ id, script, logUri: loggerUri, labels: { 'nerdctl/name': name, 'nerdctl/state-dir': stateDir } });
+  await cd.runTask({
+    id,
+    script,
+    logUri: loggerUri,
+    labels: { ...labels, 'nerdctl/name': name, 'nerdctl/state-dir': stateDir },
+  });
   return id;
 }
 
