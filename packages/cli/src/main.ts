@@ -5,6 +5,7 @@ import { endpointsCommand } from './commands/endpoints.js';
 import { engineCommand } from './commands/engine.js';
 import { eventsCommand } from './commands/events.js';
 import { logsCommand } from './commands/logs.js';
+import { pluginCommand } from './commands/plugin.js';
 import { psCommand } from './commands/ps.js';
 import { serveCommand } from './commands/serve.js';
 
@@ -16,14 +17,18 @@ export const COMMANDS: readonly Command[] = [
   engineCommand,
   endpointsCommand,
   conformanceCommand,
+  pluginCommand,
 ];
+
+/** The longest command name and two spaces: every summary starts in one column. */
+const NAME_WIDTH = Math.max(...COMMANDS.map((c) => c.name.length)) + 2;
 
 export const MAIN_USAGE = `Usage: enginegate COMMAND [OPTIONS]
 
 Streams the logs of containers of Docker (moby), containerd, Podman or a mock engine.
 
 Commands:
-${COMMANDS.map((c) => `  ${c.name.padEnd(11)}${c.summary}`).join('\n')}
+${COMMANDS.map((c) => `  ${c.name.padEnd(NAME_WIDTH)}${c.summary}`).join('\n')}
 
 Run \`enginegate COMMAND --help\` for a command's options.`;
 

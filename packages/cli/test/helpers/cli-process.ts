@@ -35,9 +35,10 @@ export class CliProcess {
   private readonly err: Buffer[] = [];
   readonly exited: Promise<CliResult>;
 
-  constructor(args: string[], env: NodeJS.ProcessEnv) {
+  constructor(args: string[], env: NodeJS.ProcessEnv, cwd?: string) {
     this.child = spawn(process.execPath, [CLI_BIN, ...args], {
       env,
+      ...(cwd !== undefined && { cwd }),
       stdio: ['ignore', 'pipe', 'pipe'],
     }) as unknown as ChildProcessWithoutNullStreams;
     this.child.stdout.on('data', (chunk: Buffer) => this.out.push(chunk));
@@ -83,9 +84,14 @@ export class CliProcess {
   }
 }
 
-/** Runs the CLI to completion (killed after `timeoutMs`). */
-export async function runCli(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 20_000): Promise<CliResult> {
-  const cli = new CliProcess(args, env);
+/** Runs the CLI to completion (killed after `timeoutMs`), in `cwd` (default this process's). */
+export async function runCli(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  timeoutMs = 20_000,
+  cwd?: string,
+): Promise<CliResult> {
+  const cli = new CliProcess(args, env, cwd);
   const timer = setTimeout(() => cli.child.kill('SIGKILL'), timeoutMs);
   const result = await cli.exited;
   clearTimeout(timer);
