@@ -13,3 +13,4 @@ export * from './engine-streams.js';
 export * from './stream-ending.js';
 export * from './container-event-hub.js';
 export * from './swarm-tasks.js';
+export * from './docker-format-events.js';

@@ -1,20 +1,17 @@
 import type { IncomingMessage } from 'node:http';
 import {
-  EngineUnavailableError,
+  DockerFormatEventStream,
   formatUnixSeconds,
-  isConnectionFailure,
   nowNanos,
-  type ContainerAction,
-  type ContainerEvent,
   type ContainerInfo,
+  type MappedAction,
   type PluginLogger,
   SWARM_LABELS,
 } from '@enginegate/plugin-api';
 import type { DockerClient, DockerEventsQuery } from './docker-client.js';
-import { httpStatusOf } from './docker-errors.js';
 
 /** Docker's container actions that are events of the contract, and the state after each. */
-const ACTIONS: Readonly<Record<string, { action: ContainerAction; state?: string }>> = {
+const ACTIONS: Readonly<Record<string, MappedAction>> = {
   create: { action: 'create', state: 'created' },
   start: { action: 'start', state: 'running' },
   die: { action: 'die', state: 'exited' },
@@ -39,15 +36,6 @@ export function dockerEventsQuery(): DockerEventsQuery {
   };
 }
 
-interface DockerEventMessage {
-  Type?: string;
-  Action?: string;
-  Actor?: { ID?: string; Attributes?: Record<string, string> };
-}
-
-/** What inspect told of a container, kept to describe it in later events (and after destroy). */
-type Known = Omit<ContainerInfo, 'state'> & { state: string };
-
 export interface DockerEventStreamInit {
   client: DockerClient;
   response: IncomingMessage;
@@ -59,67 +47,18 @@ export interface DockerEventStreamInit {
   swarmNode: () => Promise<string>;
 }
 
-/**
- * Docker's `/events` stream as batches of container events. Each event's container is inspected,
- * so that it carries `tty`, `createdAt` and labels like a listing (the state is the event's;
- * after destroy, or when it is gone already, what was last known of it). The stream ends only with the daemon: that is an
- * EngineUnavailableError (1012 for the gateway's client).
- */
-export class DockerEventStream implements AsyncIterable<ContainerEvent[]> {
-  private readonly known = new Map<string, Known>();
-
-  constructor(private readonly init: DockerEventStreamInit) {}
-
-  async *[Symbol.asyncIterator](): AsyncGenerator<ContainerEvent[]> {
-    const { response, signal } = this.init;
-    let rest = '';
-    try {
-      for await (const chunk of response as AsyncIterable<Buffer>) {
-        const lines = (rest + chunk.toString('utf8')).split('\n');
-        rest = lines.pop() ?? '';
-        const batch: ContainerEvent[] = [];
-        for (const line of lines) {
-          const event = line.trim() === '' ? null : await this.toEvent(line);
-          if (event !== null) batch.push(event);
-        }
-        if (batch.length > 0) yield batch;
-      }
-    } catch (err) {
-      if (signal.aborted) return;
-      throw await this.ended(err);
-    } finally {
-      response.destroy();
-    }
-    if (!signal.aborted) throw await this.ended(undefined);
-  }
-
-  private async toEvent(line: string): Promise<ContainerEvent | null> {
-    let message: DockerEventMessage;
-    try {
-      message = JSON.parse(line) as DockerEventMessage;
-    } catch {
-      this.init.logger.warn({ line: line.slice(0, 64) }, 'an unreadable Docker event was skipped');
-      return null;
-    }
-    const mapped = ACTIONS[message.Action ?? ''];
-    const id = message.Actor?.ID;
-    if (message.Type !== 'container' || mapped === undefined || id === undefined) return null;
-    const attributes = message.Actor?.Attributes ?? {};
-    const known = mapped.action === 'destroy' ? this.known.get(id) : await this.inspect(id);
-    const container: ContainerInfo = { ...(known ?? fromAttributes(id, attributes)) };
-    if (attributes.name !== undefined) container.names = [attributes.name];
-    if (mapped.state !== undefined) container.state = mapped.state;
-    if (mapped.action === 'destroy') this.known.delete(id);
-    else this.known.set(id, container);
-    const event: ContainerEvent = { action: mapped.action, container, time: eventTime(line) };
-    if (mapped.action === 'die' && attributes.exitCode !== undefined) event.exitCode = Number(attributes.exitCode);
-    return event;
-  }
-
-  /** The container as inspect shows it; what was known of it when it is gone already. */
-  private async inspect(id: string): Promise<Known | undefined> {
-    try {
-      const inspect = await this.init.client.inspect(id, this.init.signal);
+/** Docker's `/events` stream as batches of container events, each container inspected (plugin-api's DockerFormatEventStream). */
+export function dockerEventStream(init: DockerEventStreamInit): DockerFormatEventStream {
+  const { client } = init;
+  return new DockerFormatEventStream({
+    body: init.response,
+    signal: init.signal,
+    logger: init.logger,
+    actions: ACTIONS,
+    exitCodeAttribute: 'exitCode',
+    notLabels: NOT_LABELS,
+    describe: async (id, signal): Promise<ContainerInfo> => {
+      const inspect = await client.inspect(id, signal);
       return {
         id: inspect.Id,
         names: [inspect.Name.replace(/^\//, '')],
@@ -128,51 +67,14 @@ export class DockerEventStream implements AsyncIterable<ContainerEvent[]> {
         tty: inspect.Config.Tty === true,
         createdAt: inspect.Created,
         labels: inspect.Config.Labels ?? {},
-        ...(inspect.Config.Labels?.[SWARM_LABELS.taskId] !== undefined && { node: await this.init.swarmNode() }),
+        ...(inspect.Config.Labels?.[SWARM_LABELS.taskId] !== undefined && { node: await init.swarmNode() }),
       };
-    } catch (err) {
-      if (httpStatusOf(err) === 404) return this.known.get(id);
-      if (isConnectionFailure(err) && !this.init.signal.aborted) throw err;
-      return this.known.get(id);
-    }
-  }
-
-  private async ended(cause: unknown): Promise<EngineUnavailableError> {
-    const { client, logger } = this.init;
-    let answers = false;
-    try {
-      await client.ping();
-      answers = true;
-    } catch {
-      // gone
-    }
-    const message = answers
-      ? `the Docker event stream of ${client.description} ended`
-      : `the Docker daemon (${client.description}) stopped answering`;
-    logger.warn({ err: cause }, message);
-    if (!answers) this.init.onDaemonLost(message);
-    return new EngineUnavailableError(message, { cause });
-  }
-}
-
-function fromAttributes(id: string, attributes: Record<string, string>): Known {
-  const labels: Record<string, string> = {};
-  for (const [key, value] of Object.entries(attributes)) if (!NOT_LABELS.has(key)) labels[key] = value;
-  return {
-    id,
-    names: attributes.name === undefined ? [] : [attributes.name],
-    image: attributes.image ?? '',
-    state: 'unknown',
-    tty: false,
-    createdAt: '',
-    labels,
-  };
-}
-
-/** `timeNano` read from the text: as a JSON number it is beyond a double's exact range. */
-function eventTime(line: string): bigint {
-  const nanos = /"timeNano":(\d+)/.exec(line)?.[1];
-  if (nanos !== undefined) return BigInt(nanos);
-  const seconds = /"time":(\d+)/.exec(line)?.[1];
-  return seconds !== undefined ? BigInt(seconds) * 1_000_000_000n : nowNanos();
+    },
+    ping: () => client.ping(),
+    messages: {
+      ended: `the Docker event stream of ${client.description} ended`,
+      lost: `the Docker daemon (${client.description}) stopped answering`,
+    },
+    onLost: init.onDaemonLost,
+  });
 }

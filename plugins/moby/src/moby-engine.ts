@@ -22,7 +22,7 @@ import {
 } from '@enginegate/plugin-api';
 import { DEFAULT_REQUEST_TIMEOUT_MS, DockerClient, type DockerContainerSummary } from './docker-client.js';
 import { resolveContainer } from './container-resolver.js';
-import { DockerEventStream, dockerEventsQuery } from './docker-events.js';
+import { dockerEventStream, dockerEventsQuery } from './docker-events.js';
 import { toEngineError } from './docker-errors.js';
 import { resolveDockerEndpoint } from './docker-endpoint.js';
 import { DockerLogStream } from './docker-log-stream.js';
@@ -183,7 +183,7 @@ export class MobyEngine implements Engine {
       throw this.engineError(err, 'events');
     }
     destroyOnAbort(response); // released at once, even if nobody ever iterates
-    return new DockerEventStream({
+    return dockerEventStream({
       client,
       response,
       signal: streamSignal,

@@ -25,10 +25,18 @@ export interface LibpodLogsQuery {
   tail?: string;
 }
 
+/** Query of `GET /libpod/events`. */
+export interface LibpodEventsQuery {
+  /** Unix seconds with a fraction: events stamped after it. */
+  since: string;
+  /** e.g. `{ type: ['container'], event: ['create', …] }`; values of one key are alternatives. */
+  filters: Record<string, string[]>;
+}
+
 /**
  * A client of Podman's libpod REST API over node's own http, on a private keep-alive agent, so
  * that `close()` provably drops every socket to the service. (dockerode speaks the Docker API;
- * for the five libpod calls used here plain http is smaller and exact about the body.)
+ * for the six libpod calls used here plain http is smaller and exact about the body.)
  */
 export class LibpodClient {
   readonly description: string;
@@ -58,8 +66,10 @@ export class LibpodClient {
     return this.getJson<LibpodInspect>(`${LIBPOD_PREFIX}/containers/${encodeURIComponent(ref)}/json`, signal);
   }
 
-  listContainers(signal?: AbortSignal): Promise<LibpodContainerSummary[]> {
-    return this.getJson<LibpodContainerSummary[]>(`${LIBPOD_PREFIX}/containers/json?all=true`, signal);
+  /** `podman ps -a`; `id` narrows it to that one container (a full ID). */
+  listContainers(signal?: AbortSignal, id?: string): Promise<LibpodContainerSummary[]> {
+    const filter = id === undefined ? '' : `&filters=${encodeURIComponent(JSON.stringify({ id: [id] }))}`;
+    return this.getJson<LibpodContainerSummary[]>(`${LIBPOD_PREFIX}/containers/json?all=true${filter}`, signal);
   }
 
   listPods(signal?: AbortSignal): Promise<LibpodPodSummary[]> {
@@ -74,6 +84,15 @@ export class LibpodClient {
   openLogs(id: string, query: LibpodLogsQuery, signal: AbortSignal): Promise<IncomingMessage> {
     const params = new URLSearchParams(Object.entries(query).map(([key, value]) => [key, String(value)]));
     return this.openStream(`${LIBPOD_PREFIX}/containers/${encodeURIComponent(id)}/logs?${params}`, signal);
+  }
+
+  /**
+   * Starts `GET /libpod/events?stream=true` and resolves with the response at its headers (Podman
+   * sends them at once); the NDJSON body is the caller's to pull, and never times out.
+   */
+  openEvents(query: LibpodEventsQuery, signal: AbortSignal): Promise<IncomingMessage> {
+    const params = new URLSearchParams({ stream: 'true', since: query.since, filters: JSON.stringify(query.filters) });
+    return this.openStream(`${LIBPOD_PREFIX}/events?${params}`, signal);
   }
 
   /** Destroys every socket to the service, idle or in use. */

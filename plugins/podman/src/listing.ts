@@ -1,5 +1,6 @@
 import { isConnectionFailure, type ContainerInfo } from '@enginegate/plugin-api';
 import type { LibpodClient } from './libpod-client.js';
+import type { LibpodContainerSummary } from './libpod-types.js';
 
 /** Inspects in flight at once while listing containers (the list itself lacks `Tty`). */
 const INSPECT_CONCURRENCY = 8;
@@ -34,21 +35,8 @@ export async function listContainers(client: LibpodClient): Promise<PodmanContai
   let next = 0;
   const worker = async () => {
     for (let i = next++; i < summaries.length; i = next++) {
-      const summary = summaries[i]!;
       try {
-        const inspect = await client.inspect(summary.Id);
-        const info: PodmanContainerInfo = {
-          id: summary.Id,
-          names: summary.Names ?? [],
-          image: summary.Image,
-          state: summary.State,
-          tty: inspect.Config.Tty === true,
-          createdAt: summary.Created,
-          labels: summary.Labels ?? {},
-        };
-        if (summary.Pod !== '') info.pod = { id: summary.Pod, name: summary.PodName };
-        if (summary.IsInfra) info.infra = true;
-        infos[i] = info;
+        infos[i] = await describeListed(client, summaries[i]!);
       } catch (err) {
         if (isConnectionFailure(err)) throw err;
       }
@@ -56,6 +44,36 @@ export async function listContainers(client: LibpodClient): Promise<PodmanContai
   };
   await Promise.all(Array.from({ length: Math.min(INSPECT_CONCURRENCY, summaries.length) }, worker));
   return infos.filter((info): info is PodmanContainerInfo => info !== undefined);
+}
+
+/** One container (by full ID) as the listing shows it; undefined when it is gone. */
+export async function describeContainer(
+  client: LibpodClient,
+  id: string,
+  signal?: AbortSignal,
+): Promise<PodmanContainerInfo | undefined> {
+  const summary = (await client.listContainers(signal, id)).find((s) => s.Id === id);
+  return summary === undefined ? undefined : describeListed(client, summary, signal);
+}
+
+async function describeListed(
+  client: LibpodClient,
+  summary: LibpodContainerSummary,
+  signal?: AbortSignal,
+): Promise<PodmanContainerInfo> {
+  const inspect = await client.inspect(summary.Id, signal);
+  const info: PodmanContainerInfo = {
+    id: summary.Id,
+    names: summary.Names ?? [],
+    image: summary.Image,
+    state: summary.State,
+    tty: inspect.Config.Tty === true,
+    createdAt: summary.Created,
+    labels: summary.Labels ?? {},
+  };
+  if (summary.Pod !== '') info.pod = { id: summary.Pod, name: summary.PodName };
+  if (summary.IsInfra) info.infra = true;
+  return info;
 }
 
 export async function listPods(client: LibpodClient): Promise<PodmanPodInfo[]> {

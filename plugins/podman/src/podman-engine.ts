@@ -7,6 +7,7 @@ import {
   hasErrorCode,
   logRequestFailure,
   validateContainerRef,
+  type ContainerEvent,
   type ContainerRef,
   type Engine,
   type EngineHealth,
@@ -22,6 +23,7 @@ import { DEFAULT_REQUEST_TIMEOUT_MS, LibpodClient } from './libpod-client.js';
 import { libpodLogsQuery } from './libpod-logs-query.js';
 import { listContainers, listPods, type PodmanContainerInfo } from './listing.js';
 import { parserFor, planRead } from './log-start.js';
+import { libpodEventsQuery, podmanEventStream } from './podman-events.js';
 import { resolvePodmanEndpoint } from './podman-endpoint.js';
 import { toEngineError } from './podman-errors.js';
 import { PodmanLogStream } from './podman-log-stream.js';
@@ -116,6 +118,27 @@ export class PodmanEngine implements Engine {
     } catch (err) {
       throw this.engineError(err, 'containers');
     }
+  }
+
+  /** libpod's `/events` (containers only), open once Podman answered; stop() ends it. */
+  async events(signal: AbortSignal): Promise<AsyncIterable<ContainerEvent[]>> {
+    const client = this.requireClient();
+    const { signal: streamSignal, release, destroyOnAbort } = this.openStreams.open(signal);
+    let response;
+    try {
+      response = await client.openEvents(libpodEventsQuery(), streamSignal);
+    } catch (err) {
+      release();
+      throw this.engineError(err, 'events');
+    }
+    destroyOnAbort(response); // released at once, even if nobody ever iterates
+    return podmanEventStream({
+      client,
+      response,
+      signal: streamSignal,
+      logger: this.options.logger,
+      onServiceLost: (message) => this.outage.lost(message),
+    });
   }
 
   /** `GET /passthrough/podman/pods`: the pods, with their labels and containers. */
