@@ -20,8 +20,9 @@ export function settingEnvName(plugin: string, key: string): string {
   return `ENGINEGATE_${word(plugin)}_${word(key)}`;
 }
 
-// Values from the command line and the environment are strings: coerce them to the schema's types.
-const ajv = new Ajv({ coerceTypes: true, useDefaults: true, allErrors: true, strict: false });
+// Values from the command line and the environment are strings: coerce them to the schema's types
+// ('array': one value given for a list setting is a list of one, e.g. --log-root).
+const ajv = new Ajv({ coerceTypes: 'array', useDefaults: true, allErrors: true, strict: false });
 
 /**
  * A plugin's settings: its file layer, then its environment variables, then the given settings

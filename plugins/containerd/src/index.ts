@@ -1,6 +1,6 @@
 import { PLUGIN_API_VERSION, definePlugin } from '@enginegate/plugin-api';
 import { ContainerdEngine } from './containerd-engine.js';
-import { readPluginConfig } from './plugin-config.js';
+import { CONTAINERD_SETTINGS, readPluginConfig } from './plugin-config.js';
 
 export { ContainerdEngine, type ContainerdEngineOptions } from './containerd-engine.js';
 export { ContainerdLogSource } from './containerd-log-source.js';
@@ -25,18 +25,22 @@ export { TaskExitMonitor, type TaskExit, type TaskWatch } from './task-exit-moni
 export { EventSubscription, type SubscriptionListener } from './event-subscription.js';
 export { ContainerdEvents, CONTAINER_EVENT_TOPICS } from './containerd-events.js';
 export { toContainerInfo } from './container-info.js';
-export { readPluginConfig, DEFAULT_CONTAINERD_ADDRESS, type ContainerdPluginConfig } from './plugin-config.js';
+export {
+  readPluginConfig,
+  CONTAINERD_SETTINGS,
+  DEFAULT_CONTAINERD_ADDRESS,
+  type ContainerdPluginConfig,
+} from './plugin-config.js';
 export { defaultProtoDir, loadContainerdProtos } from './proto-definitions.js';
 
 /**
- * The `containerd` engine plugin. Config (`pluginConfig.containerd`): `address` (else
- * `CONTAINERD_ADDRESS`, else /run/containerd/containerd.sock), `logRoots` (default
- * /var/lib/nerdctl and /var/log), and for tests `pollIntervalMs`, `exitSettleMs`,
- * `journalctlPath`, `protoDir`.
+ * The `containerd` engine plugin. Its settings are CONTAINERD_SETTINGS: `address`, `logRoots`,
+ * `pollIntervalMs`, `exitSettleMs`, `journalctlPath`, `protoDir`.
  */
 export default definePlugin({
   name: 'containerd',
   apiVersion: PLUGIN_API_VERSION,
+  settings: CONTAINERD_SETTINGS,
   register(container, options) {
     const engine = new ContainerdEngine({
       config: readPluginConfig(options.config),

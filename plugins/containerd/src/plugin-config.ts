@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from '@enginegate/plugin-api';
+import { InvalidArgumentError, type PluginSettingsSchema } from '@enginegate/plugin-api';
 import { DEFAULT_LOG_ROOTS } from './log-roots.js';
 
 export const DEFAULT_CONTAINERD_ADDRESS = '/run/containerd/containerd.sock';
@@ -8,6 +8,45 @@ export const DEFAULT_CONTAINERD_ADDRESS = '/run/containerd/containerd.sock';
  * over 200 ms on a loaded 2-core machine).
  */
 export const DEFAULT_EXIT_SETTLE_MS = 600;
+
+const DEFAULT_POLL_INTERVAL_MS = 250;
+
+/** The settings as the gateway validates them (and `enginegate serve --help` lists them). */
+export const CONTAINERD_SETTINGS = {
+  type: 'object',
+  properties: {
+    address: {
+      type: 'string',
+      minLength: 1,
+      description: `containerd's gRPC socket (alias --containerd-address); without it CONTAINERD_ADDRESS, else ${DEFAULT_CONTAINERD_ADDRESS}`,
+    },
+    logRoots: {
+      type: 'array',
+      items: { type: 'string', minLength: 1 },
+      default: DEFAULT_LOG_ROOTS,
+      description: 'log files are read only below these directories (alias --log-root, repeatable)',
+    },
+    pollIntervalMs: {
+      type: 'number',
+      exclusiveMinimum: 0,
+      default: DEFAULT_POLL_INTERVAL_MS,
+      description: 'how often a follower looks at its file when no file-system event came, ms',
+    },
+    exitSettleMs: {
+      type: 'number',
+      exclusiveMinimum: 0,
+      default: DEFAULT_EXIT_SETTLE_MS,
+      description: 'after a task exits, how long its log must stay quiet before a follow ends, ms',
+    },
+    journalctlPath: {
+      type: 'string',
+      default: 'journalctl',
+      description: 'the journalctl that reads containers whose nerdctl log driver is journald',
+    },
+    protoDir: { type: 'string', description: "containerd's proto files (default: the plugin's own proto/)" },
+  },
+  additionalProperties: false,
+} satisfies PluginSettingsSchema;
 
 /** The containerd plugin's settings (`pluginConfig.containerd`, CLI flags, environment). */
 export interface ContainerdPluginConfig {
@@ -57,7 +96,7 @@ export function readPluginConfig(
     logRoots: stringList(config['logRoots'], 'logRoots') ?? [...DEFAULT_LOG_ROOTS],
     protoDir: typeof protoDir === 'string' ? protoDir : undefined,
     journalctlPath: typeof journalctlPath === 'string' ? journalctlPath : 'journalctl',
-    pollIntervalMs: positiveNumber(config['pollIntervalMs'], 'pollIntervalMs', 250),
+    pollIntervalMs: positiveNumber(config['pollIntervalMs'], 'pollIntervalMs', DEFAULT_POLL_INTERVAL_MS),
     exitSettleMs: positiveNumber(config['exitSettleMs'], 'exitSettleMs', DEFAULT_EXIT_SETTLE_MS),
   };
 }

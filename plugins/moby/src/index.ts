@@ -1,5 +1,6 @@
 import { PLUGIN_API_VERSION, definePlugin } from '@enginegate/plugin-api';
 import { MobyEngine } from './moby-engine.js';
+import { MOBY_SETTINGS } from './moby-settings.js';
 
 export { MobyEngine, type MobyEngineOptions } from './moby-engine.js';
 export { DockerClient } from './docker-client.js';
@@ -10,6 +11,7 @@ export {
   type DockerEndpoint,
 } from './docker-endpoint.js';
 export { MultiplexedLogParser, TtyLogParser, DOCKER_PIECE_BYTES, type DockerLogParser } from './docker-log-parsers.js';
+export { MOBY_SETTINGS } from './moby-settings.js';
 export { toDockerTimeParam } from './docker-timestamp.js';
 export { dockerLogsQuery } from './docker-logs-query.js';
 export {
@@ -21,13 +23,13 @@ export {
 } from './swarm-directory.js';
 
 /**
- * The `moby` engine plugin: Docker Engine API through dockerode. Config: `dockerSocket` (the
- * CLI's `--docker-socket`); without it DOCKER_HOST / DOCKER_TLS_VERIFY / DOCKER_CERT_PATH are
- * read as the Docker CLI reads them, else /var/run/docker.sock.
+ * The `moby` engine plugin: Docker Engine API through dockerode. Its settings are MOBY_SETTINGS
+ * (`dockerSocket`, `requestTimeoutMs`).
  */
 export default definePlugin({
   name: 'moby',
   apiVersion: PLUGIN_API_VERSION,
+  settings: MOBY_SETTINGS,
   register(container, options) {
     const engine = new MobyEngine({
       config: options.config,

@@ -1,5 +1,6 @@
 import { PLUGIN_API_VERSION, definePlugin } from '@enginegate/plugin-api';
 import { MockEngine } from './mock-engine.js';
+import { MOCK_SETTINGS } from './mock-settings.js';
 
 export { MockEngine, type MockEngineOptions } from './mock-engine.js';
 export { DEFAULT_MOCK_IMAGE, mockContainerId, type MockContainerSpec } from './simulated-container.js';
@@ -19,17 +20,19 @@ export {
   type DemoContainer,
   type DemoContainerName,
 } from './demo-project.js';
+export { MOCK_SETTINGS } from './mock-settings.js';
 export { MAX_BATCH_BYTES, MAX_BATCH_LINES } from './mock-log-reader.js';
 export { systemClock, type Clock } from './clock.js';
 
 /**
- * The `mock` engine plugin. Config: `builtinContainers: false` starts it empty (the testkit
- * adds its own containers through `MockEngine.addContainer`); `demoProject` turns Compose
- * project 'demo' on or off (default: as `builtinContainers`).
+ * The `mock` engine plugin. Settings (MOCK_SETTINGS): `builtinContainers: false` starts it empty
+ * (the testkit adds its own containers through `MockEngine.addContainer`); `demoProject` turns
+ * Compose project 'demo' on or off (default: as `builtinContainers`).
  */
 export default definePlugin({
   name: 'mock',
   apiVersion: PLUGIN_API_VERSION,
+  settings: MOCK_SETTINGS,
   register(container, options) {
     const engine = new MockEngine({
       logger: options.logger,

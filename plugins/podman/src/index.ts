@@ -1,5 +1,6 @@
 import { PLUGIN_API_VERSION, definePlugin } from '@enginegate/plugin-api';
 import { PodmanEngine } from './podman-engine.js';
+import { PODMAN_SETTINGS } from './podman-settings.js';
 
 export { PodmanEngine, type PodmanEngineOptions } from './podman-engine.js';
 export { LibpodClient, LIBPOD_PREFIX, type LibpodLogsQuery } from './libpod-client.js';
@@ -9,6 +10,7 @@ export {
   resolvePodmanEndpoint,
   type PodmanEndpoint,
 } from './podman-endpoint.js';
+export { PODMAN_SETTINGS } from './podman-settings.js';
 export { PodmanLogParser, type ParsedRecord, type ParsedRecordSink } from './podman-log-parser.js';
 export { libpodLogsQuery, floorSecond } from './libpod-logs-query.js';
 export {
@@ -23,13 +25,13 @@ export {
 export type { PodmanContainerInfo, PodmanPodInfo } from './listing.js';
 
 /**
- * The `podman` engine plugin: the libpod REST API of `podman system service`. Config:
- * `podmanSocket` (the CLI's `--podman-socket`); without it CONTAINER_HOST is read as Podman's
- * remote clients read it, else /run/podman/podman.sock.
+ * The `podman` engine plugin: the libpod REST API of `podman system service`. Its settings are
+ * PODMAN_SETTINGS (`podmanSocket`, `requestTimeoutMs`).
  */
 export default definePlugin({
   name: 'podman',
   apiVersion: PLUGIN_API_VERSION,
+  settings: PODMAN_SETTINGS,
   register(container, options) {
     const engine = new PodmanEngine({
       config: options.config,

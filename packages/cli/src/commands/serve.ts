@@ -6,6 +6,7 @@ import { parseCommandLine, printUsage, type Command, type OptionValues } from '.
 import type { GatewayOptions } from '@enginegate/gateway';
 import { GatewayClient, parseGatewayAddress } from '../gateway-client.js';
 import { type EngineStatus } from './engine.js';
+import { describeEngineSettings, listEngines } from '../settings-help.js';
 
 const OPTIONS = {
   engine: { type: 'string' },
@@ -81,7 +82,8 @@ Options:
                          like a built-in engine replaces it
   --plugin-config NAME.KEY=VALUE
                          a setting of the plugin NAME (repeatable); over
-                         ENGINEGATE_<NAME>_<KEY>, over --config's
+                         ENGINEGATE_<NAME>_<KEY>, over --config's; each engine's settings
+                         are listed below (with --plugin, that plugin's too)
   --config FILE          JSON: {"plugins": {"NAME": {"KEY": VALUE}}}
   --token T              the access token (env ENGINEGATE_TOKEN; default: generate one and
                          write it, mode 0600, to the state directory)
@@ -105,13 +107,20 @@ SIGTERM or SIGINT stops the gateway: open streams close with 1001.`,
 
   async run(argv, context) {
     const { values, positionals } = parseCommandLine('serve', argv, OPTIONS);
-    if (values.help) return printUsage(context, this.usage);
     if (positionals.length > 0)
       throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])} (see \`enginegate serve --help\`)`);
+    const { env, cwd } = context;
+    const plugins = (values.plugin ?? []).map((p) => resolvePluginSpecifier(p, cwd));
+    if (values.help) {
+      const { engines, problems } = await listEngines(await importBundledPlugins(), plugins, cwd, [
+        cwd,
+        CLI_INSTALL_DIR,
+      ]);
+      return printUsage(context, `${this.usage}\n\n${describeEngineSettings(engines, problems)}`);
+    }
     if (values.listen !== undefined && values.socket !== undefined) {
       throw new UsageError('--listen and --socket exclude each other');
     }
-    const { env, cwd } = context;
     const logLevel = values['log-level'] ?? env.ENGINEGATE_LOG_LEVEL ?? 'info';
     if (!LOG_LEVELS.includes(logLevel))
       throw new UsageError(`--log-level ${logLevel}: use one of ${LOG_LEVELS.join(', ')}`);
@@ -119,7 +128,6 @@ SIGTERM or SIGINT stops the gateway: open streams close with 1001.`,
       values.listen === undefined ? { host: DEFAULT_HOST, port: DEFAULT_PORT } : parseListenAddress(values.listen);
     const tokenFromEnv = values.token === undefined && env.ENGINEGATE_TOKEN ? env.ENGINEGATE_TOKEN : undefined;
     const token = values.token ?? tokenFromEnv;
-    const plugins = (values.plugin ?? []).map((p) => resolvePluginSpecifier(p, cwd));
 
     const { runGateway } = await import('@enginegate/gateway');
     const gateway = await runGateway({
