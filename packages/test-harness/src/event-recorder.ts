@@ -1,5 +1,13 @@
 import type { ContainerEvent } from '@enginegate/plugin-api';
 
+/** A container's life as every engine with events reports it: each action, and the state after it. */
+export const LIFECYCLE_STATES: readonly (readonly [ContainerEvent['action'], string])[] = [
+  ['create', 'created'],
+  ['start', 'running'],
+  ['die', 'exited'],
+  ['destroy', 'removed'],
+];
+
 /** An event with the moment (performance.now()) it came out of the engine's iterable. */
 export interface RecordedEvent {
   event: ContainerEvent;
@@ -38,6 +46,13 @@ export class EventRecorder {
   /** The recorded events of one container (by full ID). */
   of(id: string): RecordedEvent[] {
     return this.events.filter((recorded) => recorded.event.container.id === id);
+  }
+
+  /** Waits for the first `action` event of container `id` (full ID); returns it with its arrival time. */
+  async arrival(id: string, action: ContainerEvent['action'], timeoutMs = 10_000): Promise<RecordedEvent> {
+    const find = () => this.of(id).find((recorded) => recorded.event.action === action);
+    await this.waitFor(() => find() !== undefined, `${action} of ${id}`, timeoutMs);
+    return find()!;
   }
 
   /** Waits until `predicate` holds for the events so far; throws after `timeoutMs` or at the end. */

@@ -7,17 +7,20 @@ import t from 'tap';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ContainerEvent } from '@enginegate/plugin-api';
 import { containerdForTest, uniqueId, type PrivateContainerd } from '@enginegate/test-harness/containerd';
-import { EventRecorder } from '@enginegate/test-harness/event-recorder';
+import { EventRecorder, LIFECYCLE_STATES } from '@enginegate/test-harness/event-recorder';
 import { startEngine } from './fixtures/engine-support.js';
 import { startGateway } from './fixtures/gateway.js';
 
 t.setTimeout(180_000);
 /** Each event must arrive within this long after the ctr command that caused it returned. */
 const BOUND_MS = 1000;
-const LIFECYCLE = ['create', 'start', 'die', 'destroy'];
 
 /** The ctr commands of one container's life, by the event each must cause. */
-function lifecycleSteps(cd: PrivateContainerd, id: string, labels: Record<string, string>): [string, string[]][] {
+function lifecycleSteps(
+  cd: PrivateContainerd,
+  id: string,
+  labels: Record<string, string>,
+): [ContainerEvent['action'], string[]][] {
   const ns = ['-n', cd.namespace];
   const labelArgs = Object.entries(labels).flatMap(([k, v]) => ['--label', `${k}=${v}`]);
   // No argument may start with a dash: `ctr containers create` reorders flags before positionals.
@@ -45,22 +48,13 @@ if (cd) {
       if (action === 'destroy') await cd.ctr(['-n', cd.namespace, 'tasks', 'rm', id]);
       await cd.ctr(args);
       const done = performance.now();
-      await recorder.waitFor(
-        (events) => events.some((r) => r.event.container.id === id && r.event.action === action),
-        action,
-      );
-      const arrived = recorder.of(id).find((r) => r.event.action === action)!;
+      const arrived = await recorder.arrival(id, action);
       t.ok(arrived.at - done < BOUND_MS, `${action} within ${BOUND_MS} ms (${Math.round(arrived.at - done)} ms)`);
     }
     const mine = recorder.of(id).map((r) => r.event);
     t.same(
       mine.map((e) => [e.action, e.container.state]),
-      [
-        ['create', 'created'],
-        ['start', 'running'],
-        ['die', 'exited'],
-        ['destroy', 'removed'],
-      ],
+      LIFECYCLE_STATES,
       'in order, each once',
     );
     const listed = { id, names: ['ev-web'], namespace: cd.namespace, labels, tty: false };
@@ -91,10 +85,7 @@ if (cd) {
     // A marker after both: once its start is seen, whatever they caused has been seen too.
     const marker = uniqueId('marker');
     await cd.runTask({ id: marker, script: 'sleep 600' });
-    await recorder.waitFor(
-      (events) => events.some((r) => r.event.container.id === marker && r.event.action === 'start'),
-      'the marker',
-    );
+    await recorder.arrival(marker, 'start');
     t.same(
       recorder.of(id).map((r) => r.event.action),
       ['create', 'start'],
@@ -102,7 +93,7 @@ if (cd) {
     );
     t.same(recorder.of(hidden), [], 'nothing of the moby namespace');
     for (const task of [id, marker]) await cd.ctr(['-n', cd.namespace, 'tasks', 'kill', '-s', 'SIGKILL', task]);
-    await recorder.waitFor((events) => events.filter((r) => r.event.action === 'die').length === 2, 'both to die');
+    for (const task of [id, marker]) await recorder.arrival(task, 'die');
   });
 
   t.test('engine: aborting releases the iterable; stop() ends it; events() of a stopped engine is a 503', async (t) => {
@@ -147,7 +138,7 @@ if (cd) {
     const mine = records().filter((r) => r.container?.id === id);
     t.same(
       mine.map((r) => r.action),
-      LIFECYCLE,
+      LIFECYCLE_STATES.map(([action]) => action),
       'once each, in order',
     );
     t.match(mine[2], { exitCode: 137, container: { state: 'exited', names: ['gwev'] } });
@@ -181,11 +172,7 @@ if (cd) {
       const recorderAgain = new EventRecorder(again!);
       const id = uniqueId('back');
       await cd.runTask({ id, script: 'exit 2' });
-      await recorderAgain.waitFor(
-        (events) => events.some((r) => r.event.container.id === id && r.event.action === 'die'),
-        'die',
-      );
-      t.equal(recorderAgain.of(id).find((r) => r.event.action === 'die')!.event.exitCode, 2);
+      t.equal((await recorderAgain.arrival(id, 'die')).event.exitCode, 2, 'events as before');
     },
   );
 }

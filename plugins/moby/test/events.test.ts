@@ -1,8 +1,9 @@
 // MobyEngine.events() against a real (private) dockerd: Docker's /events as container events.
 import t from 'tap';
+import type { ContainerEvent } from '@enginegate/plugin-api';
 import { MobyEngine } from '@enginegate/plugin-moby';
 import { dockerdForTest, runBusybox } from '@enginegate/test-harness/dockerd';
-import { EventRecorder } from '@enginegate/test-harness/event-recorder';
+import { EventRecorder, LIFECYCLE_STATES } from '@enginegate/test-harness/event-recorder';
 import { recordingLogger } from '@enginegate/test-harness/log-records';
 
 t.setTimeout(120_000);
@@ -24,7 +25,7 @@ if (dockerd) {
     t.teardown(() => abort.abort());
     const recorder = new EventRecorder(await engine.events(abort.signal));
     const labels = { 'com.docker.compose.project': 'egm-events', 'com.docker.compose.service': 'one' };
-    const steps: Array<[string, () => Promise<unknown>]> = [];
+    const steps: Array<[ContainerEvent['action'], () => Promise<unknown>]> = [];
     let id = '';
     steps.push([
       'create',
@@ -36,22 +37,13 @@ if (dockerd) {
     for (const [action, step] of steps) {
       await step();
       const done = performance.now();
-      await recorder.waitFor(
-        (events) => events.some((r) => r.event.container.id === id && r.event.action === action),
-        action,
-      );
-      const arrived = recorder.of(id).find((r) => r.event.action === action)!;
+      const arrived = await recorder.arrival(id, action);
       t.ok(arrived.at - done < BOUND_MS, `${action} within ${BOUND_MS} ms (${Math.round(arrived.at - done)} ms)`);
     }
     const mine = recorder.of(id).map((r) => r.event);
     t.same(
       mine.map((e) => [e.action, e.container.state]),
-      [
-        ['create', 'created'],
-        ['start', 'running'],
-        ['die', 'exited'],
-        ['destroy', 'removed'],
-      ],
+      LIFECYCLE_STATES,
       'in order, each once',
     );
     t.match(mine[0], { container: { id, names: ['egm-events'], labels, image: dockerd.image, tty: false } });
