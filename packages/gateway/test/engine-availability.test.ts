@@ -3,7 +3,13 @@
 import t, { type Test } from 'tap';
 import type { LogsClient } from '@enginegate/test-client';
 import { eventually, startGateway } from './fixtures/harness.js';
-import { downPlugin, failingLogsPlugin, hangingPlugin, renamedMockPlugin } from './fixtures/test-engines.js';
+import {
+  downPlugin,
+  failingLogsPlugin,
+  hangingPlugin,
+  hungOpenPlugin,
+  renamedMockPlugin,
+} from './fixtures/test-engines.js';
 
 const LOGS = '/passthrough/engine/logs/mock-chatty';
 
@@ -150,6 +156,30 @@ t.test('an engine switch ends plain HTTP streams too', async (t) => {
   );
   await t.rejects(raw, 'text/plain is cut off (no final chunk), so the client sees an incomplete body');
   t.ok(await eventually(() => gw.openStreams === 0));
+});
+
+t.test('requests hung in open() when the engine is lost are 503 at once, not 500 or a hang', async (t) => {
+  const opens = { count: 0 };
+  const { gw, client } = await startGateway(t, { engine: 'hung', plugins: [hungOpenPlugin(opens)] });
+  const logs = '/passthrough/engine/logs/web';
+  // follow=false opens on the engine directly; the two followers wait on one shared tail's open.
+  const answers = [
+    ['plain HTTP, follow=false', client.get(`${logs}?follow=false`)],
+    ['plain HTTP, following', client.get(logs)],
+    ['WebSocket upgrade, following', client.refusedUpgrade(logs, ['v1.json.enginegate'])],
+  ] as const;
+  t.ok(await eventually(() => opens.count === 2 && gw.openStreams === 3), 'all three are opening their sources');
+  const switchedAt = performance.now();
+  await client.request('PUT', '/engine', '{"name":"mock"}');
+  for (const [what, pending] of answers) {
+    const answer = await pending;
+    t.equal(answer.status, 503, `${what}: 503`);
+    t.equal(answer.json.error.code, 'ENGINE_UNAVAILABLE');
+    t.match(answer.json.error.message, /changed while the logs were being opened; retry/);
+    t.match(answer.headers.get('retry-after'), /^\d+$/, 'with Retry-After');
+  }
+  t.ok(performance.now() - switchedAt < 2000, 'answered as the engine changed, not after some timeout');
+  t.ok(await eventually(() => gw.openStreams === 0), 'nothing left open');
 });
 
 t.test('PUT /engine with an unknown name or a bad body is a 400', async (t) => {

@@ -21,6 +21,7 @@ import { aptInstall, buildBusyboxRootfs } from './busybox-rootfs.js';
 import { containerdConfig, SANDBOX_IMAGE, type ContainerdOptions, type TaskOptions } from './containerd-options.js';
 import { killShimsOf } from './containerd-shims.js';
 import {
+  continueDaemon,
   daemonForTest,
   engineRequired,
   findOnPath,
@@ -180,6 +181,7 @@ export class PrivateContainerd {
    * stops the daemon, unmounts what it left mounted and deletes the temp dir.
    */
   async destroy(): Promise<void> {
+    continueDaemon(this.child);
     if (this.pid === undefined && this.child) {
       // Killed by a test: start it again so that it can tear its tasks down properly.
       await this.start().catch(() => undefined);

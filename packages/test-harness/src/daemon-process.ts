@@ -60,6 +60,26 @@ export function trackDaemon(child: ChildProcess): void {
   }
 }
 
+/**
+ * SIGSTOPs a daemon this process started (by its PID) — a hung daemon: its sockets stay open
+ * and nothing answers. Resolves to the SIGCONT that lets it go on (a no-op once it is gone).
+ * A daemon's destroy() continues it too (continueDaemon), so a failed test never leaves one
+ * stopped.
+ */
+export function freezeDaemon(daemon: { readonly pid: number | undefined }): () => void {
+  const pid = daemon.pid;
+  if (pid === undefined) throw new Error('the daemon is not running');
+  process.kill(pid, 'SIGSTOP');
+  return () => {
+    if (daemon.pid === pid) process.kill(pid, 'SIGCONT');
+  };
+}
+
+/** SIGCONTs a daemon this process started, should a test have left it stopped. */
+export function continueDaemon(child: ChildProcess | undefined): void {
+  if (child?.pid !== undefined && child.exitCode === null && child.signalCode === null) child.kill('SIGCONT');
+}
+
 /** Resolves true once `child` has exited, false after `timeoutMs`. */
 export function waitForExit(child: ChildProcess, timeoutMs: number): Promise<boolean> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);

@@ -17,6 +17,7 @@ import type { Test } from 'tap';
 import Dockerode from 'dockerode';
 import { aptInstall, busyboxRootfsTar } from './busybox-rootfs.js';
 import {
+  continueDaemon,
   daemonForTest,
   whyDaemonCannotRun,
   engineRequired,
@@ -184,6 +185,7 @@ class DockerdProcess implements PrivateDockerd {
   }
 
   async destroy(): Promise<void> {
+    continueDaemon(this.child);
     if (this.pid !== undefined) {
       // A swarm (swarm.ts) is left first, or its tasks would be restarted under our feet.
       await this.docker.swarmLeave({ force: true }).catch(() => undefined);

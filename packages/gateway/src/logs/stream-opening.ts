@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import { EngineGateError, EngineUnavailableError } from '@enginegate/plugin-api';
+import { EngineGateError, EngineUnavailableError, isEngineGateError } from '@enginegate/plugin-api';
 import type { FastifyRequest } from 'fastify';
 import { clientAddress } from '../connection-limits.js';
 import type { EngineManager, EngineSnapshot } from '../engine-manager.js';
@@ -60,20 +60,55 @@ export async function openCountedStream<R>(o: StreamOpeningOptions<R>): Promise<
     if (!running) o.streams.delete(stream);
   };
   o.response.once('close', release);
+  const changed = () =>
+    new EngineUnavailableError(`engine ${snapshot.name} changed while ${o.what} were being opened; retry`, {
+      retryAfterSeconds: 1,
+    });
   try {
-    stream.attachSource(await o.open(snapshot, stream.abort.signal));
+    stream.attachSource(await openOrAborted(o.open(snapshot, stream.abort.signal), stream.abort.signal, changed));
   } catch (err) {
     release();
+    // What a source throws once aborted (an AbortError, a plugin's INTERNAL around it) is the
+    // engine going away under a hung request: a 503 like the check below, not a 500.
+    if (stream.abort.signal.aborted && !isClientError(err)) throw changed();
     throw err;
   }
   if (stream.abort.signal.aborted) {
     // The engine was switched or lost (or the client left) while the source was being opened.
     o.streams.delete(stream);
-    throw new EngineUnavailableError(`engine ${snapshot.name} changed while ${o.what} were being opened; retry`, {
-      retryAfterSeconds: 1,
-    });
+    throw changed();
   }
   return { stream, handOver: () => (running = true) };
+}
+
+/**
+ * The source being opened, or `changed()` as soon as the signal aborts: an open() hung on a
+ * daemon that stopped answering (or waiting on a shared tail's open, which this signal does not
+ * reach) cannot hold the request past the engine's loss. A source that opens late sees its
+ * signal aborted and releases itself.
+ */
+function openOrAborted<T>(opening: Promise<T>, signal: AbortSignal, changed: () => Error): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const onAbort = () => reject(changed());
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+    opening.then(
+      (source) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(source);
+      },
+      (err: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- passed on as thrown
+        reject(err);
+      },
+    );
+  });
+}
+
+/** A 4xx the engine gave before the abort (not found, bad argument): still the answer. */
+function isClientError(err: unknown): boolean {
+  return isEngineGateError(err) && err.statusCode < 500;
 }
 
 /** The head of a streaming HTTP answer, sent at once: `curl -N` shows the stream is open before its first line. */
