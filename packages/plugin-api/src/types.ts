@@ -55,6 +55,10 @@ export interface ContainerInfo {
    * absent on a single-host engine.
    */
   node?: string;
+  /** The pod it is in (Podman), for the merged streams' `pod=` selector; absent outside a pod. */
+  pod?: { id: string; name: string };
+  /** True for a pod's infra (pause) container, which holds the pod's namespaces and writes nothing. */
+  infra?: true;
 }
 
 /**

@@ -5,13 +5,8 @@ import type { LibpodContainerSummary } from './libpod-types.js';
 /** Inspects in flight at once while listing containers (the list itself lacks `Tty`). */
 const INSPECT_CONCURRENCY = 8;
 
-/** A Podman container as `GET /passthrough/engine/containers` shows it. */
-export interface PodmanContainerInfo extends ContainerInfo {
-  /** The pod it belongs to, if any. */
-  pod?: { id: string; name: string };
-  /** True for a pod's infra (pause) container. */
-  infra?: true;
-}
+/** A Podman container as `GET /passthrough/engine/containers` shows it: `pod` and `infra` set where they apply. */
+export type PodmanContainerInfo = ContainerInfo;
 
 /** A pod as `GET /passthrough/podman/pods` shows it. */
 export interface PodmanPodInfo {

@@ -31,6 +31,7 @@ const OPTIONS = {
   label: { type: 'string', multiple: true },
   project: { type: 'string' },
   service: { type: 'string' },
+  pod: { type: 'string' },
   all: { type: 'boolean' },
   'no-color': { type: 'boolean' },
 } as const;
@@ -76,16 +77,18 @@ export const logsCommand: Command = {
   name: 'logs',
   summary: 'print the logs of a container (like `docker logs`), or of several as one stream',
   usage: `Usage: enginegate logs [OPTIONS] CONTAINER [CONTAINER...]
-       enginegate logs [OPTIONS] --label K=V | --project NAME | --service NAME | --all
+       enginegate logs [OPTIONS] --label K=V | --project NAME | --service NAME | --pod NAME | --all
 
 Prints a container's logs as \`docker logs\` does: its stdout lines on stdout, its stderr lines
 on stderr, byte for byte. CONTAINER is a name, a full ID or a unique ID prefix.
 
-With several containers, --label, --project, --service or --all, prints them as one stream like
-\`docker compose logs\`: in time order, each line prefixed with its container's name and " | "
+With several containers, --label, --project, --service, --pod or --all, prints them as one
+stream like \`docker compose logs\`: in time order, each line prefixed with its container's name and " | "
 (coloured per container on a terminal); with -f, containers that start later and match join.
 With --service, the tasks of a Docker Swarm service, each named task@node as
-\`docker service logs\` names them; tasks that are scaled up or replaced join.
+\`docker service logs\` names them; tasks that are scaled up or replaced join. With --pod,
+the containers of a Podman pod (not its infra container, which writes nothing); containers
+added to the pod later join.
 
 Options:
   -f, --follow       keep printing new lines until the container stops
@@ -100,6 +103,7 @@ Options:
       --label K[=V]  the containers with this label (repeatable: all must match)
       --project NAME the containers of this Compose project
       --service NAME the tasks of this Swarm service (moby on a swarm manager)
+      --pod NAME     the containers of this Podman pod (name or ID)
       --all          every container
       --no-color     no colours in the name prefixes
 
@@ -112,10 +116,14 @@ ${CLIENT_OPTIONS_USAGE}`,
     const { values, positionals } = parseCommandLine('logs', argv, OPTIONS);
     if (values.help) return printUsage(context, this.usage);
     const selected =
-      values.label !== undefined || values.project !== undefined || values.service !== undefined || values.all === true;
+      values.label !== undefined ||
+      values.project !== undefined ||
+      values.service !== undefined ||
+      values.pod !== undefined ||
+      values.all === true;
     if (!selected || positionals.length > 0) expectPositionals('logs', positionals.slice(0, 1), ['CONTAINER']);
     if (selected && positionals.length > 0)
-      throw new CliError('name containers, or use --label/--project/--service/--all, not both');
+      throw new CliError('name containers, or use --label/--project/--service/--pod/--all, not both');
     const merged = selected || positionals.length > 1;
     const args: LogsArguments = {
       container: positionals[0] ?? '',
@@ -135,6 +143,7 @@ ${CLIENT_OPTIONS_USAGE}`,
       for (const label of values.label ?? []) query.append('label', label);
       if (values.project !== undefined) query.set('project', values.project);
       if (values.service !== undefined) query.set('service', values.service);
+      if (values.pod !== undefined) query.set('pod', values.pod);
       if (values.all === true) query.set('all', 'true');
     }
     const colour = (context.stdout as { isTTY?: boolean }).isTTY === true && !values['no-color'];

@@ -24,10 +24,20 @@ export type MemberSelector =
   | { kind: 'labels'; labels: LabelMatch[] }
   | { kind: 'all' }
   /** Every task of a Docker Swarm service, by the service's name or full ID. */
-  | { kind: 'service'; service: string };
+  | { kind: 'service'; service: string }
+  /** Every container of a Podman pod but its infra container, by the pod's name or full ID. */
+  | { kind: 'pod'; pod: string };
 
 /** A Docker service name or ID (names: letters, digits, `-`, `_`, `.`; at most 63). */
 const SERVICE_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/;
+/** A Podman pod name (Podman's rule for names) or full ID. */
+const POD_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,254}$/;
+
+/** The selectors given alone, with one value each: the parameter, what it names, its form. */
+const ALONE_SELECTORS = [
+  { key: 'service', what: 'a service name or ID', pattern: SERVICE_NAME },
+  { key: 'pod', what: 'a pod name or ID', pattern: POD_NAME },
+] as const;
 
 type QueryValue = string | string[] | undefined;
 
@@ -43,34 +53,37 @@ function parseLabel(text: string): LabelMatch {
   return eq < 0 ? { key } : { key, value: text.slice(eq + 1) };
 }
 
-/** `service=NAME`, given once and alone; undefined when not given. */
-function parseServiceSelector(query: Record<string, QueryValue>): MemberSelector | undefined {
-  const services = many(query.service);
-  if (services.length === 0) return undefined;
-  if (services.length > 1) throw new InvalidArgumentError('service', 'service is given more than once');
-  const service = services[0]!;
-  if (!SERVICE_NAME.test(service))
-    throw new InvalidArgumentError(
-      'service',
-      `service=${JSON.stringify(service.slice(0, 64))} is not a service name or ID`,
+/** `service=NAME` or `pod=NAME`, given once and alone; undefined when neither is given. */
+function parseAloneSelector(query: Record<string, QueryValue>): MemberSelector | undefined {
+  for (const { key, what, pattern } of ALONE_SELECTORS) {
+    const values = many(query[key]);
+    if (values.length === 0) continue;
+    if (values.length > 1) throw new InvalidArgumentError(key, `${key} is given more than once`);
+    const value = values[0]!;
+    if (!pattern.test(value))
+      throw new InvalidArgumentError(key, `${key}=${JSON.stringify(value.slice(0, 64))} is not ${what}`);
+    const others = ['container', 'label', 'project', 'all', ...ALONE_SELECTORS.map((s) => s.key)].filter(
+      (other) => other !== key,
     );
-  if (['container', 'label', 'project', 'all'].some((key) => query[key] !== undefined))
-    throw new InvalidArgumentError(
-      'service',
-      'service= does not mix with container=, label=, project= or all=: use one',
-    );
-  return { kind: 'service', service };
+    if (others.some((other) => query[other] !== undefined))
+      throw new InvalidArgumentError(
+        key,
+        `${key}= does not mix with ${others.map((o) => `${o}=`).join(', ')}: use one`,
+      );
+    return key === 'service' ? { kind: 'service', service: value } : { kind: 'pod', pod: value };
+  }
+  return undefined;
 }
 
 /**
- * Reads `container` (repeatable), `label` (repeatable), `project`, `all` and `service` of a
- * merged request; undefined when none is given (not a merged request). `container` and
- * `service` do not mix with the others, `all=true` does not mix with a label, and a list is at
+ * Reads `container` (repeatable), `label` (repeatable), `project`, `all`, `service` and `pod`
+ * of a merged request; undefined when none is given (not a merged request). `container`,
+ * `service` and `pod` do not mix with the others, `all=true` does not mix with a label, and a list is at
  * most MAX_MEMBERS long.
  */
 export function parseMemberSelector(query: Record<string, QueryValue>): MemberSelector | undefined {
-  const service = parseServiceSelector(query);
-  if (service !== undefined) return service;
+  const alone = parseAloneSelector(query);
+  if (alone !== undefined) return alone;
   const refs = many(query.container);
   const labels = many(query.label).map(parseLabel);
   const projects = many(query.project);
@@ -124,6 +137,13 @@ export function matchesSelector(selector: MemberSelector, info: ContainerInfo): 
       return (
         info.labels[SWARM_LABELS.serviceName] === selector.service ||
         info.labels[SWARM_LABELS.serviceId] === selector.service
+      );
+    case 'pod':
+      // The infra container only holds the pod's namespaces: it writes nothing and never exits.
+      return (
+        info.pod !== undefined &&
+        info.infra !== true &&
+        (info.pod.name === selector.pod || info.pod.id === selector.pod)
       );
   }
 }

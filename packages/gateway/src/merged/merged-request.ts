@@ -18,7 +18,7 @@ import {
 import { decodeMergedCursor, isMergedCursor, type MergedCursor } from './merged-cursor.js';
 import { MergedLogSource } from './merged-log-source.js';
 
-/** A merged logs request (`GET /passthrough/engine/logs?container=…|label=…|project=…|all=true`), validated. */
+/** A merged logs request (`GET /passthrough/engine/logs?container=…|label=…|project=…|all=true|service=…|pod=…`), validated. */
 export interface MergedLogRequest extends StreamParams {
   selector: MemberSelector;
   namespace?: string;
@@ -42,6 +42,8 @@ function describe(selector: MemberSelector): string {
         .slice(0, 64);
     case 'service':
       return `service=${selector.service}`;
+    case 'pod':
+      return `pod=${selector.pod}`.slice(0, 64);
   }
 }
 
@@ -52,7 +54,7 @@ export function parseMergedLogRequest(input: RequestInput): MergedLogRequest {
   if (selector === undefined)
     throw new InvalidArgumentError(
       'container',
-      'name the containers to merge: container= (repeatable), label=, project=, all=true or service=; or one container in the path',
+      'name the containers to merge: container= (repeatable), label=, project=, all=true, service= or pod=; or one container in the path',
     );
   const request: MergedLogRequest = {
     selector,
