@@ -5,7 +5,7 @@
 //   npm run bench -- throughput-mock     (builds first; see docs/benchmarks.md)
 import { performance } from 'node:perf_hooks';
 import { createGateway } from '@enginegate/gateway';
-import type { MockEngine } from '@enginegate/plugin-mock';
+import mockPlugin, { type MockEngine } from '@enginegate/plugin-mock';
 import { BENCH_TOKEN, best, printRows, readViaHttp, readViaWebSocket } from './gateway-readers.js';
 
 const LINES = Number(process.env.BENCH_LINES ?? 300_000);
@@ -13,7 +13,13 @@ const LINE = Buffer.from('x'.repeat(72));
 const CONTAINER = 'bench-history';
 
 async function main() {
-  const gw = await createGateway({ port: 0, token: BENCH_TOKEN, engine: 'mock', logger: false });
+  const gw = await createGateway({
+    port: 0,
+    token: BENCH_TOKEN,
+    engine: 'mock',
+    builtinPlugins: [mockPlugin],
+    logger: false,
+  });
   const url = await gw.listen();
   const engine = gw.engines.snapshot().engine as MockEngine;
   engine.addContainer({

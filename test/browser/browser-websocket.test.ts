@@ -8,7 +8,7 @@ import t from 'tap';
 import type { Browser, Page } from 'playwright-core';
 import { AUTH_SUBPROTOCOL_PREFIX, createGateway, type Gateway } from '@enginegate/gateway';
 import { parseRfc3339, NS_PER_MS } from '@enginegate/plugin-api';
-import type { MockEngine } from '@enginegate/plugin-mock';
+import mockPlugin, { type MockEngine } from '@enginegate/plugin-mock';
 import podmanPlugin from '@enginegate/plugin-podman';
 import { podmanForTest, runBusybox, type PrivatePodman } from '@enginegate/test-harness/podman';
 import { closeServer, startPageServer, withChromium } from './fixtures/chromium.js';
@@ -76,6 +76,7 @@ async function runBrowserTests(browser: Browser): Promise<void> {
     port: 0,
     token: TOKEN,
     engine: 'mock',
+    builtinPlugins: [mockPlugin],
     logger: false,
     allowedOrigins: [allowedPage.origin],
   });

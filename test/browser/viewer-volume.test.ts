@@ -5,7 +5,7 @@
 import t from 'tap';
 import type { Browser, Page } from 'playwright-core';
 import { createGateway } from '@enginegate/gateway';
-import type { MockEngine } from '@enginegate/plugin-mock';
+import mockPlugin, { type MockEngine } from '@enginegate/plugin-mock';
 import { withChromium } from './fixtures/chromium.js';
 import { closeViewer, downloadLog, follow, openViewer, renderedRows, waitForRow } from './fixtures/viewer-page.js';
 
@@ -179,7 +179,13 @@ async function pageWorkDuring<T>(
 await withChromium(t, suite);
 
 async function suite(browser: Browser): Promise<void> {
-  const gw = await createGateway({ port: 0, token: TOKEN, engine: 'mock', logger: false });
+  const gw = await createGateway({
+    port: 0,
+    token: TOKEN,
+    engine: 'mock',
+    builtinPlugins: [mockPlugin],
+    logger: false,
+  });
   t.teardown(() => gw.close());
   const url = await gw.listen();
   const mock = gw.engines.snapshot().engine as MockEngine;

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { createGateway } from '@enginegate/gateway';
+import mockPlugin from '@enginegate/plugin-mock';
 import mobyPlugin from '@enginegate/plugin-moby';
 import { dockerdForTest, runBusybox, type PrivateDockerd } from '@enginegate/test-harness/dockerd';
 
@@ -54,6 +55,7 @@ async function suite(dockerd: PrivateDockerd): Promise<void> {
     token: TOKEN,
     stateDir,
     plugins: [mobyPlugin],
+    builtinPlugins: [mockPlugin],
     engine: 'moby',
     pluginConfig: { moby: { dockerSocket: dockerd.socket } },
     logger: false,

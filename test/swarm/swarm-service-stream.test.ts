@@ -8,6 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createGateway } from '@enginegate/gateway';
+import mockPlugin from '@enginegate/plugin-mock';
 import mobyPlugin from '@enginegate/plugin-moby';
 import { LogsClient, type LogSocket } from '@enginegate/test-client';
 import type { PrivateDockerd } from '@enginegate/test-harness/dockerd';
@@ -72,6 +73,7 @@ async function suite(dockerd: PrivateDockerd): Promise<void> {
     token: TOKEN,
     stateDir,
     plugins: [mobyPlugin],
+    builtinPlugins: [mockPlugin],
     engine: 'moby',
     pluginConfig: { moby: { dockerSocket: dockerd.socket } },
     logger: false,

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createGateway } from '@enginegate/gateway';
+import mockPlugin from '@enginegate/plugin-mock';
 import mobyPlugin from '@enginegate/plugin-moby';
 import type { SwarmView } from '@enginegate/plugin-moby';
 import type { PrivateDockerd } from '@enginegate/test-harness/dockerd';
@@ -53,6 +54,7 @@ async function suite(dockerd: PrivateDockerd): Promise<void> {
     token: TOKEN,
     stateDir,
     plugins: [mobyPlugin],
+    builtinPlugins: [mockPlugin],
     engine: 'moby',
     pluginConfig: { moby: { dockerSocket: dockerd.socket } },
     logger: false,

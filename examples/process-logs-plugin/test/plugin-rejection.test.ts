@@ -5,6 +5,7 @@ import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import { createGateway } from '@enginegate/gateway';
+import mockPlugin from '@enginegate/plugin-mock';
 import { LogsClient } from '@enginegate/testkit';
 
 const fixture = (file: string) => fileURLToPath(new URL(`./fixtures/${file}`, import.meta.url));
@@ -45,6 +46,7 @@ t.test('broken plugins are refused by name at start; the gateway serves mock and
     stateDir,
     plugins: [...BROKEN.map(({ file }) => fixture(file)), PROCESS_LOGS_PLUGIN],
     engine: 'mock',
+    builtinPlugins: [mockPlugin],
     logger: { level: 'info', stream: logStream },
   });
   t.teardown(() => gateway.close());

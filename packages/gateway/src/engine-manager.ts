@@ -54,10 +54,7 @@ export class EngineManager extends EventEmitter implements HealthSubject {
     this.autoProbeTimeoutMs = options.autoProbeTimeoutMs ?? 3000;
     this.useSettleMs = options.useSettleMs ?? 2000;
     this.registry = new EngineRegistry({
-      container: options.container,
-      logger: options.logger,
-      pluginConfig: options.pluginConfig,
-      ...(options.pluginSettingSources ? { pluginSettingSources: options.pluginSettingSources } : {}),
+      ...options,
       onHealthReport: (engine, health) => this.onHealthReport(engine, health),
     });
     this.health = new HealthScheduler(this, {

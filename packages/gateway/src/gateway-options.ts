@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import type { EnginePlugin } from '@enginegate/plugin-api';
+import type { Resolver } from 'awilix';
 import type { PluginSettingSources } from './plugin-settings.js';
 
 export interface GatewayOptions {
@@ -22,7 +23,10 @@ export interface GatewayOptions {
    * replaces a built-in plugin of the same engine name; two of one name are an error.
    */
   plugins?: Array<string | EnginePlugin>;
-  /** The built-in plugins, loaded first; default the mock plugin alone. */
+  /**
+   * The built-in plugins, loaded first; default none (the gateway depends on no plugin: the CLI
+   * passes its four, a test the mock).
+   */
   builtinPlugins?: Array<string | EnginePlugin>;
   /**
    * Where package names are looked up after the working directory (each folder's node_modules
@@ -33,6 +37,11 @@ export interface GatewayOptions {
   engine?: string | null;
   /** Per plugin name, handed to its `register` as `PluginOptions.config` (over pluginSettingSources). */
   pluginConfig?: Record<string, Record<string, unknown>>;
+  /**
+   * Per plugin name, awilix registrations that replace services in that plugin's scope (the
+   * gateway's, e.g. `clock`, and the plugin's own) before its engine is resolved.
+   */
+  pluginServices?: Record<string, Record<string, Resolver<unknown>>>;
   /** Lower layers of plugin settings: `ENGINEGATE_<NAME>_<KEY>` variables (for declared keys) and a file's. */
   pluginSettingSources?: PluginSettingSources;
   /** pino options for fastify, or false for silence. Default `{ level: logLevel }`. */
@@ -76,11 +85,12 @@ export interface ResolvedGatewayOptions {
   stateDir: string;
   allowedOrigins: string[] | undefined;
   plugins: Array<string | EnginePlugin>;
-  builtinPlugins: Array<string | EnginePlugin> | undefined;
+  builtinPlugins: Array<string | EnginePlugin>;
   pluginSearchPaths: string[] | undefined;
   engine: string | null;
   pluginConfig: Record<string, Record<string, unknown>>;
   pluginSettingSources: PluginSettingSources;
+  pluginServices: Record<string, Record<string, Resolver<unknown>>>;
   healthIntervalMs: number;
   pingIntervalMs: number;
   highWaterMark: number;
@@ -108,11 +118,12 @@ export function resolveGatewayOptions(options: GatewayOptions, defaultStateDir: 
     stateDir: options.stateDir ?? defaultStateDir,
     allowedOrigins: options.allowedOrigins,
     plugins: options.plugins ?? [],
-    builtinPlugins: options.builtinPlugins,
+    builtinPlugins: options.builtinPlugins ?? [],
     pluginSearchPaths: options.pluginSearchPaths,
     engine: options.engine === undefined ? 'auto' : options.engine,
     pluginConfig: options.pluginConfig ?? {},
     pluginSettingSources: options.pluginSettingSources ?? {},
+    pluginServices: options.pluginServices ?? {},
     healthIntervalMs: positive('healthIntervalMs', options.healthIntervalMs ?? 2000),
     pingIntervalMs: positive('pingIntervalMs', options.pingIntervalMs ?? 30_000),
     highWaterMark: positive('highWaterMark', options.highWaterMark ?? 1024 * 1024),

@@ -1,8 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import fastifyWebsocket from '@fastify/websocket';
-import mockPlugin from '@enginegate/plugin-mock';
 import type { PassthroughEndpoint } from '@enginegate/plugin-api';
-import { asFunction, asValue, createContainer, InjectionMode } from 'awilix';
+import { asFunction, asValue, createContainer, InjectionMode, type AwilixContainer } from 'awilix';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { WebSocket } from 'ws';
 import { AccessControl } from './access-control.js';
@@ -85,16 +84,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     pluginLoader: asFunction(
       ({ gatewayOptions }: GatewayCradle) => new PluginLoader(process.cwd(), gatewayOptions.pluginSearchPaths),
     ).singleton(),
-    engines: asFunction(
-      ({ logger, gatewayOptions }: GatewayCradle) =>
-        new EngineManager({
-          container,
-          logger,
-          pluginConfig: gatewayOptions.pluginConfig,
-          pluginSettingSources: gatewayOptions.pluginSettingSources,
-          healthIntervalMs: gatewayOptions.healthIntervalMs,
-        }),
-    ).singleton(),
+    engines: asFunction((cradle: GatewayCradle) => createEngineManager(container, cradle)).singleton(),
     streams: asFunction(
       ({ gatewayOptions }: GatewayCradle) => new LogStreamRegistry(gatewayOptions.maxStreamsPerClient),
     ).singleton(),
@@ -124,6 +114,22 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     throw err;
   }
   return gateway;
+}
+
+/** The engine manager: each plugin's scope is a child of the gateway's container; plugin metrics go to its registry. */
+function createEngineManager(
+  container: AwilixContainer<GatewayCradle>,
+  { logger, gatewayOptions, metrics }: GatewayCradle,
+): EngineManager {
+  return new EngineManager({
+    container,
+    logger,
+    pluginConfig: gatewayOptions.pluginConfig,
+    pluginSettingSources: gatewayOptions.pluginSettingSources,
+    pluginServices: gatewayOptions.pluginServices,
+    metricsRegistry: metrics.registry,
+    healthIntervalMs: gatewayOptions.healthIntervalMs,
+  });
 }
 
 async function setUp(gateway: GatewayInstance, resolved: ResolvedGatewayOptions): Promise<void> {
@@ -224,13 +230,14 @@ function followEngineChanges({ engines, streams, metrics, passthroughs, logger }
 }
 
 /**
- * The built-in plugins (default: the mock), then the named ones; a named plugin replaces a
- * built-in of the same name. A plugin that fails is logged and skipped.
+ * The built-in plugins (those the embedding program composes, e.g. the CLI's four; the gateway
+ * has none of its own), then the named ones; a named plugin replaces a built-in of the same
+ * name. A plugin that fails is logged and skipped.
  */
 async function loadPlugins(gateway: GatewayInstance, resolved: ResolvedGatewayOptions): Promise<void> {
   const { pluginLoader, engines } = gateway.container.cradle;
   const log = gateway.app.log;
-  const set = await loadPluginSet(pluginLoader, resolved.builtinPlugins ?? [mockPlugin], resolved.plugins);
+  const set = await loadPluginSet(pluginLoader, resolved.builtinPlugins, resolved.plugins);
   const refused = [...set.errors];
   for (const { builtin, by } of set.replaced) {
     log.info(

@@ -31,6 +31,7 @@ t.test('bad plugins are rejected by name; the gateway still serves the mock', as
     port: 0,
     token: TOKEN,
     engine: 'mock',
+    builtinPlugins: [mockPlugin],
     logger: { level: 'info', stream },
     plugins: [...Object.values(specs), objectPlugin as never, fixture('good-plugin.mjs')],
   });
@@ -101,6 +102,7 @@ t.test('a named plugin replaces a built-in of its name; two named of one name cl
     token: TOKEN,
     engine: 'mock',
     logger: false,
+    builtinPlugins: [mockPlugin],
     plugins: [fixture('mock-replacement.mjs'), fixture('good-plugin.mjs'), fixture('folder-plugin/lib/entry.mjs')],
   });
   t.teardown(() => gw.close());
@@ -140,6 +142,7 @@ t.test('two different named plugins of one name: the later is refused, naming bo
     token: TOKEN,
     engine: 'mock',
     logger: false,
+    builtinPlugins: [mockPlugin],
     plugins: [fixture('folder-plugin'), { ...(await new PluginLoader().load(fixture('folder-plugin'))) }],
   });
   t.teardown(() => gw.close());
@@ -154,7 +157,22 @@ t.test('two different named plugins of one name: the later is refused, naming bo
 
 t.test('an initial engine that is not loaded is an error at start', async (t) => {
   await t.rejects(
-    createGateway({ port: 0, token: TOKEN, logger: false, engine: 'moby' }),
+    createGateway({ port: 0, token: TOKEN, logger: false, engine: 'moby', builtinPlugins: [mockPlugin] }),
     /engine "moby" is not loaded; the loaded engines are mock/,
   );
+});
+
+t.test('the gateway builds in no engine: without builtinPlugins only the named plugins load', async (t) => {
+  const gw = await createGateway({ port: 0, token: TOKEN, logger: false, engine: null });
+  t.teardown(() => gw.close());
+  t.same(gw.engines.available(), [], 'no engine at all');
+  const named = await createGateway({
+    port: 0,
+    token: TOKEN,
+    logger: false,
+    engine: null,
+    plugins: [fixture('good-plugin.mjs')],
+  });
+  t.teardown(() => named.close());
+  t.same(named.engines.available(), ['good']);
 });

@@ -5,6 +5,7 @@ import { get } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AUTH_SUBPROTOCOL_PREFIX, createGateway, defaultStateDir, readTokenFile } from '@enginegate/gateway';
+import mockPlugin from '@enginegate/plugin-mock';
 import { LogsClient } from '@enginegate/test-client';
 import { TOKEN, startGateway } from './fixtures/harness.js';
 
@@ -118,7 +119,14 @@ t.test('a unix socket: mode 0600, served, --no-auth allowed on it whatever the h
   const dir = await mkdtemp(join(tmpdir(), 'enginegate-sock-'));
   t.teardown(() => rm(dir, { recursive: true, force: true }));
   const socket = join(dir, 'gateway.sock');
-  const gw = await createGateway({ socket, host: '0.0.0.0', noAuth: true, logger: false, engine: 'mock' });
+  const gw = await createGateway({
+    socket,
+    host: '0.0.0.0',
+    noAuth: true,
+    logger: false,
+    engine: 'mock',
+    builtinPlugins: [mockPlugin],
+  });
   t.equal(await gw.listen(), `unix:${socket}`);
   t.equal((await stat(socket)).mode & 0o777, 0o600, 'mode 0600');
   const body = await new Promise<string>((resolve, reject) => {

@@ -14,3 +14,4 @@ export * from './stream-ending.js';
 export * from './container-event-hub.js';
 export * from './swarm-tasks.js';
 export * from './docker-format-events.js';
+export * from './plugin-scope.js';

@@ -152,7 +152,7 @@ export interface PluginLogger {
   error(obj: object | string, msg?: string): void;
 }
 
-/** What the gateway hands a plugin's `register`. */
+/** What the gateway hands a plugin's `register`; the same services are in its scope (PluginServices). */
 export interface PluginOptions {
   /** Plugin-specific settings from the command line and environment (e.g. `dockerSocket`). */
   config: Readonly<Record<string, unknown>>;
@@ -192,8 +192,13 @@ export interface EnginePlugin {
    * NAME.KEY=VALUE`, `ENGINEGATE_<NAME>_<KEY>` or `--config FILE` (in that precedence).
    */
   readonly settings?: PluginSettingsSchema;
-  /** Adds the plugin's services to the (per-engine) container and returns its Engine. */
-  register(container: AwilixContainer, options: PluginOptions): Engine | Promise<Engine>;
+  /**
+   * Adds the plugin's services to its own awilix scope, which holds the gateway's PluginServices
+   * (`settings`, `logger`, `clock`, `metrics`, `reportHealth`, `pluginName`). Either registers
+   * the engine as `engine` (see `registerEngine`) and returns nothing, and the gateway resolves
+   * it from the scope, or returns the Engine itself (as plugin API 1 always did).
+   */
+  register(container: AwilixContainer, options: PluginOptions): Engine | void | Promise<Engine | void>;
 }
 
 /** Types a plugin module's default export. */

@@ -86,7 +86,7 @@ export async function runConformanceSuite(t: Test, target: ConformanceTarget): P
   return results;
 }
 
-/** A gateway serving only the plugin under test (beside the built-in mock), on a free loopback port. */
+/** A gateway serving only the plugin under test, on a free loopback port. */
 async function startGateway(
   target: ConformanceTarget,
 ): Promise<{ gateway: Gateway; probe: EngineProbe; close: () => Promise<void> }> {

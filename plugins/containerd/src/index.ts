@@ -1,4 +1,4 @@
-import { PLUGIN_API_VERSION, definePlugin } from '@enginegate/plugin-api';
+import { PLUGIN_API_VERSION, definePlugin, registerEngine } from '@enginegate/plugin-api';
 import { ContainerdEngine } from './containerd-engine.js';
 import { CONTAINERD_SETTINGS, readPluginConfig } from './plugin-config.js';
 
@@ -41,14 +41,11 @@ export default definePlugin({
   name: 'containerd',
   apiVersion: PLUGIN_API_VERSION,
   settings: CONTAINERD_SETTINGS,
-  register(container, options) {
-    const engine = new ContainerdEngine({
-      config: readPluginConfig(options.config),
-      logger: options.logger,
-      reportHealth: (health) => options.reportHealth(health),
-    });
-    // The same shape as awilix's asValue(), without depending on awilix for one line.
-    container.register('containerdEngine', { resolve: () => engine });
-    return engine;
+  register(container) {
+    registerEngine(
+      container,
+      ({ settings, logger, reportHealth }) =>
+        new ContainerdEngine({ config: readPluginConfig(settings), logger, reportHealth }),
+    );
   },
 });

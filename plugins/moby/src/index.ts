@@ -1,4 +1,4 @@
-import { PLUGIN_API_VERSION, definePlugin } from '@enginegate/plugin-api';
+import { PLUGIN_API_VERSION, definePlugin, registerEngine } from '@enginegate/plugin-api';
 import { MobyEngine } from './moby-engine.js';
 import { MOBY_SETTINGS } from './moby-settings.js';
 
@@ -30,14 +30,10 @@ export default definePlugin({
   name: 'moby',
   apiVersion: PLUGIN_API_VERSION,
   settings: MOBY_SETTINGS,
-  register(container, options) {
-    const engine = new MobyEngine({
-      config: options.config,
-      logger: options.logger,
-      reportHealth: options.reportHealth,
-    });
-    // The same shape as awilix's asValue(), without depending on awilix for one line.
-    container.register('mobyEngine', { resolve: () => engine });
-    return engine;
+  register(container) {
+    registerEngine(
+      container,
+      ({ settings, logger, reportHealth }) => new MobyEngine({ config: settings, logger, reportHealth }),
+    );
   },
 });

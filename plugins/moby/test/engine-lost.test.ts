@@ -4,6 +4,7 @@
 import t from 'tap';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createGateway } from '@enginegate/gateway';
+import mockPlugin from '@enginegate/plugin-mock';
 import mobyPlugin from '@enginegate/plugin-moby';
 import { dockerdForTest, runBusybox, type PrivateDockerd } from '@enginegate/test-harness/dockerd';
 import { LogsClient } from '@enginegate/test-client';
@@ -127,6 +128,7 @@ async function suite(dockerd: PrivateDockerd): Promise<void> {
       port: 0,
       token: TOKEN,
       plugins: [mobyPlugin],
+      builtinPlugins: [mockPlugin],
       engine: 'auto',
       logger: false,
     });

@@ -1,4 +1,4 @@
-import { PLUGIN_API_VERSION, definePlugin } from '@enginegate/plugin-api';
+import { PLUGIN_API_VERSION, definePlugin, registerEngine } from '@enginegate/plugin-api';
 import { MockEngine } from './mock-engine.js';
 import { MOCK_SETTINGS } from './mock-settings.js';
 
@@ -33,14 +33,16 @@ export default definePlugin({
   name: 'mock',
   apiVersion: PLUGIN_API_VERSION,
   settings: MOCK_SETTINGS,
-  register(container, options) {
-    const engine = new MockEngine({
-      logger: options.logger,
-      builtinContainers: options.config['builtinContainers'] !== false,
-      ...(typeof options.config['demoProject'] === 'boolean' ? { demoProject: options.config['demoProject'] } : {}),
+  register(container) {
+    // Built when the gateway resolves it, from the scope's services: a test's clock replaces the system's.
+    registerEngine(container, ({ settings, logger, clock }) => {
+      const demoProject = settings['demoProject'];
+      return new MockEngine({
+        logger,
+        clock,
+        builtinContainers: settings['builtinContainers'] !== false,
+        ...(typeof demoProject === 'boolean' ? { demoProject } : {}),
+      });
     });
-    // The same shape as awilix's asValue(), without depending on awilix for one line.
-    container.register('mockEngine', { resolve: () => engine });
-    return engine;
   },
 });

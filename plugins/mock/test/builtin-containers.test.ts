@@ -7,7 +7,7 @@ import {
   InvalidArgumentError,
   PLUGIN_API_VERSION,
   parseRfc3339,
-  type PluginOptions,
+  type PluginServices,
 } from '@enginegate/plugin-api';
 import mockPlugin, { MOCK_CONTAINERS, MockEngine, mockBytesLines, mockBytesOutput } from '@enginegate/plugin-mock';
 import { ManualClock, lineRecords, logOptions, numberedLine, readAll } from './fixtures/log-reading.js';
@@ -199,22 +199,28 @@ t.test('addContainer refuses specs that cannot be simulated', async (t) => {
   t.equal((await engine.containers()).length, 1, 'none of them was added');
 });
 
-t.test('the default export is the mock plugin; register returns a MockEngine', async (t) => {
+t.test('the default export is the mock plugin; register adds a MockEngine built from its scope', async (t) => {
   t.equal(mockPlugin.name, 'mock');
   t.equal(mockPlugin.apiVersion, PLUGIN_API_VERSION);
   const registered = new Map<string, { resolve(container: unknown): unknown }>();
   const container = {
     register: (name: string, resolver: { resolve(container: unknown): unknown }) => registered.set(name, resolver),
   };
-  const options: PluginOptions = {
-    config: { builtinContainers: false },
+  const services: PluginServices = {
+    pluginName: 'mock',
+    settings: { builtinContainers: false },
     logger: { debug() {}, info() {}, warn() {}, error() {} },
+    clock: () => 1_000_000_000n,
+    metrics: { counter: () => ({ inc() {} }), gauge: () => ({ set() {} }) },
     reportHealth() {},
   };
-  const engine = mockPlugin.register(container, options);
+  t.equal(mockPlugin.register(container as never), undefined, 'the gateway resolves the engine');
+  const engine = registered.get('engine')?.resolve({ cradle: services });
   t.type(engine, MockEngine);
-  t.equal(registered.get('mockEngine')?.resolve(container), engine);
-  await engine.start();
-  t.same(await engine.containers(), [], 'builtinContainers: false starts empty');
-  await engine.stop();
+  await (engine as MockEngine).start();
+  t.same(await (engine as MockEngine).containers(), [], 'builtinContainers: false starts empty');
+  (engine as MockEngine).addContainer({ name: 'at-one-second', lineCount: 1, intervalMs: 0, lineAt: numberedLine });
+  const [listed] = await (engine as MockEngine).containers();
+  t.equal(parseRfc3339(listed!.createdAt), 1_000_000_000n, "the scope's clock stamps it");
+  await (engine as MockEngine).stop();
 });

@@ -1,4 +1,4 @@
-import { PLUGIN_API_VERSION, definePlugin } from '@enginegate/plugin-api';
+import { PLUGIN_API_VERSION, definePlugin, registerEngine } from '@enginegate/plugin-api';
 import { PodmanEngine } from './podman-engine.js';
 import { PODMAN_SETTINGS } from './podman-settings.js';
 
@@ -32,14 +32,10 @@ export default definePlugin({
   name: 'podman',
   apiVersion: PLUGIN_API_VERSION,
   settings: PODMAN_SETTINGS,
-  register(container, options) {
-    const engine = new PodmanEngine({
-      config: options.config,
-      logger: options.logger,
-      reportHealth: (health) => options.reportHealth(health),
-    });
-    // The same shape as awilix's asValue(), without depending on awilix for one line.
-    container.register('podmanEngine', { resolve: () => engine });
-    return engine;
+  register(container) {
+    registerEngine(
+      container,
+      ({ settings, logger, reportHealth }) => new PodmanEngine({ config: settings, logger, reportHealth }),
+    );
   },
 });

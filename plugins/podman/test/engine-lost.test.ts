@@ -6,6 +6,7 @@
 import t from 'tap';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createGateway } from '@enginegate/gateway';
+import mockPlugin from '@enginegate/plugin-mock';
 import podmanPlugin from '@enginegate/plugin-podman';
 import { LogsClient, decodeJsonMessages, decodeNdjson } from '@enginegate/testkit';
 import { podmanForTest, runBusybox, type PrivatePodman } from '@enginegate/test-harness/podman';
@@ -126,6 +127,7 @@ async function suite(podman: PrivatePodman): Promise<void> {
       port: 0,
       token: TOKEN,
       plugins: [podmanPlugin],
+      builtinPlugins: [mockPlugin],
       engine: 'auto',
       logger: false,
     });

@@ -4,6 +4,7 @@ import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createGateway, type Gateway, type GatewayOptions } from '@enginegate/gateway';
+import mockPlugin from '@enginegate/plugin-mock';
 import { cliEnv } from './cli-process.js';
 
 export const TOKEN = 'e2e-token-0123456789';
@@ -33,6 +34,7 @@ export async function startGateway(t: Tap, options: GatewayOptions = {}): Promis
     port: 0,
     token: TOKEN,
     engine: 'mock',
+    builtinPlugins: [mockPlugin],
     stateDir: temporaryDirectory(t, 'enginegate-cli-state-'),
     logger: false,
     ...options,

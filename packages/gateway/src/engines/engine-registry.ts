@@ -1,6 +1,16 @@
-import type { AwilixContainer } from 'awilix';
-import { errorText, type Engine, type EngineHealth, type EnginePlugin } from '@enginegate/plugin-api';
+import { asValue, type AwilixContainer } from 'awilix';
+import { Registry } from 'prom-client';
+import {
+  ENGINE_SERVICE,
+  errorText,
+  systemClock,
+  type Engine,
+  type EngineHealth,
+  type EnginePlugin,
+  type PluginServices,
+} from '@enginegate/plugin-api';
 import { PluginLoadError } from '../plugin-loader.js';
+import { pluginMetrics } from '../plugin-metrics.js';
 import { resolvePluginSettings } from '../plugin-settings.js';
 import type { EngineManagerOptions } from './engine-status.js';
 import { withTimeout } from './with-timeout.js';
@@ -16,7 +26,7 @@ export interface RegisteredEngine {
 
 export interface EngineRegistryOptions extends Pick<
   EngineManagerOptions,
-  'container' | 'logger' | 'pluginConfig' | 'pluginSettingSources'
+  'container' | 'logger' | 'pluginConfig' | 'pluginSettingSources' | 'pluginServices' | 'metricsRegistry'
 > {
   /** Where a plugin's `reportHealth` calls go. */
   onHealthReport: (engine: Engine, health: EngineHealth) => void;
@@ -25,8 +35,11 @@ export interface EngineRegistryOptions extends Pick<
 /** The loaded engines by name, each registered once in a scope of its own. */
 export class EngineRegistry {
   private readonly engines = new Map<string, RegisteredEngine>();
+  private readonly metricsRegistry: Registry;
 
-  constructor(private readonly options: EngineRegistryOptions) {}
+  constructor(private readonly options: EngineRegistryOptions) {
+    this.metricsRegistry = options.metricsRegistry ?? new Registry();
+  }
 
   /** Names of the loaded engines, sorted. */
   names(): string[] {
@@ -42,23 +55,34 @@ export class EngineRegistry {
   }
 
   /**
-   * Gives the plugin its own awilix scope and calls `register`. Throws a PluginLoadError naming
-   * the plugin when the name is taken, `register` throws, or it returns no usable engine.
+   * Gives the plugin its own awilix scope (the PluginServices, then the program's `pluginServices`
+   * for it), calls `register`, registers those again over the plugin's own, and resolves the
+   * engine from the scope (or takes the one `register` returned). Throws a PluginLoadError naming
+   * the plugin when the name is taken, `register` or the engine's construction throws, or there
+   * is no usable engine.
    */
   async add(spec: string, plugin: EnginePlugin): Promise<RegisteredEngine> {
     if (this.engines.has(plugin.name)) {
       throw new PluginLoadError(spec, `plugin ${spec}: an engine named "${plugin.name}" is loaded already`);
     }
     const { pluginConfig, pluginSettingSources } = this.options;
-    const config = resolvePluginSettings(spec, plugin, pluginConfig[plugin.name], pluginSettingSources);
-    const scope = this.options.container.createScope();
-    let engine: Engine;
+    const settings = resolvePluginSettings(spec, plugin, pluginConfig[plugin.name], pluginSettingSources);
+    const scope = this.options.container.createScope<PluginServices>();
+    let engine: Engine | undefined;
+    const services = this.pluginServices(plugin.name, settings, (health) => {
+      if (engine !== undefined) this.options.onHealthReport(engine, health);
+    });
+    const overrides = this.options.pluginServices?.[plugin.name] ?? {};
+    scope.register({ ...asValues(services), ...overrides });
     try {
-      engine = await plugin.register(scope, {
-        config,
-        logger: this.options.logger.child({ engine: plugin.name }),
-        reportHealth: (health) => this.options.onHealthReport(engine, health),
-      });
+      const { settings: config, logger, reportHealth } = services;
+      const returned = await plugin.register(scope, { config, logger, reportHealth });
+      if (returned !== undefined) scope.register(ENGINE_SERVICE, asValue(returned));
+      scope.register(overrides);
+      if (!scope.hasRegistration(ENGINE_SERVICE)) {
+        throw new Error(`it returned no engine and registered none as "${ENGINE_SERVICE}" in its scope`);
+      }
+      engine = scope.resolve<Engine>(ENGINE_SERVICE);
     } catch (err) {
       void scope.dispose();
       throw new PluginLoadError(spec, `plugin ${spec} (name "${plugin.name}") failed in register: ${errorText(err)}`, {
@@ -78,6 +102,22 @@ export class EngineRegistry {
     return registered;
   }
 
+  /** What every plugin's scope holds. */
+  private pluginServices(
+    pluginName: string,
+    settings: Readonly<Record<string, unknown>>,
+    reportHealth: (health: EngineHealth) => void,
+  ): PluginServices {
+    return {
+      pluginName,
+      settings,
+      logger: this.options.logger.child({ engine: pluginName }),
+      clock: systemClock,
+      metrics: pluginMetrics(this.metricsRegistry, pluginName),
+      reportHealth,
+    };
+  }
+
   /** Stops an engine; one that fails or takes over 5 s is logged and left. */
   async stop(registered: RegisteredEngine): Promise<void> {
     try {
@@ -91,6 +131,10 @@ export class EngineRegistry {
   async dispose(): Promise<void> {
     for (const registered of this.engines.values()) await registered.scope.dispose();
   }
+}
+
+function asValues(services: PluginServices): Record<string, ReturnType<typeof asValue>> {
+  return Object.fromEntries(Object.entries(services).map(([name, value]) => [name, asValue(value)]));
 }
 
 function engineShapeProblem(engine: unknown): string | undefined {

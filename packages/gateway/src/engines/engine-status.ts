@@ -1,5 +1,6 @@
 import type { PluginSettingSources } from '../plugin-settings.js';
-import type { AwilixContainer } from 'awilix';
+import type { AwilixContainer, Resolver } from 'awilix';
+import type { Registry } from 'prom-client';
 import { EngineUnavailableError, type Engine, type EngineState, type PluginLogger } from '@enginegate/plugin-api';
 
 /** What the logs route holds on to: the engine as it was when the request came, and which generation. */
@@ -28,6 +29,13 @@ export interface EngineManagerOptions {
   pluginConfig: Record<string, Record<string, unknown>>;
   /** The environment and file layers under `pluginConfig`. */
   pluginSettingSources?: PluginSettingSources;
+  /**
+   * Per plugin name, awilix registrations put into that plugin's scope over the gateway's
+   * services, before and again after its `register` (so they also replace the plugin's own).
+   */
+  pluginServices?: Record<string, Record<string, Resolver<unknown>>>;
+  /** Where the plugins' metrics go (the gateway's `GET /metrics`); default a registry of their own. */
+  metricsRegistry?: Registry;
   healthIntervalMs: number;
   /** A start() that takes longer counts as failed (and is retried). Default 30 s. */
   startTimeoutMs?: number;
