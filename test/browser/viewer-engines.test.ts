@@ -15,18 +15,22 @@ import mobyPlugin from '@enginegate/plugin-moby';
 import { containerdForTest, runNerdctlStyleTask, type PrivateContainerd } from '@enginegate/test-harness/containerd';
 import { dockerdForTest, runBusybox, type PrivateDockerd } from '@enginegate/test-harness/dockerd';
 import { withChromium } from './fixtures/chromium.js';
-import { closeViewer, downloadLog, follow, openViewer, renderedRows, waitForRow } from './fixtures/viewer-page.js';
+import {
+  closeViewer,
+  downloadLog,
+  follow,
+  openViewer,
+  renderedRows,
+  tickerScript,
+  tickerStream,
+  waitForRow,
+} from './fixtures/viewer-page.js';
 
 t.setTimeout(240_000);
 
 const TOKEN = 'viewer-engines-token';
 const SHARED_NAME = 'view-ticker';
 const COLOURS_NAME = 'view-colours';
-
-/** `<engine> tick N` every 0.1 s; every third on stderr. */
-function tickerScript(label: string): string {
-  return `i=0; while true; do if [ $((i % 3)) -eq 2 ]; then echo "${label} tick $i" >&2; else echo "${label} tick $i"; fi; i=$((i+1)); sleep 0.1; done`;
-}
 
 const COLOURS_SCRIPT = `i=0; while true; do printf '\\033[32mgreen\\033[0m plain \\033[1;31mred bold\\033[0m %s\\n' $i; i=$((i+1)); sleep 0.5; done`;
 
@@ -93,7 +97,7 @@ async function suite(browser: Browser, dockerd: PrivateDockerd, cd: PrivateConta
       await waitForRow(page, 'a moby line', (row) => /^moby tick \d+$/.test(row.text), 20_000);
       const rows = (await renderedRows(page)).filter((row) => row.kind === 'line');
       t.ok(
-        rows.every((row) => row.stream === (Number(row.text.split(' ').at(-1)) % 3 === 2 ? 'stderr' : 'stdout')),
+        rows.every((row) => row.stream === tickerStream(row.text)),
         'moby’s stderr lines are marked stderr, the others stdout',
       );
       await page.waitForTimeout(1000);
