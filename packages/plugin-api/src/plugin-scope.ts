@@ -1,4 +1,4 @@
-import { Lifetime, type AwilixContainer, type Resolver } from 'awilix';
+import type { AwilixContainer, Resolver } from 'awilix';
 import type { UnixNanos } from './time.js';
 import type { Engine, EngineHealth, PluginLogger } from './types.js';
 
@@ -53,7 +53,9 @@ export const ENGINE_SERVICE = 'engine';
  * fixed clock, a fake client) is what it gets. Works whatever the container's injection mode.
  */
 export function fromScope<T, S extends object = PluginServices>(build: (services: S) => T): Resolver<T> {
-  return { lifetime: Lifetime.SCOPED, resolve: (container: AwilixContainer) => build(container.cradle as S) };
+  // awilix's Lifetime.SCOPED, spelled out: plugin-api imports only awilix's types, so that a
+  // plugin's own copy of plugin-api needs no awilix at run time.
+  return { lifetime: 'SCOPED', resolve: (container: AwilixContainer) => build(container.cradle as S) };
 }
 
 /** Registers the plugin's engine as `engine`, built by `build` from the scope's services. */
