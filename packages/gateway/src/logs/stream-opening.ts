@@ -67,10 +67,13 @@ export async function openCountedStream<R>(o: StreamOpeningOptions<R>): Promise<
   try {
     stream.attachSource(await openOrAborted(o.open(snapshot, stream.abort.signal), stream.abort.signal, changed));
   } catch (err) {
+    // Read before release(), which aborts the signal itself: an engine's own refusal (501 for a
+    // write-only log driver) must stay what it is, not become "changed".
+    const abortedWhileOpening = stream.abort.signal.aborted;
     release();
     // What a source throws once aborted (an AbortError, a plugin's INTERNAL around it) is the
     // engine going away under a hung request: a 503 like the check below, not a 500.
-    if (stream.abort.signal.aborted && !isClientError(err)) throw changed();
+    if (abortedWhileOpening && !isClientError(err)) throw changed();
     throw err;
   }
   if (stream.abort.signal.aborted) {
