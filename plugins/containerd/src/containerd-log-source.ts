@@ -65,10 +65,10 @@ export class ContainerdLogSource implements LogSource {
     );
 
     // One controller per stream: aborted by the caller's signal or by the engine's stop().
+    // Counted before the caller's signal is looked at: a caller that gave up while the daemon
+    // was answering (a hung daemon, SIGCONTed) aborts it at once, and it is uncounted at once.
     const controller = new AbortController();
     const forward = () => controller.abort();
-    if (signal.aborted) controller.abort();
-    else signal.addEventListener('abort', forward, { once: true });
     this.open_.add(controller);
     controller.signal.addEventListener(
       'abort',
@@ -78,6 +78,8 @@ export class ContainerdLogSource implements LogSource {
       },
       { once: true },
     );
+    if (signal.aborted) controller.abort();
+    else signal.addEventListener('abort', forward, { once: true });
 
     const taskWatch = options.follow ? this.taskWatch(container, client, monitor) : undefined;
     const stream =

@@ -42,4 +42,18 @@ if (cd) {
     );
     t.comment(`open → first line → close: ${perCycleMs.toFixed(2)} ms per cycle`);
   });
+
+  t.test('a source opened for a caller that already gave up is not counted', async (t) => {
+    const id = uniqueId('late');
+    const log = join(cd.logDir, `${id}.log`);
+    await cd.runTask({ id, logUri: `file://${log}`, script: 'echo ready; sleep 30' });
+    await waitForFile(log, 6);
+    for (const options of [FOLLOW, { ...FOLLOW, follow: false }]) {
+      const abort = new AbortController();
+      abort.abort();
+      // Never iterated, as when the gateway stopped waiting for it (the engine was lost meanwhile).
+      await engine.logs.open({ ref: id }, options, abort.signal);
+    }
+    t.same(engine.resources, { openStreams: 0, subscriptions: 1, taskWatches: 0, eventStreams: 0 });
+  });
 }
