@@ -1,14 +1,15 @@
 // The podman engine's state follows `podman system service`: stopped (or killed) mid-stream →
 // the stream closes 1012 and requests get 503; back → logs are served again, without restarting
 // the gateway. The containers keep running meanwhile (conmon outlives the service), so a client
-// that resumes with after= must get exactly the lines written during the outage. And `auto`
+// that resumes with after= must get exactly the lines written during the outage; the events
+// stream (libpod's own) closes 1012 alike and is served again. And `auto`
 // picks podman when CONTAINER_HOST answers and no moby or containerd is loaded.
 import t from 'tap';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createGateway } from '@enginegate/gateway';
 import mockPlugin from '@enginegate/plugin-mock';
 import podmanPlugin from '@enginegate/plugin-podman';
-import { LogsClient, decodeJsonMessages, decodeNdjson } from '@enginegate/testkit';
+import { FRAMING_PROTOCOL, LogsClient, decodeJsonMessages, decodeNdjson } from '@enginegate/testkit';
 import { podmanForTest, runBusybox, type PrivatePodman } from '@enginegate/test-harness/podman';
 
 const TOKEN = 't';
@@ -46,7 +47,9 @@ async function suite(podman: PrivatePodman): Promise<void> {
       `the service ${how === 'stop' ? 'stopped (SIGTERM)' : 'killed (SIGKILL)'} mid-stream: 1012, then 503; back: served again, nothing lost`,
       async (t) => {
         const session = await client.openSocket(ticker, { tail: 0 }, 'json');
+        const events = client.socket('/passthrough/engine/events', [FRAMING_PROTOCOL.json]);
         await session.waitFor((messages) => messages.length >= 3, '3 lines');
+        await events.waitFor((m) => m.some((x) => x.data.toString() === '{"type":"synced"}'), 'events synced');
         const pidBefore = podman.pid;
         const lostAt = performance.now();
         await (how === 'stop' ? podman.stop() : podman.kill());
@@ -54,6 +57,7 @@ async function suite(podman: PrivatePodman): Promise<void> {
         t.equal(podman.pid, undefined, `the service the test started (PID ${pidBefore}) is gone`);
         const { code, reason } = await session.waitClosed(20_000);
         t.equal(code, 1012, `closed 1012 (${reason})`);
+        t.equal((await events.waitClosed(20_000)).code, 1012, "the events stream (Podman's own) closes 1012 too");
         t.comment(`1012 ${(performance.now() - lostAt).toFixed(0)} ms after the loss began`);
         const records = decodeJsonMessages(session.messages);
         t.notOk(
@@ -75,6 +79,13 @@ async function suite(podman: PrivatePodman): Promise<void> {
         await waitFor('the engine to run again', () => gw.engines.status.state === 'running');
         t.pass('the gateway found the service back by itself');
         t.comment(`running again ${(performance.now() - back).toFixed(0)} ms after the restart began`);
+        const eventsAgain = client.socket('/passthrough/engine/events', [FRAMING_PROTOCOL.json]);
+        await eventsAgain.waitFor((m) => m.some((x) => x.data.toString() === '{"type":"synced"}'), 'events again');
+        t.ok(
+          eventsAgain.jsonMessages().some((r) => r['action'] === 'present' && r['container']['names'][0] === ticker),
+          'events are served again, the ticker present',
+        );
+        eventsAgain.close();
 
         const resumed = await client.openSocket(ticker, { after: lastCursor }, 'json');
         await resumed.waitFor((messages) => messages.length >= 20, '20 lines');
