@@ -268,13 +268,15 @@ export async function runNerdctlStyleTask(
   name: string,
   script: string,
   labels: Record<string, string> = {},
+  /** json-file options (`max-size`, `max-file`) for its log-config.json. */
+  logOpts: Record<string, string> = {},
 ): Promise<string> {
   const dataStore = join(cd.logDir, 'nerdctl', 'named0000');
   const loggerUri = await writeNerdctlStyleLogger(cd.dir, dataStore);
   const id = uniqueId(name);
   const stateDir = join(dataStore, 'containers', cd.namespace, id);
   await mkdir(stateDir, { recursive: true });
-  await writeFile(join(stateDir, 'log-config.json'), JSON.stringify({ driver: 'json-file' }));
+  await writeFile(join(stateDir, 'log-config.json'), JSON.stringify({ driver: 'json-file', opts: logOpts }));
   await cd.runTask({
     id,
     script,
