@@ -2,11 +2,11 @@
 // libpod's /events as the contract's create/start/die/destroy (die with the exit code), how
 // soon each arrives, and a merged container= stream whose members leave with their exit codes.
 import t from 'tap';
-import { createGateway, type Gateway } from '@enginegate/gateway';
-import podmanPlugin, { PodmanEngine } from '@enginegate/plugin-podman';
+import { PodmanEngine } from '@enginegate/plugin-podman';
 import { EventRecorder } from '@enginegate/test-harness/event-recorder';
 import { recordingLogger } from '@enginegate/test-harness/log-records';
-import { FRAMING_PROTOCOL, LogsClient } from '@enginegate/testkit';
+import { FRAMING_PROTOCOL } from '@enginegate/testkit';
+import { podmanGateway } from './fixtures/podman-gateway.js';
 import { podmanForTest, runBusybox, waitForExitCode, type PrivatePodman } from '@enginegate/test-harness/podman';
 
 const TOKEN = 't';
@@ -38,17 +38,7 @@ function epochMs(time: string): number {
 }
 
 async function suite(podman: PrivatePodman): Promise<void> {
-  const gw: Gateway = await createGateway({
-    port: 0,
-    token: TOKEN,
-    plugins: [podmanPlugin],
-    engine: 'podman',
-    pluginConfig: { podman: { podmanSocket: podman.socket } },
-    logger: false,
-  });
-  const url = await gw.listen();
-  t.teardown(() => gw.close());
-  const client = new LogsClient(url, TOKEN);
+  const { gw, client } = await podmanGateway(t, podman, TOKEN);
   const engine = gw.engines.engineNamed('podman') as PodmanEngine;
 
   t.test(

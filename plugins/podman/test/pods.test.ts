@@ -6,9 +6,8 @@ import t from 'tap';
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { createGateway } from '@enginegate/gateway';
-import podmanPlugin from '@enginegate/plugin-podman';
-import { FRAMING_PROTOCOL, LogsClient } from '@enginegate/testkit';
+import { FRAMING_PROTOCOL } from '@enginegate/testkit';
+import { podmanGateway } from './fixtures/podman-gateway.js';
 import { createPod, podmanForTest, runBusybox, type PrivatePodman } from '@enginegate/test-harness/podman';
 
 const TOKEN = 'pods-token';
@@ -41,17 +40,7 @@ async function podmanLogs(podman: PrivatePodman, id: string): Promise<string[]> 
 }
 
 async function suite(podman: PrivatePodman): Promise<void> {
-  const gw = await createGateway({
-    port: 0,
-    token: TOKEN,
-    plugins: [podmanPlugin],
-    engine: 'podman',
-    pluginConfig: { podman: { podmanSocket: podman.socket } },
-    logger: false,
-  });
-  const url = await gw.listen();
-  t.teardown(() => gw.close());
-  const client = new LogsClient(url, TOKEN);
+  const { url, client } = await podmanGateway(t, podman, TOKEN);
   const podId = await createPod(podman, POD);
   t.teardown(() => podman.podman(['pod', 'rm', '--force', '--time=0', POD]));
   const web = await runBusybox(podman, writer('web', 20), { name: `${POD}-web`, pod: POD });
