@@ -12,7 +12,13 @@ import mockPlugin from '@enginegate/plugin-mock';
 import mobyPlugin from '@enginegate/plugin-moby';
 import { LogsClient, type LogSocket } from '@enginegate/test-client';
 import type { PrivateDockerd } from '@enginegate/test-harness/dockerd';
-import { createService, scaleService, swarmForTest, waitForRunningTasks } from '@enginegate/test-harness/swarm';
+import {
+  createService,
+  scaleService,
+  serviceLogsByTask,
+  swarmForTest,
+  waitForRunningTasks,
+} from '@enginegate/test-harness/swarm';
 
 const TOKEN = 'swarm-stream-token-0123456789';
 const JSON_PROTOCOL = ['v1.json.enginegate'];
@@ -38,27 +44,6 @@ const lineRecords = (socket: LogSocket) => records(socket).filter((r) => r.type 
 function byTask(lines: StreamRecord[]): Map<string, string[]> {
   const tasks = new Map<string, string[]>();
   for (const r of lines) tasks.set(r.name!, [...(tasks.get(r.name!) ?? []), r.line!]);
-  return tasks;
-}
-
-/** `docker service logs --details NAME`: each task's lines (by task ID), from the Engine API. */
-async function dockerServiceLogs(dockerd: PrivateDockerd, service: string): Promise<Map<string, string[]>> {
-  const body = (await dockerd.docker
-    .getService(service)
-    .logs({ stdout: true, stderr: true, follow: false, details: true })) as Buffer | NodeJS.ReadableStream;
-  const chunks: Buffer[] = [];
-  if (Buffer.isBuffer(body)) chunks.push(body);
-  else for await (const chunk of body) chunks.push(Buffer.from(chunk as Buffer));
-  const raw = Buffer.concat(chunks);
-  const tasks = new Map<string, string[]>();
-  // Docker's frames: 8 bytes (stream, 0, 0, 0, length) then the payload.
-  for (let at = 0; at + 8 <= raw.length;) {
-    const length = raw.readUInt32BE(at + 4);
-    const text = raw.subarray(at + 8, at + 8 + length).toString('utf8');
-    at += 8 + length;
-    const match = /com\.docker\.swarm\.task\.id=(\w+)\S* (.*)\n$/.exec(text);
-    if (match) tasks.set(match[1]!, [...(tasks.get(match[1]!) ?? []), match[2]!]);
-  }
   return tasks;
 }
 
@@ -107,7 +92,7 @@ async function suite(dockerd: PrivateDockerd): Promise<void> {
       );
     }
     // docker service logs (with details: each line's task) has the same lines of each task, in the same order.
-    const theirs = await dockerServiceLogs(dockerd, 'web');
+    const theirs = await serviceLogsByTask(dockerd, 'web');
     for (const [name, own] of byTask(lines)) {
       const task = [...theirs.keys()].find((id) => name.includes(`.${id.slice(0, 12)}@`));
       t.ok(task, `docker service logs has ${name}`);

@@ -82,7 +82,11 @@ class DockerdProcess implements PrivateDockerd {
   private readonly execRoot: string;
   private readonly logFile: string;
 
-  constructor(readonly dir: string) {
+  /** `launcher`: a command that execs its arguments in a namespace (swarm-worker.ts), or none. */
+  constructor(
+    readonly dir: string,
+    private readonly launcher: readonly string[] = [],
+  ) {
     this.socket = join(dir, 'd.sock');
     this.host = `unix://${this.socket}`;
     this.dataRoot = join(dir, 'data');
@@ -109,11 +113,12 @@ class DockerdProcess implements PrivateDockerd {
     // a test-runner timeout), the kernel still sends dockerd SIGTERM. It execs dockerd: the
     // child's PID is dockerd's.
     const setpriv = findOnPath('setpriv');
-    const command = setpriv ?? dockerd;
+    const pdeathsig = setpriv ? [setpriv, '--pdeathsig', 'TERM', '--'] : [];
+    const [command, ...prefix] = [...this.launcher, ...pdeathsig, dockerd];
     const child = spawn(
       command,
       [
-        ...(setpriv ? ['--pdeathsig', 'TERM', '--', dockerd] : []),
+        ...prefix,
         `--data-root=${this.dataRoot}`,
         `--exec-root=${this.execRoot}`,
         `--pidfile=${join(this.dir, 'dockerd.pid')}`,
@@ -256,12 +261,12 @@ class DockerdProcess implements PrivateDockerd {
  * Starts a private dockerd with the busybox image imported. Resolves to `{ skip: reason }`
  * when Docker cannot run here (not root, packages missing and apt failing, daemon failing).
  */
-export async function startDockerd(): Promise<PrivateDockerd | { skip: string }> {
+export async function startDockerd(launcher: readonly string[] = []): Promise<PrivateDockerd | { skip: string }> {
   const cannot = await whyDaemonCannotRun('dockerd', 'dockerd', ensureDockerPackages);
   if (cannot !== undefined) return { skip: cannot };
   // Short: the socket path must stay under 107 bytes.
   const dir = await mkdtemp('/tmp/egm-');
-  const daemon = new DockerdProcess(dir);
+  const daemon = new DockerdProcess(dir, launcher);
   try {
     await daemon.start();
     await daemon.importBusyboxImage();

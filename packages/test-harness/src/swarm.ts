@@ -29,16 +29,18 @@ export interface ServiceOptions {
   /** Restart a task whose process exited (default true), after `restartDelayMs` (default 100). */
   restart?: boolean;
   restartDelayMs?: number;
+  /** At most this many tasks on one node (`--replicas-max-per-node`). */
+  maxPerNode?: number;
 }
 
 const WAIT_TIMEOUT_MS = 60_000;
 
-/** A free TCP port on 127.0.0.1 (for the swarm's listen address). */
-async function freePort(): Promise<number> {
+/** A free TCP port on `host` (for the swarm's listen address). */
+export async function freePort(host = '127.0.0.1'): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
+    server.listen(0, host, resolve);
   });
   const address = server.address();
   await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -80,6 +82,7 @@ export async function createService(
         Delay: (options.restartDelayMs ?? 100) * 1_000_000,
         MaxAttempts: 0,
       },
+      ...(options.maxPerNode !== undefined && { Placement: { MaxReplicas: options.maxPerNode } }),
     },
     Mode: { Replicated: { Replicas: options.replicas ?? 1 } },
   })) as unknown as { id?: string; ID?: string };
@@ -140,4 +143,28 @@ export async function leaveSwarm(dockerd: PrivateDockerd): Promise<void> {
   await dockerd.docker.swarmLeave({ force: true }).catch((err: unknown) => {
     if (!/not part of a swarm/i.test((err as Error).message)) throw err;
   });
+}
+
+/**
+ * `docker service logs --details NAME` through the Engine API (`/services/{id}/logs`): each
+ * task's lines, by task ID, in the order Docker sends them.
+ */
+export async function serviceLogsByTask(dockerd: PrivateDockerd, service: string): Promise<Map<string, string[]>> {
+  const body = (await dockerd.docker
+    .getService(service)
+    .logs({ stdout: true, stderr: true, follow: false, details: true })) as Buffer | NodeJS.ReadableStream;
+  const chunks: Buffer[] = [];
+  if (Buffer.isBuffer(body)) chunks.push(body);
+  else for await (const chunk of body) chunks.push(Buffer.from(chunk as Buffer));
+  const raw = Buffer.concat(chunks);
+  const tasks = new Map<string, string[]>();
+  // Docker's frames: 8 bytes (stream, 0, 0, 0, length) then the payload.
+  for (let at = 0; at + 8 <= raw.length;) {
+    const length = raw.readUInt32BE(at + 4);
+    const text = raw.subarray(at + 8, at + 8 + length).toString('utf8');
+    at += 8 + length;
+    const match = /com\.docker\.swarm\.task\.id=(\w+)\S* (.*)\n$/.exec(text);
+    if (match) tasks.set(match[1]!, [...(tasks.get(match[1]!) ?? []), match[2]!]);
+  }
+  return tasks;
 }

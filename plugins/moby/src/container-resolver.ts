@@ -1,6 +1,7 @@
-import { AmbiguousContainerError, LogsUnsupportedError } from '@enginegate/plugin-api';
+import { AmbiguousContainerError, LogsUnsupportedError, hasErrorCode } from '@enginegate/plugin-api';
 import type { ContainerInspectInfo, DockerClient } from './docker-client.js';
 import { isAmbiguousPrefixError, toEngineError } from './docker-errors.js';
+import { findRemoteTask } from './remote-tasks.js';
 
 /** Log drivers the daemon itself can read back. */
 const READABLE_DRIVERS = new Set(['json-file', 'local', 'journald', 'etwlogs']);
@@ -11,6 +12,31 @@ export interface ResolvedContainer {
   tty: boolean;
   logDriver: string;
   inspect: ContainerInspectInfo;
+}
+
+/** Whose logs a stream reads: a container of this daemon, or a swarm task on another node. */
+export type LogOwner = Omit<ResolvedContainer, 'inspect'> & { taskId?: string };
+
+/**
+ * A container of this daemon (resolveContainer); failing that, on a swarm manager, a task on
+ * another node whose container the reference names (its logs come through `/tasks/{id}/logs`).
+ */
+export async function resolveLogOwner(client: DockerClient, ref: string, signal?: AbortSignal): Promise<LogOwner> {
+  try {
+    return await resolveContainer(client, ref, signal);
+  } catch (err) {
+    if (!hasErrorCode(err, 'CONTAINER_NOT_FOUND')) throw err;
+    const remote = await findRemoteTask(client, ref, signal).catch((lookup: unknown) => {
+      throw hasErrorCode(lookup, 'CONTAINER_NOT_FOUND') ? err : lookup;
+    });
+    return {
+      id: remote.info.id,
+      name: remote.info.names[0]!,
+      tty: remote.info.tty,
+      logDriver: remote.logDriver,
+      taskId: remote.taskId,
+    };
+  }
 }
 
 /**

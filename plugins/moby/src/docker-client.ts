@@ -20,6 +20,12 @@ export interface DockerLogsQuery {
   until?: string;
 }
 
+/**
+ * Whose logs: a container's (`/containers/{id}/logs`), or a swarm task's through the manager's
+ * log broker (`/tasks/{id}/logs`, the only way to a task on another node).
+ */
+export type LogsOwner = 'containers' | 'tasks';
+
 /** Query of `GET /events`: `since` (Unix seconds) replays what the daemon still has from then. */
 export interface DockerEventsQuery {
   since: string;
@@ -105,16 +111,26 @@ export class DockerClient {
   }
 
   /**
-   * Starts `GET /containers/{id}/logs` and resolves with the response once Docker answered
+   * Starts `GET /containers/{id}/logs` (or `/tasks/{id}/logs`) and resolves with the response once Docker answered
    * 200, before any of the body is read: the body is the caller's to pull (and destroy).
    * Always a stream, whether or not `follow` is set. Only the wait for the response headers
    * is bounded (the request timeout); the body never times out.
    */
-  openLogs(id: string, query: DockerLogsQuery, signal: AbortSignal): Promise<IncomingMessage> {
-    return this.openStream('logs', `/containers/${encodeURIComponent(id)}/logs?`, { ...query }, signal, {
-      404: 'no such container',
+  openLogs(
+    id: string,
+    query: DockerLogsQuery,
+    signal: AbortSignal,
+    owner: LogsOwner = 'containers',
+  ): Promise<IncomingMessage> {
+    return this.openStream('logs', `/${owner}/${encodeURIComponent(id)}/logs?`, { ...query }, signal, {
+      404: owner === 'tasks' ? 'no such task' : 'no such container',
       501: 'logs not implemented',
     });
+  }
+
+  /** A swarm manager's `GET /tasks/{id}`. */
+  inspectTask(id: string, signal?: AbortSignal): Promise<unknown> {
+    return this.docker.getTask(id).inspect({ abortSignal: this.bounded(signal) }) as Promise<unknown>;
   }
 
   /**

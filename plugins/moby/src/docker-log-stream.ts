@@ -2,12 +2,10 @@ import type { IncomingMessage } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   EngineUnavailableError,
-  NS_PER_MS,
   TimeCursorSequencer,
   containerEnding,
   isConnectionFailure,
-  nowNanos,
-  parseRfc3339,
+  type ContainerRunState,
   type LogOptions,
   type LogRecord,
   type PluginLogger,
@@ -15,19 +13,24 @@ import {
   type StreamName,
   type TimeCursor,
 } from '@enginegate/plugin-api';
-import type { DockerClient, DockerLogsQuery } from './docker-client.js';
+import type { DockerClient, DockerLogsQuery, LogsOwner } from './docker-client.js';
 import { parserFor, type ParsedLineSink } from './docker-log-parsers.js';
 import { httpStatusOf } from './docker-errors.js';
-import { dockerLogsQuery, STREAM_SKEW_NS } from './docker-logs-query.js';
+import { dockerLogsQuery, STREAM_SKEW_NS, whenUntilPassed } from './docker-logs-query.js';
+import { runStateOf, whenTaskEnded } from './run-state.js';
 
 /** Docker ending the stream of a container that still runs, this many times in a row, is a failure. */
 const MAX_RESUMES_WITHOUT_PROGRESS = 5;
 const RESUME_BACKOFF_MS = 100;
-/** setTimeout's limit; an `until` further away than ~24 days is never reached by a timer. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 export interface DockerLogStreamInit {
   client: DockerClient;
   containerId: string;
+  /**
+   * A swarm task on another node: its logs come from `/tasks/{id}/logs` and its state from
+   * `/tasks/{id}`. The broker's follow does not end when the task does, so the task's state
+   * is polled while following; once it has ended, what is left is read and the exit told.
+   */
+  taskId?: string;
   tty: boolean;
   /** The container's log driver (`json-file`, `local`, …). */
   logDriver: string;
@@ -52,6 +55,7 @@ type ResponseEnd =
   | { kind: 'ended' }
   | { kind: 'broke'; error: unknown }
   | { kind: 'until-reached' }
+  | { kind: 'task-ended' }
   | { kind: 'in-band-error'; message: string };
 
 /**
@@ -118,8 +122,9 @@ export class DockerLogStream implements AsyncIterable<LogRecord[]> {
           init.logger.warn({ container: init.containerId, err: end.error }, 'Docker log stream broke; resuming');
         }
 
-        // Resume behind the last record: still running, broken under a live daemon, or `until` passed.
-        if (end.kind !== 'until-reached') {
+        // Resume behind the last record: still running, broken under a live daemon, `until`
+        // passed, or a remote task ended (then a last read without follow: what is left).
+        if (end.kind !== 'until-reached' && end.kind !== 'task-ended') {
           resumesWithoutProgress = delivered > 0 ? 1 : resumesWithoutProgress + 1;
           if (resumesWithoutProgress > MAX_RESUMES_WITHOUT_PROGRESS) {
             yield [this.keepsEnding()];
@@ -128,7 +133,7 @@ export class DockerLogStream implements AsyncIterable<LogRecord[]> {
           await sleep(RESUME_BACKOFF_MS * resumesWithoutProgress, undefined, { signal }).catch(() => undefined);
           if (signal.aborted) return;
         }
-        query = dockerLogsQuery(options, this.position);
+        query = dockerLogsQuery(end.kind === 'task-ended' ? { ...options, follow: false } : options, this.position);
         response = await this.reopen(query);
         if (response === undefined) return; // aborted, or removed meanwhile
       }
@@ -178,13 +183,7 @@ export class DockerLogStream implements AsyncIterable<LogRecord[]> {
       return full;
     };
 
-    let untilReached = false;
-    const untilTimer = query.follow
-      ? whenUntilPassed(options, () => {
-          untilReached = true;
-          response.destroy();
-        })
-      : undefined;
+    const cutShort = this.cutFollowShort(query, response);
     try {
       for await (const chunk of response as AsyncIterable<Buffer>) {
         parser.push(chunk, sink);
@@ -192,23 +191,49 @@ export class DockerLogStream implements AsyncIterable<LogRecord[]> {
         if (parser.inBandError !== undefined) return { kind: 'in-band-error', message: parser.inBandError };
       }
     } catch (error) {
-      if (untilReached) return { kind: 'until-reached' };
-      return { kind: 'broke', error };
+      return cutShort.why ?? { kind: 'broke', error };
     } finally {
-      clearTimeout(untilTimer);
+      cutShort.stop();
       response.destroy();
     }
-    if (untilReached) return { kind: 'until-reached' };
+    if (cutShort.why !== undefined) return cutShort.why;
     parser.end(sink);
     if (batch.length > 0) yield takeBatch();
     return { kind: 'ended' };
+  }
+
+  /**
+   * Ends a followed response that Docker would not end: once `until` has passed (a timer), or
+   * once a remote task has ended (polled). `why` says which, after it did.
+   */
+  private cutFollowShort(
+    query: DockerLogsQuery,
+    response: IncomingMessage,
+  ): { why: ResponseEnd | undefined; stop(): void } {
+    const { init } = this;
+    const cut: { why: ResponseEnd | undefined; stop(): void } = { why: undefined, stop: () => undefined };
+    if (!query.follow) return cut;
+    const end = (why: ResponseEnd) => {
+      cut.why = why;
+      response.destroy();
+    };
+    const untilTimer = whenUntilPassed(init.options, () => end({ kind: 'until-reached' }));
+    const watch = new AbortController();
+    if (init.taskId !== undefined) {
+      void whenTaskEnded(init.client, init.taskId, watch.signal).then((ended) => ended && end({ kind: 'task-ended' }));
+    }
+    cut.stop = () => {
+      clearTimeout(untilTimer);
+      watch.abort();
+    };
+    return cut;
   }
 
   /** The next request of a resume; undefined when aborted or the container is gone meanwhile. */
   private async reopen(query: DockerLogsQuery): Promise<IncomingMessage | undefined> {
     const { init } = this;
     try {
-      return await init.client.openLogs(init.containerId, query, init.signal);
+      return await init.client.openLogs(init.taskId ?? init.containerId, query, init.signal, logsOwner(init));
     } catch (err) {
       if (init.signal.aborted || httpStatusOf(err) === 404) return undefined;
       if (isConnectionFailure(err)) throw this.daemonLost(err);
@@ -238,42 +263,30 @@ export class DockerLogStream implements AsyncIterable<LogRecord[]> {
     return new EngineUnavailableError(message, { cause });
   }
 
-  /** Why a followed stream ended, by the container's state (plugin-api's containerEnding). */
+  /** Why a followed stream ended, by the container's (or task's) state: plugin-api's containerEnding. */
   private containerEnding(expectExit: boolean): Promise<StreamEnding> {
     const { init } = this;
-    return containerEnding(
-      async () => {
-        let state;
-        try {
-          state = (await init.client.inspect(init.containerId, init.signal)).State;
-        } catch (err) {
-          if (httpStatusOf(err) === 404) return 'removed';
-          if (isConnectionFailure(err) && !init.signal.aborted) throw this.daemonLost(err);
-          throw err;
-        }
-        return {
-          running: state.Running || state.Restarting,
-          neverStarted: state.Status === 'created',
-          exitCode: state.ExitCode,
-          finishedAt: parseRfc3339(state.FinishedAt),
-        };
-      },
-      { expectExit, until: init.options.until, signal: init.signal },
-    );
+    return containerEnding(() => this.runState(init.signal), {
+      expectExit,
+      until: init.options.until,
+      signal: init.signal,
+    });
   }
+
+  private async runState(signal: AbortSignal): Promise<ContainerRunState | 'removed'> {
+    try {
+      return await runStateOf(this.init.client, this.init, signal);
+    } catch (err) {
+      if (isConnectionFailure(err) && !signal.aborted) throw this.daemonLost(err);
+      throw err;
+    }
+  }
+}
+
+function logsOwner(init: DockerLogStreamInit): LogsOwner {
+  return init.taskId !== undefined ? 'tasks' : 'containers';
 }
 
 function wanted(options: LogOptions, stream: StreamName): boolean {
   return stream === 'stdout' ? options.stdout : options.stderr;
-}
-
-/**
- * Docker does not end a follow at `until`: a timer calls `reached` once it has passed. Docker
- * stamps a line as it copies it, a moment before it logs it: 50 ms past `until`, every line
- * stamped up to it is in the log for the read that follows.
- */
-function whenUntilPassed(options: LogOptions, reached: () => void): NodeJS.Timeout | undefined {
-  if (options.until === undefined) return undefined;
-  const waitMs = Number((options.until - nowNanos()) / NS_PER_MS) + 50;
-  return waitMs < MAX_TIMER_MS ? setTimeout(reached, Math.max(0, waitMs)) : undefined;
 }

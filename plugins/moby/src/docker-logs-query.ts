@@ -1,6 +1,6 @@
 // What the moby plugin asks Docker's /containers/{id}/logs for a selection, and why it asks a
 // little more than the selection (STREAM_SKEW_NS).
-import { nowNanos, type LogOptions, type TimeCursor, type UnixNanos } from '@enginegate/plugin-api';
+import { NS_PER_MS, nowNanos, type LogOptions, type TimeCursor, type UnixNanos } from '@enginegate/plugin-api';
 import type { DockerLogsQuery } from './docker-client.js';
 import { toDockerTimeParam } from './docker-timestamp.js';
 
@@ -40,4 +40,18 @@ export function dockerLogsQuery(
   if (since !== undefined) query.since = toDockerTimeParam(since);
   if (options.until !== undefined) query.until = toDockerTimeParam(options.until + STREAM_SKEW_NS);
   return query;
+}
+
+/** setTimeout's limit; an `until` further away than ~24 days is never reached by a timer. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * Docker does not end a follow at `until`: a timer calls `reached` once it has passed. Docker
+ * stamps a line as it copies it, a moment before it logs it: 50 ms past `until`, every line
+ * stamped up to it is in the log for the read that follows.
+ */
+export function whenUntilPassed(options: LogOptions, reached: () => void): NodeJS.Timeout | undefined {
+  if (options.until === undefined) return undefined;
+  const waitMs = Number((options.until - nowNanos()) / NS_PER_MS) + 50;
+  return waitMs < MAX_TIMER_MS ? setTimeout(reached, Math.max(0, waitMs)) : undefined;
 }

@@ -21,7 +21,7 @@ import {
   type PluginOptions,
 } from '@enginegate/plugin-api';
 import { DEFAULT_REQUEST_TIMEOUT_MS, DockerClient, type DockerContainerSummary } from './docker-client.js';
-import { resolveContainer } from './container-resolver.js';
+import { resolveLogOwner } from './container-resolver.js';
 import { dockerEventStream, dockerEventsQuery } from './docker-events.js';
 import { toEngineError } from './docker-errors.js';
 import { resolveDockerEndpoint } from './docker-endpoint.js';
@@ -29,6 +29,8 @@ import { DockerLogStream } from './docker-log-stream.js';
 import { dockerLogsQuery } from './docker-logs-query.js';
 import { selectionStart } from './tail-start.js';
 import { LocalNodeName, servicesEndpoint } from './swarm-directory.js';
+import { remoteTasks } from './remote-tasks.js';
+import { RemoteTaskEvents, mergeEventStreams } from './remote-task-events.js';
 
 /** Inspects in flight at once while listing containers (the list itself lacks `Tty`). */
 const INSPECT_CONCURRENCY = 8;
@@ -168,7 +170,20 @@ export class MobyEngine implements Engine {
       }
     };
     await Promise.all(Array.from({ length: Math.min(INSPECT_CONCURRENCY, summaries.length) }, worker));
-    return infos.filter((info): info is ContainerInfo => info !== undefined);
+    const own = infos.filter((info): info is ContainerInfo => info !== undefined);
+    return [...own, ...(await this.remoteTaskContainers(client))];
+  }
+
+  /** On a swarm manager, the containers of tasks on other nodes (read through `/tasks/{id}/logs`). */
+  private async remoteTaskContainers(client: DockerClient): Promise<ContainerInfo[]> {
+    try {
+      return (await remoteTasks(client)).map((task) => task.info);
+    } catch (err) {
+      // Only an outage fails the listing: this daemon's own containers are listed already.
+      if (isConnectionFailure(err)) throw this.engineError(err, 'containers');
+      this.options.logger.warn({ err }, 'the swarm tasks of other nodes could not be listed');
+      return [];
+    }
   }
 
   /** Docker's `/events` (containers only), open once Docker answered; stop() ends it. */
@@ -183,7 +198,7 @@ export class MobyEngine implements Engine {
       throw this.engineError(err, 'events');
     }
     destroyOnAbort(response); // released at once, even if nobody ever iterates
-    return dockerEventStream({
+    const own = dockerEventStream({
       client,
       response,
       signal: streamSignal,
@@ -191,6 +206,9 @@ export class MobyEngine implements Engine {
       onDaemonLost: (message) => this.outage.lost(message),
       swarmNode: () => this.nodeName.of(client),
     });
+    // On a swarm manager, the tasks of other nodes too (their containers are not this daemon's).
+    const remote = await RemoteTaskEvents.open(client, streamSignal);
+    return remote === undefined ? own : mergeEventStreams([own, remote]);
   }
 
   private async openLogs(
@@ -205,7 +223,7 @@ export class MobyEngine implements Engine {
     }
     let container;
     try {
-      container = await resolveContainer(client, name, signal);
+      container = await resolveLogOwner(client, name, signal);
     } catch (err) {
       throw this.engineError(err, name);
     }
@@ -220,7 +238,12 @@ export class MobyEngine implements Engine {
     try {
       ({ start, selection } = await selectionStart(client, container, options, streamSignal));
       firstQuery = dockerLogsQuery(selection, start);
-      response = await client.openLogs(container.id, firstQuery, streamSignal);
+      response = await client.openLogs(
+        container.taskId ?? container.id,
+        firstQuery,
+        streamSignal,
+        container.taskId === undefined ? 'containers' : 'tasks',
+      );
     } catch (err) {
       release();
       throw this.engineError(err, name);
@@ -229,6 +252,7 @@ export class MobyEngine implements Engine {
     return new DockerLogStream({
       client,
       containerId: container.id,
+      ...(container.taskId !== undefined && { taskId: container.taskId }),
       tty: container.tty,
       logDriver: container.logDriver,
       options: selection,

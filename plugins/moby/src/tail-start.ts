@@ -8,6 +8,8 @@ export interface TailedContainer {
   id: string;
   tty: boolean;
   logDriver: string;
+  /** A remote swarm task: its logs are `/tasks/{taskId}/logs`. */
+  taskId?: string;
 }
 
 /**
@@ -69,7 +71,10 @@ async function readRecordTimes(
   const sink = (_stream: unknown, time: UnixNanos) => {
     times.push(time);
   };
-  const response = await client.openLogs(container.id, query, signal);
+  const response =
+    container.taskId === undefined
+      ? await client.openLogs(container.id, query, signal)
+      : await client.openLogs(container.taskId, query, signal, 'tasks');
   try {
     for await (const chunk of response as AsyncIterable<Buffer>) parser.push(chunk, sink);
   } finally {
