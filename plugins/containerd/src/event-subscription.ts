@@ -39,7 +39,6 @@ export class EventSubscription {
   private running = false;
   private live = false;
   private lostReported = false;
-  private lastFailure: EngineUnavailableError | null = null;
   private backoffMs: number;
   private readonly filters: string[];
   private readonly settleMs: number;
@@ -94,12 +93,17 @@ export class EventSubscription {
 
   /**
    * Resolves once the stream is live (at once when it is). Rejects with EngineUnavailableError
-   * when it is stopped or the daemon is reported lost, and with the reason when `signal` aborts.
+   * when it is stopped or the next stream fails, and with the reason when `signal` aborts.
+   * Waiting for a retry after a loss, it resubscribes at once: the daemon may answer again
+   * (the gateway already serves the engine) before the backoff has passed.
    */
   whenLive(signal: AbortSignal): Promise<void> {
     if (this.live) return Promise.resolve();
-    const unavailable = this.unavailable();
-    if (unavailable) return Promise.reject(unavailable);
+    if (!this.running) return Promise.reject(new EngineUnavailableError('the containerd engine is not started'));
+    if (this.retryTimer) {
+      this.clearTimers();
+      this.subscribe();
+    }
     return new Promise<void>((resolve, reject) => {
       const done = (err?: Error) => {
         unlisten();
@@ -116,11 +120,6 @@ export class EventSubscription {
       if (signal.aborted) onAbort();
       else signal.addEventListener('abort', onAbort, { once: true });
     });
-  }
-
-  private unavailable(): EngineUnavailableError | undefined {
-    if (!this.running) return new EngineUnavailableError('the containerd engine is not started');
-    return this.lostReported ? (this.lastFailure ?? undefined) : undefined;
   }
 
   private subscribe(): void {
@@ -165,7 +164,6 @@ export class EventSubscription {
     if (!this.running) return;
     const message = `containerd event stream lost: ${(err as { details?: string }).details ?? err.message}`;
     const failure = new EngineUnavailableError(message, { cause: err });
-    this.lastFailure = failure;
     if (!this.lostReported) {
       this.lostReported = true;
       this.logger.warn({ address: this.client.address, err }, message);

@@ -1,10 +1,12 @@
-// Through the gateway: containerd killed under a follow (1012, then 503, then served again),
+// Through the gateway: containerd killed under a follow and an events stream (1012, then 503,
+// then served again, the events with the containers present),
 // and 1,000 logs sockets opened and closed leaving no descriptor and no stream behind.
 import t from 'tap';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { containerdForTest, uniqueId, waitForFile } from '@enginegate/test-harness/containerd';
 import type { ContainerdEngine } from '@enginegate/plugin-containerd';
+import type { LogSocket } from '@enginegate/test-client';
 import { openFdCount } from './fixtures/engine-support.js';
 import { startGateway } from './fixtures/gateway.js';
 
@@ -21,12 +23,18 @@ if (cd) {
   await cd.runTask({ id, logUri: `file://${log}`, script: 'echo ready; while :; do sleep 0.2; echo tick; done' });
   await waitForFile(log, 6);
 
+  const synced = (socket: LogSocket) =>
+    socket.waitFor((m) => m.some((x) => x.data.toString() === '{"type":"synced"}'), 'events synced');
+
   t.test('killed mid-follow: 1012; 503 while down; served again once back', async (t) => {
     const stream = await client.openSocket(id, { follow: true }, 'json');
+    const events = client.socket('/passthrough/engine/events', ['v1.json.enginegate']);
     await stream.waitForMessages(2);
+    await synced(events);
     await cd.kill();
     const result = await stream.closed;
     t.equal(result.code, 1012, `closed 1012 (${result.reason})`);
+    t.equal((await events.closed).code, 1012, 'the events stream closes 1012 too');
 
     const down = await client.get(`/passthrough/engine/logs/${id}?follow=false`);
     t.equal(down.status, 503);
@@ -46,6 +54,14 @@ if (cd) {
     await again.waitForMessages(2);
     again.socket.close(); // no close code: the gateway's answer carries none either (1005)
     t.equal((await again.closed).code, 1005, 'a follow works again');
+    const eventsAgain = client.socket('/passthrough/engine/events', ['v1.json.enginegate']);
+    await synced(eventsAgain);
+    t.ok(
+      eventsAgain.jsonMessages().some((r) => r['action'] === 'present' && r['container']['id'] === id),
+      'events again, the running task present',
+    );
+    eventsAgain.close();
+    await eventsAgain.closed;
   });
 
   t.test('1,000 WebSocket open/close cycles leave nothing behind', async (t) => {
