@@ -258,12 +258,15 @@ export class LogFileStream implements AsyncIterable<LogRecord[]> {
       newer = listed.filter((f) => !f.compressed && f.mtimeNs > ours);
       this.o.logger.debug({ path: this.o.path, newer: newer.length }, 'the followed log file was rotated out of sight');
     }
-    newer = newer.filter((f) => f.fileId !== current?.fileId);
+    // Rotations within one clock tick share an mtime, so the list's order can put a file
+    // already queued after ours: never queue a file twice (its lines would repeat).
+    newer = newer.filter((f) => f.fileId !== current?.fileId && !this.cursor.hasQueued(f.fileId));
     for (const file of newer) {
       const older = await openLogSegment(file.path).catch(() => null);
       if (older) this.cursor.add(older);
     }
-    if (current) this.cursor.add(current);
+    if (current && !this.cursor.hasQueued(current.fileId)) this.cursor.add(current);
+    else await current?.close();
     return 'rotated';
   }
 

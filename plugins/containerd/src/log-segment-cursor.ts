@@ -33,10 +33,21 @@ export class SegmentCursor {
     this.assembler = new RecordAssembler(format, options);
   }
 
+  /** Files ever queued, by device and inode: one listed again by a later look is not read twice. */
+  private readonly queued = new Set<string>();
+
   /** Queues a file to read after those already queued. */
   add(segment: LogSegment): void {
     if (this.closed) void segment.close().catch(() => {});
-    else this.segments.push(segment);
+    else {
+      this.queued.add(segment.fileId);
+      this.segments.push(segment);
+    }
+  }
+
+  /** True when the file was queued before (read, being read, or waiting). */
+  hasQueued(fileId: string): boolean {
+    return this.queued.has(fileId);
   }
 
   /**
