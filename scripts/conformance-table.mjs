@@ -126,7 +126,7 @@ plugin or the suite). It runs the testkit's LogSource conformance suite (\`@engi
 against a private dockerd, the containerd plugin against a private containerd with
 nerdctl-style containers, and the podman plugin against a private \`podman system service\`. The events and merged scenarios go through the gateway's own
 routes (\`/passthrough/engine/events\`, \`/passthrough/engine/logs?container=…\`); an engine without
-\`events()\` is polled by the gateway (every 250 ms in the suite), and its \`die\` carries no exit code (the four test files ${TEST_FILES.map((f) => `\`${f}\``).join(', ')}).
+\`events()\` is polled by the gateway (every 250 ms in the suite), and its \`die\` carries no exit code; each of these four has its own (Docker's \`/events\`, containerd's \`Events.Subscribe\`, libpod's \`/libpod/events\`, the mock's simulation) (the four test files ${TEST_FILES.map((f) => `\`${f}\``).join(', ')}).
 Each scenario's result is appended to \`$ENGINEGATE_CONFORMANCE_REPORT\`, and the table below is
 \`conformanceTable()\` of that report. \`test/conformance/table-current.test.ts\` checks that every
 scenario of \`SCENARIOS\` is listed for every engine.
