@@ -62,8 +62,11 @@ function allSuites(root) {
   return files.sort();
 }
 
+/** Suites that start no daemon but take a minute or more: the fuzz suites (`npm run fuzz`). */
+const LONG_SUITES = /^test\/fuzz\//;
+
 function unitSuites(root) {
-  return allSuites(root).filter((f) => !needsDaemonOrBrowser(join(root, f)));
+  return allSuites(root).filter((f) => !LONG_SUITES.test(f) && !needsDaemonOrBrowser(join(root, f)));
 }
 
 /**
@@ -101,7 +104,7 @@ function unitJobs() {
   return Number.isInteger(asked) && asked > 0 ? asked : Math.max(4, 2 * availableParallelism());
 }
 
-/** `--unit`: only the suites that need no daemon and no browser (the edit–test loop). */
+/** `--unit`: only the quick suites that need no daemon and no browser (the edit–test loop). */
 export async function runTests(root, extraArgs) {
   ensureTapBuilt(root);
   const args = [join(root, 'node_modules', 'tap', 'dist', 'esm', 'run.mjs')];

@@ -9,7 +9,7 @@ import { installCors } from './cors.js';
 import { EngineManager, type EngineChange } from './engine-manager.js';
 import { GatewayInstance, type GatewayCradle } from './gateway-instance.js';
 import { resolveGatewayOptions, type GatewayOptions, type ResolvedGatewayOptions } from './gateway-options.js';
-import { answerClientError, answerFrameworkError, installErrorHandling } from './http-errors.js';
+import { answerClientError, answerConnect, answerFrameworkError, installErrorHandling } from './http-errors.js';
 import { Heartbeat } from './logs/heartbeat.js';
 import { LogStreamRegistry } from './logs/log-stream-registry.js';
 import { SharedLiveTails } from './logs/shared-live-tails.js';
@@ -156,6 +156,7 @@ async function setUp(gateway: GatewayInstance, resolved: ResolvedGatewayOptions)
     (request) => logsRoute.selectedSubprotocol(request) || eventsRoute.selectedSubprotocol(request),
   );
   installErrorHandling(app);
+  app.server.on('connect', answerConnect.bind({ log: app.log }));
   installServerLimits(app, resolved);
   installWebSocketHandshakeCheck(app);
   installCors(app, () => gateway.origins);

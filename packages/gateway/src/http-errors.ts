@@ -118,3 +118,14 @@ export function answerClientError(this: { log: FastifyBaseLogger }, err: NodeJS.
   socket.once('finish', () => socket.destroy());
   socket.end(rawErrorAnswer(known.code, known.message));
 }
+
+/**
+ * The HTTP server's `connect` (a CONNECT request): the gateway is no proxy. Without a listener
+ * node closes the connection with no answer; this answers it in the JSON shape.
+ */
+export function answerConnect(this: { log: FastifyBaseLogger }, request: { url?: string }, socket: Duplex): void {
+  this.log.debug({ url: cutInput(request.url ?? '') }, 'CONNECT refused');
+  socket.on('error', () => socket.destroy());
+  socket.once('finish', () => socket.destroy());
+  socket.end(rawErrorAnswer('BAD_REQUEST', 'CONNECT is not served: the gateway is no proxy'));
+}

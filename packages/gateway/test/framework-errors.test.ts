@@ -52,6 +52,18 @@ t.test("the router's and the HTTP parser's refusals are JSON errors with a code"
   );
 });
 
+// Found by the fuzz suite (test/fuzz): node's HTTP server closes a CONNECT with no answer when
+// nothing listens for it.
+t.test('a CONNECT request is a 400 BAD_REQUEST in the JSON shape, not a closed connection', async (t) => {
+  const { url } = await startGateway(t);
+  for (const target of ['127.0.0.1:1', `${'a'.repeat(1000)}:443`]) {
+    const request = `CONNECT ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`;
+    const answer = await rawExchange(url, request, { untilAnswer: false, timeoutMs: 5000 });
+    assertJsonError(t, answer, 400, 'BAD_REQUEST', `CONNECT ${target.slice(0, 12)}`);
+    t.ok(answer.closed, 'the connection is closed after the answer');
+  }
+});
+
 t.test("the WebSocket layer's refusals are JSON errors too, before any token check", async (t) => {
   const { url } = await startGateway(t);
   const logs = '/passthrough/engine/logs/mock-exit?follow=false';

@@ -54,6 +54,11 @@ t.test('long input comes back cut to 64 characters in every error message', asyn
     ['engine name of another type', () => client.request('PUT', '/engine', { name: ['a'.repeat(10_000)] })],
     ['unknown path', () => client.get(`/${filler('a')}`)],
     ['unknown passthrough endpoint', () => client.get(`/passthrough/mock/${'a'.repeat(1000)}`)],
+    // Found by the fuzz suite: the passthrough routes named a repeated parameter in full.
+    [
+      'a repeated parameter name',
+      () => client.get(`/passthrough/engine/containers?${'a'.repeat(1000)}=1&${'a'.repeat(1000)}=2`),
+    ],
     [
       'subprotocol list',
       () =>
@@ -87,4 +92,38 @@ t.test('long input is cut to 64 characters in the log too (PUT /engine logs the 
     logged.some((line) => echoesMoreThanLimit(line, 'b')),
     'no log line repeats more than 64 characters of the input',
   );
+});
+
+// Found by the fuzz suite (test/fuzz): a stream's log lines named it by the reference or the
+// selector as given (`service=` and a 63-character name: 71 characters of the query).
+/** True when `line` repeats more than 64 consecutive characters of `input`. */
+function repeatsOfInput(line: string, input: string): boolean {
+  const window = MAX_ECHOED_INPUT_CHARS + 1;
+  for (let at = 0; at + window <= input.length; at += 1) if (line.includes(input.slice(at, at + window))) return true;
+  return false;
+}
+
+t.test('a stream of a long container reference or selector logs at most 64 characters of it', async (t) => {
+  const { client, lines } = await gatewayWithLog(t);
+  const c = (n: number) => 'c'.repeat(n);
+  const queries = [
+    `service=${c(63)}`,
+    `container=${c(60)}&container=${c(60)}`,
+    `label=${c(30)}=${c(60)}&label=x`,
+    `project=${c(63)}`,
+  ];
+  const paths = [
+    ...queries.map((query) => ({ path: `/passthrough/engine/logs?${query}&follow=false`, input: query })),
+    { path: `/passthrough/engine/logs/${c(255)}?follow=false`, input: c(255) },
+  ];
+  for (const { path, input } of paths) {
+    const before = lines.length;
+    await client.get(path);
+    const logged = lines.slice(before);
+    t.ok(logged.length > 0, `${input.slice(0, 20)}…: logged`);
+    t.notOk(
+      logged.some((line) => repeatsOfInput(line, input) || repeatsOfInput(line, input.replaceAll('&container=', ','))),
+      `${input.slice(0, 20)}…: no log line repeats more than 64 characters of it`,
+    );
+  }
 });

@@ -3,6 +3,7 @@ import {
   ContainerNotFoundError,
   EngineUnavailableError,
   InvalidArgumentError,
+  cutInput,
   looksLikeIdPrefix,
   validateContainerRef,
   type ContainerEvent,
@@ -180,14 +181,15 @@ export class MockEngine implements Engine {
       const matches = [...this.byId.values()].filter((container) => container.id.startsWith(ref));
       if (matches.length === 1) return matches[0]!;
       if (matches.length > 1) {
-        this.logger.debug({ ref }, 'ambiguous mock container reference');
+        this.logger.debug({ ref: cutInput(ref) }, 'ambiguous mock container reference');
         throw new AmbiguousContainerError(
           ref,
           matches.map((container) => container.id),
         );
       }
     }
-    this.logger.debug({ ref }, 'no such mock container');
+    // A client's reference (up to 255 bytes): a log line repeats at most 64 characters of it.
+    this.logger.debug({ ref: cutInput(ref) }, 'no such mock container');
     throw new ContainerNotFoundError(ref);
   }
 

@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import { EngineGateError, EngineUnavailableError, isEngineGateError } from '@enginegate/plugin-api';
+import { EngineGateError, EngineUnavailableError, cutInput, isEngineGateError } from '@enginegate/plugin-api';
 import type { FastifyRequest } from 'fastify';
 import { clientAddress } from '../connection-limits.js';
 import type { EngineManager, EngineSnapshot } from '../engine-manager.js';
@@ -16,7 +16,7 @@ export interface StreamOpeningOptions<R> {
   streams: LogStreamRegistry;
   maxStreams: number;
   framing: FramingName;
-  /** What the stream serves, for the registry and the logs (a container, `(events)`). */
+  /** What the stream serves, for the registry and the logs (a container, `(events)`); cut to 64 characters here. */
   description: string;
   /** What is being opened, for the retry message: "the logs", "its events". */
   what: string;
@@ -50,7 +50,8 @@ export async function openCountedStream<R>(o: StreamOpeningOptions<R>): Promise<
     generation: snapshot.generation,
     transport: o.request.ws ? 'websocket' : 'http',
     framing: o.framing,
-    container: o.description,
+    // The client's own reference or selector: a log line repeats at most 64 characters of it.
+    container: cutInput(o.description),
     engine: snapshot.name,
   });
   o.streams.add(stream, client);

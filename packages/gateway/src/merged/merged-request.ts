@@ -25,7 +25,7 @@ export interface MergedLogRequest extends StreamParams {
   resume?: MergedCursor;
   /** Text and raw framings: `name | ` before each line (`prefix=false` turns it off). */
   prefix: boolean;
-  /** The selector as logs show it, e.g. `project=demo`. */
+  /** The selector as logs show it, e.g. `project=demo` (openCountedStream cuts it to 64 characters). */
   description: string;
 }
 
@@ -34,12 +34,9 @@ function describe(selector: MemberSelector): string {
     case 'all':
       return 'all=true';
     case 'containers':
-      return `container=${selector.refs.join(',')}`.slice(0, 64);
+      return `container=${selector.refs.join(',')}`;
     case 'labels':
-      return selector.labels
-        .map(({ key, value }) => (value === undefined ? key : `${key}=${value}`))
-        .join(',')
-        .slice(0, 64);
+      return selector.labels.map(({ key, value }) => (value === undefined ? key : `${key}=${value}`)).join(',');
     case 'service':
       return `service=${selector.service}`;
     case 'pod':

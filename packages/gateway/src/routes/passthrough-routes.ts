@@ -1,4 +1,4 @@
-import { EngineGateError, InvalidArgumentError, quoteInput, validateNamespace } from '@enginegate/plugin-api';
+import { EngineGateError, InvalidArgumentError, cutInput, quoteInput, validateNamespace } from '@enginegate/plugin-api';
 import type { FastifyInstance } from 'fastify';
 import type { EngineManager } from '../engine-manager.js';
 import type { PassthroughRegistry } from '../passthrough-registry.js';
@@ -6,7 +6,8 @@ import type { PassthroughRegistry } from '../passthrough-registry.js';
 function stringQuery(query: Record<string, string | string[] | undefined>): Record<string, string> {
   const result: Record<string, string> = {};
   for (const [key, value] of Object.entries(query)) {
-    if (Array.isArray(value)) throw new InvalidArgumentError(key, `${key} is given more than once`);
+    // Any name a client sends: cut, like every input a message repeats.
+    if (Array.isArray(value)) throw new InvalidArgumentError(key, `${cutInput(key)} is given more than once`);
     if (value !== undefined) result[key] = value;
   }
   return result;
