@@ -79,6 +79,12 @@ export const SCENARIOS: readonly ScenarioInfo[] = [
     checks: 'malformed parameters and subprotocol offers are a 400 naming the parameter',
     needs: [],
   },
+  {
+    name: 'errors-by-code',
+    checks:
+      "the engine's own errors are plugin-api's, recognised by brand and code (a plugin's own copy of plugin-api too)",
+    needs: [],
+  },
   { name: 'framings-agree', checks: 'raw, text, JSON and binary WebSocket framings carry the same lines', needs: [] },
   { name: 'http-agrees', checks: 'plain HTTP (text/plain and NDJSON) carries what the WebSocket carries', needs: [] },
   {

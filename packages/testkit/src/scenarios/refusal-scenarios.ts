@@ -1,6 +1,6 @@
 import type { Test } from 'tap';
 import { randomBytes } from 'node:crypto';
-import type { ContainerInfo } from '@enginegate/plugin-api';
+import { ERROR_CODES, isEngineGateError, type ContainerInfo } from '@enginegate/plugin-api';
 import { lineRecords } from '../framing-decoders.js';
 import { HttpStatusError } from '@enginegate/test-client';
 import {
@@ -242,10 +242,37 @@ async function engineItselfDown(
   t.ok(served, 'once the engine is back, the gateway serves its logs again');
 }
 
+/**
+ * The gateway tells a plugin's errors apart by plugin-api's brand and code, never by
+ * `instanceof`, so that a plugin with its own copy of plugin-api gets its 404s (not a 500). This
+ * gateway shares the plugin's copy and would not notice a plugin that throws errors of its own
+ * making: ask the engine itself.
+ */
+const errorsByCode: Scenario = async (t, h) => {
+  const ref = `egtk-nosuch-${randomBytes(4).toString('hex')}`;
+  const options = { follow: false, stdout: true, stderr: true };
+  const failure = await h.engine.logs.open({ ref }, options, new AbortController().signal).then(
+    () => undefined,
+    (err: unknown) => err,
+  );
+  t.ok(
+    isEngineGateError(failure),
+    "open() of an unknown container rejects with a plugin-api error: branded, with a code of the list (any copy's)",
+  );
+  const code = (failure as { code?: string } | undefined)?.code;
+  t.equal(code, 'CONTAINER_NOT_FOUND', 'its code is CONTAINER_NOT_FOUND');
+  t.equal(
+    (failure as { statusCode?: number } | undefined)?.statusCode,
+    ERROR_CODES.CONTAINER_NOT_FOUND,
+    'its status is 404',
+  );
+};
+
 export const refusalScenarios: Record<string, Scenario> = {
   'not-found-404': notFound,
   'ambiguous-409': ambiguous,
   'bad-ref-400': badRef,
   'bad-params-400': badParams,
+  'errors-by-code': errorsByCode,
   'stopped-503': stopped503,
 };
