@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import { EngineGateError, EngineUnavailableError, cutInput, isEngineGateError } from '@enginegate/plugin-api';
+import { EngineGateError, EngineUnavailableError, cutInput } from '@enginegate/plugin-api';
 import type { FastifyRequest } from 'fastify';
 import { clientAddress } from '../connection-limits.js';
 import type { EngineManager, EngineSnapshot } from '../engine-manager.js';
@@ -68,13 +68,9 @@ export async function openCountedStream<R>(o: StreamOpeningOptions<R>): Promise<
   try {
     stream.attachSource(await openOrAborted(o.open(snapshot, stream.abort.signal), stream.abort.signal, changed));
   } catch (err) {
-    // Read before release(), which aborts the signal itself: an engine's own refusal (501 for a
-    // write-only log driver) must stay what it is, not become "changed".
-    const abortedWhileOpening = stream.abort.signal.aborted;
+    // Either the engine's own refusal (404, 501, …), or changed(): openOrAborted rejects with it
+    // the moment the signal aborts, before anything the source throws because of the abort.
     release();
-    // What a source throws once aborted (an AbortError, a plugin's INTERNAL around it) is the
-    // engine going away under a hung request: a 503 like the check below, not a 500.
-    if (abortedWhileOpening && !isClientError(err)) throw changed();
     throw err;
   }
   if (stream.abort.signal.aborted) {
@@ -108,11 +104,6 @@ function openOrAborted<T>(opening: Promise<T>, signal: AbortSignal, changed: () 
       },
     );
   });
-}
-
-/** A 4xx the engine gave before the abort (not found, bad argument): still the answer. */
-function isClientError(err: unknown): boolean {
-  return isEngineGateError(err) && err.statusCode < 500;
 }
 
 /** The head of a streaming HTTP answer, sent at once: `curl -N` shows the stream is open before its first line. */
