@@ -13,6 +13,7 @@ import { createGateway } from '@enginegate/gateway';
 import mockPlugin from '@enginegate/plugin-mock';
 import mobyPlugin from '@enginegate/plugin-moby';
 import { dockerdForTest, runBusybox, type PrivateDockerd } from '@enginegate/test-harness/dockerd';
+import { countingScript } from '@enginegate/test-harness/lines-script';
 
 const CLI_BIN = fileURLToPath(new URL('../../packages/cli/dist/bin.js', import.meta.url));
 const TOKEN = 'logs-project-token-0123456789';
@@ -68,7 +69,7 @@ async function suite(dockerd: PrivateDockerd): Promise<void> {
   const ids = new Map<string, string>();
   const start = async (service: string) => {
     const name = `${PROJECT}-${service}-1`;
-    const script = `i=1; while [ $i -le ${linesOf(service)} ]; do echo "${service} $i"; i=$((i+1)); sleep 0.04; done; sleep 600`;
+    const script = countingScript(service, linesOf(service), 0.04, 'sleep 600');
     const labels = { 'com.docker.compose.project': PROJECT, 'com.docker.compose.service': service };
     ids.set(name, await runBusybox(dockerd, script, { name, labels }));
   };

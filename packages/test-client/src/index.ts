@@ -7,4 +7,11 @@ export {
   type Framing,
   type ReceivedMessage,
 } from './log-socket.js';
-export { LogsClient, type HttpAnswer, type HttpLogResponse, type LogQuery, type MergedQuery } from './logs-client.js';
+export {
+  LogsClient,
+  type HttpAnswer,
+  type HttpLogResponse,
+  type LogQuery,
+  type MergedJsonRecord,
+  type MergedQuery,
+} from './logs-client.js';

@@ -32,6 +32,18 @@ export interface HttpLogResponse {
  * enginegate's suites and the testkit use. Every request carries `Authorization: Bearer
  * <token>` unless the client has no token (or `headers` replace it, e.g. with `''`).
  */
+/** A record of a merged stream in the JSON framing (docs/api.md, "Merged streams"). */
+export interface MergedJsonRecord {
+  type: string;
+  container?: string;
+  name?: string;
+  index?: number;
+  time?: string;
+  line?: string;
+  cursor?: string;
+  exitCode?: number;
+}
+
 export class LogsClient {
   constructor(
     readonly baseUrl: string,
@@ -65,6 +77,17 @@ export class LogsClient {
       }
     }
     return url.href;
+  }
+
+  /** The merged history of `query` (`follow=false`) as NDJSON, one record a line. */
+  async mergedHistory(query: MergedQuery): Promise<{ status: number; records: MergedJsonRecord[] }> {
+    const url = new URL(this.mergedLogsUrl({ ...query, follow: false }));
+    const answer = await this.get(`${url.pathname}${url.search}`, { accept: 'application/x-ndjson' });
+    const records = answer.text
+      .split('\n')
+      .filter((l) => l.length > 0)
+      .map((l) => JSON.parse(l) as MergedJsonRecord);
+    return { status: answer.status, records };
   }
 
   /** A merged WebSocket log stream, opened at once, offering `protocols`; see LogSocket.opened. */

@@ -22,3 +22,8 @@ export function linesScript(lines: ContainerWrite[], { intervalMs = 0, exitCode 
   commands.push(exitCode === undefined ? 'while true; do sleep 3600; done' : `exit ${exitCode}`);
   return `${commands.join('\n')}\n`;
 }
+
+/** A busybox loop writing `<name> <n>` for n = 1..count, `pauseSeconds` apart, then running `then`. */
+export function countingScript(name: string, count: number, pauseSeconds: number, then: string): string {
+  return `i=1; while [ $i -le ${count} ]; do echo "${name} $i"; i=$((i+1)); sleep ${pauseSeconds}; done; ${then}`;
+}

@@ -6,7 +6,8 @@
 // container's own logs (GET /passthrough/engine/logs/{id}).
 import t from 'tap';
 import { containerdForTest, runNerdctlStyleTask, type PrivateContainerd } from '@enginegate/test-harness/containerd';
-import type { LogSocket, LogsClient, MergedQuery } from '@enginegate/test-client';
+import { countingScript } from '@enginegate/test-harness/lines-script';
+import type { LogSocket, LogsClient, MergedJsonRecord, MergedQuery } from '@enginegate/test-client';
 import { startGateway } from './fixtures/gateway.js';
 
 const PROJECT = 'egc-merged';
@@ -18,25 +19,9 @@ const EXPECTED = { a: 60, b: 60, c: 30, d: 40 } as const;
 type Service = keyof typeof EXPECTED;
 t.setTimeout(180_000);
 
-interface JsonRecord {
-  type: string;
-  container?: string;
-  name?: string;
-  index?: number;
-  time?: string;
-  line?: string;
-  cursor?: string;
-  exitCode?: number;
-}
-
-/** A shell loop writing `<name> <n>` for n = 1..count, `pause` seconds apart. */
-function writer(name: string, count: number, pause: number, then: string): string {
-  return `i=1; while [ $i -le ${count} ]; do echo "${name} $i"; i=$((i+1)); sleep ${pause}; done; ${then}`;
-}
-
-const records = (socket: LogSocket) => socket.jsonMessages() as JsonRecord[];
+const records = (socket: LogSocket) => socket.jsonMessages() as MergedJsonRecord[];
 const name = (service: string) => `${PROJECT}-${service}-1`;
-const linesOf = (all: JsonRecord[], service: string) =>
+const linesOf = (all: MergedJsonRecord[], service: string) =>
   all.filter((r) => r.type === 'line' && r.name === name(service)).map((r) => r.line!);
 
 /** One container's own history, through the single-container route. */
@@ -56,9 +41,9 @@ async function suite(cd: PrivateContainerd): Promise<void> {
     });
   const ids = new Map<Service, string>();
   // a and b keep running after their lines; c exits 5 once written.
-  ids.set('a', await start('a', writer('a', EXPECTED.a, 0.05, 'sleep 600')));
-  ids.set('b', await start('b', writer('b', EXPECTED.b, 0.05, 'sleep 600')));
-  ids.set('c', await start('c', writer('c', EXPECTED.c, 0.05, 'exit 5')));
+  ids.set('a', await start('a', countingScript('a', EXPECTED.a, 0.05, 'sleep 600')));
+  ids.set('b', await start('b', countingScript('b', EXPECTED.b, 0.05, 'sleep 600')));
+  ids.set('c', await start('c', countingScript('c', EXPECTED.c, 0.05, 'exit 5')));
   const query: MergedQuery = { project: PROJECT };
 
   const socket = client.mergedSocket(query, [JSON_PROTOCOL]);
@@ -70,14 +55,9 @@ async function suite(cd: PrivateContainerd): Promise<void> {
   );
 
   t.test('history is merged in time order, each member in its own order', async (t) => {
-    const url = new URL(client.mergedLogsUrl({ ...query, follow: false }));
-    const answer = await client.get(`${url.pathname}${url.search}`, { accept: 'application/x-ndjson' });
+    const answer = await client.mergedHistory(query);
     t.equal(answer.status, 200);
-    const history = answer.text
-      .split('\n')
-      .filter((l) => l.length > 0)
-      .map((l) => JSON.parse(l) as JsonRecord)
-      .filter((r) => r.type === 'line');
+    const history = answer.records.filter((r) => r.type === 'line');
     const times = history.map((r) => r.time!);
     t.same(times, [...times].sort(), 'in time order');
     for (const service of ['a', 'b', 'c']) {
@@ -97,7 +77,7 @@ async function suite(cd: PrivateContainerd): Promise<void> {
   t.test('a fourth container started mid-stream joins within 1 s', async (t) => {
     // Timed from before `ctr run` (create + start): an upper bound on the delay from the start.
     const started = performance.now();
-    const id = await start('d', writer('d', EXPECTED.d, 0.05, 'sleep 600'));
+    const id = await start('d', countingScript('d', EXPECTED.d, 0.05, 'sleep 600'));
     const returned = performance.now();
     ids.set('d', id);
     await socket.waitFor(

@@ -9,7 +9,8 @@ import { promisify } from 'node:util';
 import { createGateway, type Gateway } from '@enginegate/gateway';
 import mobyPlugin from '@enginegate/plugin-moby';
 import { dockerdForTest, runBusybox, type PrivateDockerd } from '@enginegate/test-harness/dockerd';
-import { LogsClient, type LogSocket, type MergedQuery } from '@enginegate/test-client';
+import { countingScript } from '@enginegate/test-harness/lines-script';
+import { LogsClient, type LogSocket, type MergedJsonRecord, type MergedQuery } from '@enginegate/test-client';
 
 const TOKEN = 't';
 const PROJECT = 'egm-merged';
@@ -18,17 +19,6 @@ const JSON_PROTOCOL = 'v1.json.enginegate';
 const JOIN_BOUND_MS = 1000;
 t.setTimeout(180_000);
 
-interface JsonRecord {
-  type: string;
-  container?: string;
-  name?: string;
-  index?: number;
-  time?: string;
-  line?: string;
-  cursor?: string;
-  exitCode?: number;
-}
-
 const run = promisify(execFile);
 /** `docker logs ID` against the private daemon: its stdout lines. */
 async function dockerLogs(dockerd: PrivateDockerd, id: string): Promise<string[]> {
@@ -36,13 +26,8 @@ async function dockerLogs(dockerd: PrivateDockerd, id: string): Promise<string[]
   return stdout.split('\n').filter((l) => l.length > 0);
 }
 
-/** A shell loop writing `<name> <n>` for n = 1..count, `pause` seconds apart. */
-function writer(name: string, count: number, pause: number, then: string): string {
-  return `i=1; while [ $i -le ${count} ]; do echo "${name} $i"; i=$((i+1)); sleep ${pause}; done; ${then}`;
-}
-
-const records = (socket: LogSocket) => socket.jsonMessages() as JsonRecord[];
-const linesOf = (all: JsonRecord[], name: string) =>
+const records = (socket: LogSocket) => socket.jsonMessages() as MergedJsonRecord[];
+const linesOf = (all: MergedJsonRecord[], name: string) =>
   all.filter((r) => r.type === 'line' && r.name === name).map((r) => r.line!);
 
 async function suite(dockerd: PrivateDockerd): Promise<void> {
@@ -66,9 +51,9 @@ async function suite(dockerd: PrivateDockerd): Promise<void> {
   const ids = new Map<string, string>();
   // a and b keep running after their lines; c exits 5 once written.
   for (const [service, script] of [
-    ['a', writer('a', 60, 0.05, 'sleep 600')],
-    ['b', writer('b', 60, 0.05, 'sleep 600')],
-    ['c', writer('c', 30, 0.05, 'exit 5')],
+    ['a', countingScript('a', 60, 0.05, 'sleep 600')],
+    ['b', countingScript('b', 60, 0.05, 'sleep 600')],
+    ['c', countingScript('c', 30, 0.05, 'exit 5')],
   ] as const)
     ids.set(service, await start(service, script));
   t.teardown(async () => {
@@ -86,14 +71,9 @@ async function suite(dockerd: PrivateDockerd): Promise<void> {
   );
 
   t.test('history is merged in time order, each member in its own order', async (t) => {
-    const url = new URL(client.mergedLogsUrl({ ...query, follow: false }));
-    const answer = await client.get(`${url.pathname}${url.search}`, { accept: 'application/x-ndjson' });
+    const answer = await client.mergedHistory(query);
     t.equal(answer.status, 200);
-    const history = answer.text
-      .split('\n')
-      .filter((l) => l.length > 0)
-      .map((l) => JSON.parse(l) as JsonRecord)
-      .filter((r) => r.type === 'line');
+    const history = answer.records.filter((r) => r.type === 'line');
     const times = history.map((r) => r.time!);
     t.same(times, [...times].sort(), 'in time order');
     for (const service of ['a', 'b', 'c']) {
@@ -113,7 +93,7 @@ async function suite(dockerd: PrivateDockerd): Promise<void> {
   t.test('a fourth container started mid-stream joins within 1 s', async (t) => {
     // Timed from before create + start: an upper bound on the delay from the start.
     const started = performance.now();
-    const id = await start('d', writer('d', 40, 0.05, 'sleep 600'));
+    const id = await start('d', countingScript('d', 40, 0.05, 'sleep 600'));
     ids.set('d', id);
     await socket.waitFor(
       () => records(socket).some((r) => r.type === 'join' && r.container === id),
