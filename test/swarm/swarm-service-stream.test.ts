@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { createGateway } from '@enginegate/gateway';
 import mockPlugin from '@enginegate/plugin-mock';
 import mobyPlugin from '@enginegate/plugin-moby';
-import { LogsClient, type LogSocket } from '@enginegate/test-client';
+import { LogsClient, type LogSocket, type MergedJsonRecord } from '@enginegate/test-client';
 import type { PrivateDockerd } from '@enginegate/test-harness/dockerd';
 import {
   createService,
@@ -27,21 +27,11 @@ const TICKER = 'i=0; while true; do i=$((i+1)); echo "$(hostname) $i"; sleep 0.2
 
 t.setTimeout(300_000);
 
-interface StreamRecord {
-  type: string;
-  container?: string;
-  name?: string;
-  line?: string;
-  cursor?: string;
-  time?: string;
-  exitCode?: number;
-}
-
-const records = (socket: LogSocket) => socket.jsonMessages() as StreamRecord[];
+const records = (socket: LogSocket) => socket.jsonMessages() as MergedJsonRecord[];
 const lineRecords = (socket: LogSocket) => records(socket).filter((r) => r.type === 'line');
 
 /** Every line of a task, by task name, in arrival order. */
-function byTask(lines: StreamRecord[]): Map<string, string[]> {
+function byTask(lines: MergedJsonRecord[]): Map<string, string[]> {
   const tasks = new Map<string, string[]>();
   for (const r of lines) tasks.set(r.name!, [...(tasks.get(r.name!) ?? []), r.line!]);
   return tasks;

@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createGateway } from '@enginegate/gateway';
 import mobyPlugin from '@enginegate/plugin-moby';
-import { LogsClient, type LogSocket } from '@enginegate/test-client';
+import { LogsClient, type LogSocket, type MergedJsonRecord } from '@enginegate/test-client';
+import { DockerFrameDemuxer } from '@enginegate/plugin-api';
 import { createService, scaleService, serviceLogsByTask, waitForRunningTasks } from '@enginegate/test-harness/swarm';
 import { twoNodeSwarmForTest, type TwoNodeSwarm } from '@enginegate/test-harness/swarm-worker';
 
@@ -22,21 +23,11 @@ const TICKER =
 
 t.setTimeout(300_000);
 
-interface StreamRecord {
-  type: string;
-  container?: string;
-  name?: string;
-  line?: string;
-  cursor?: string;
-  time?: string;
-  exitCode?: number;
-}
-
-const records = (socket: LogSocket) => socket.jsonMessages() as StreamRecord[];
+const records = (socket: LogSocket) => socket.jsonMessages() as MergedJsonRecord[];
 const lineRecords = (socket: LogSocket) => records(socket).filter((r) => r.type === 'line');
 const nodeOf = (name: string) => name.slice(name.lastIndexOf('@') + 1);
 
-function byTask(lines: StreamRecord[]): Map<string, string[]> {
+function byTask(lines: MergedJsonRecord[]): Map<string, string[]> {
   const tasks = new Map<string, string[]>();
   for (const r of lines) tasks.set(r.name!, [...(tasks.get(r.name!) ?? []), r.line!]);
   return tasks;
@@ -48,16 +39,8 @@ async function ownLog(swarm: TwoNodeSwarm, containerId: string): Promise<string[
     .getContainer(containerId)
     .logs({ stdout: true, stderr: true, follow: false });
   const lines: string[] = [];
-  for (let at = 0; at + 8 <= body.length;) {
-    const length = body.readUInt32BE(at + 4);
-    lines.push(
-      body
-        .subarray(at + 8, at + 8 + length)
-        .toString('utf8')
-        .replace(/\n$/, ''),
-    );
-    at += 8 + length;
-  }
+  // Docker's multiplexed frames, one log entry each (plugin-api parses them as the moby plugin does).
+  new DockerFrameDemuxer().push(body, (_stream, payload) => lines.push(payload.toString('utf8').replace(/\n$/, '')));
   return lines;
 }
 
