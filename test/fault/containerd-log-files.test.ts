@@ -92,31 +92,32 @@ if (cd) {
     await assertNothingLeaked(t, gw, fdsBefore, () => engine().resources.openStreams);
   });
 
-  // Known bug, not fixed yet: at ~130 rotations a second, lines of two files can come out of order
-  // (seen once in CI: every line once, but n 1802–1860 reordered). Reported, not hidden: todo.
-  t.test(
-    'rotated ~100 times a second: every line once, no crash, no descriptor left',
-    { todo: 'lines of two rotated files can be reordered at ~130 rotations/s' },
-    async (t) => {
-      const name = uniqueId('rotated');
-      const count = 4000;
-      // ~20 lines a file; 5 ms pauses every 25 lines: ~100 rotations a second.
-      const script = `i=0; while [ $i -lt ${count} ]; do echo "n $i"; i=$((i+1)); [ $((i % 25)) = 0 ] && usleep 5000; done`;
-      const taskId = await runNerdctlStyleTask(cd, name, script, {}, { 'max-size': '1500', 'max-file': '10000' });
-      const began = performance.now();
-      const ws = client.logsSocket(name, {}, ['v1.json.enginegate']);
-      const close = await ws.waitClosed(60_000);
-      const seconds = (performance.now() - began) / 1000;
-      const files = (await readdir(stateDir(taskId))).filter((f) => f.includes('-json.log.')).length;
-      t.comment(`${files} rotations in ~${seconds.toFixed(1)} s (${(files / seconds).toFixed(0)}/s)`);
-      t.ok(files / seconds > 50, 'rotated more than 50 times a second');
-      t.equal(close.code, 1000, 'closed 1000 at the exit');
-      const records = ws.jsonMessages() as JsonRecord[];
-      const gaps = records.filter((r) => r['type'] === 'gap');
-      t.same(gaps, [], 'no gap: every file was kept');
-      t.equal(socketLines(ws).length, count, `all ${count} lines`);
-      assertConsecutive(t, socketLines(ws), 'n', 'across the rotations');
-      await assertNothingLeaked(t, gw, fdsBefore, () => engine().resources.openStreams);
-    },
-  );
+  t.test('rotated ~100 times a second: every line once, no crash, no descriptor left', async (t) => {
+    const name = uniqueId('rotated');
+    const count = 4000;
+    // ~20 lines a file; 5 ms pauses every 25 lines: ~100 rotations a second.
+    const script = `i=0; while [ $i -lt ${count} ]; do echo "n $i"; i=$((i+1)); [ $((i % 25)) = 0 ] && usleep 5000; done`;
+    const taskId = await runNerdctlStyleTask(cd, name, script, {}, { 'max-size': '1500', 'max-file': '10000' });
+    const began = performance.now();
+    const ws = client.logsSocket(name, {}, ['v1.json.enginegate']);
+    const close = await ws.waitClosed(60_000);
+    const seconds = (performance.now() - began) / 1000;
+    const files = (await readdir(stateDir(taskId))).filter((f) => f.includes('-json.log.')).length;
+    t.comment(`${files} rotations in ~${seconds.toFixed(1)} s (${(files / seconds).toFixed(0)}/s)`);
+    t.ok(files / seconds > 50, 'rotated more than 50 times a second');
+    t.equal(close.code, 1000, 'closed 1000 at the exit');
+    const records = ws.jsonMessages() as JsonRecord[];
+    const gaps = records.filter((r) => r['type'] === 'gap');
+    t.same(gaps, [], 'no gap: every file was kept');
+    t.equal(socketLines(ws).length, count, `all ${count} lines`);
+    const seen = socketLines(ws);
+    const eachOnce = [...seen].sort((a, b) => Number(a.slice(2)) - Number(b.slice(2)));
+    assertConsecutive(t, eachOnce, 'n', 'sorted, across the rotations');
+    // Known bug, not fixed yet: at ~130 rotations a second the lines of two rotated files can
+    // come out of order (seen in CI: every line once, n 1802–1860 reordered). Reported: todo.
+    assertConsecutive(t, seen, 'n', 'in order, across the rotations', {
+      todo: 'lines of two rotated files can be reordered at ~130 rotations/s',
+    });
+    await assertNothingLeaked(t, gw, fdsBefore, () => engine().resources.openStreams);
+  });
 }
