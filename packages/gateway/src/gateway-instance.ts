@@ -141,6 +141,11 @@ export class GatewayInstance implements Gateway {
     return this.closing;
   }
 
+  /** From close() on, every new request is refused (503 SHUTDOWN). */
+  get shuttingDown(): boolean {
+    return this.closing !== undefined;
+  }
+
   private async shutDown(): Promise<void> {
     const { streams, engines } = this.container.cradle;
     streams.stopAll(CLOSE.goingAway, 'the gateway is shutting down');

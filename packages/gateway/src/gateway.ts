@@ -27,6 +27,7 @@ import { registerViewerRoutes } from './routes/viewer-routes.js';
 import { defaultStateDir, generateToken, writeTokenFile } from './state-dir.js';
 import { installServerLimits, serverLimitOptions } from './server-limits.js';
 import { installWebSocketHandshakeCheck } from './websocket-handshake.js';
+import { destroySocketsOnClose, refuseWhileShuttingDown, servePipelinedUpgrades } from './upgraded-sockets.js';
 
 /** Client messages are read and discarded; a bigger one closes the socket 1009. */
 const MAX_CLIENT_MESSAGE_BYTES = 4096;
@@ -71,6 +72,8 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     // Container references may be 255 bytes; longer ones must reach the validator (a 400), not a 404.
     routerOptions: { maxParamLength: 1024 },
     forceCloseConnections: true,
+    // Requests during shutdown get the JSON 503 SHUTDOWN (below), not fastify's own body.
+    return503OnClosing: false,
     // The router's and the HTTP parser's own refusals, in the JSON error shape.
     frameworkErrors: answerFrameworkError,
     clientErrorHandler: answerClientError,
@@ -157,6 +160,7 @@ async function setUp(gateway: GatewayInstance, resolved: ResolvedGatewayOptions)
   );
   installErrorHandling(app);
   app.server.on('connect', answerConnect.bind({ log: app.log }));
+  refuseWhileShuttingDown(app, () => gateway.shuttingDown);
   installServerLimits(app, resolved);
   installWebSocketHandshakeCheck(app);
   installCors(app, () => gateway.origins);
@@ -211,6 +215,8 @@ async function registerWebSocket(
       app.websocketServer.close(() => done());
     },
   });
+  servePipelinedUpgrades(app);
+  destroySocketsOnClose(app);
 }
 
 /** An engine change closes or keeps streams, and sets the metrics and the passthrough endpoints. */

@@ -57,11 +57,14 @@ export function sendError(reply: FastifyReply, answer: ErrorAnswer): FastifyRepl
     .send({ error: { code: answer.code, message: answer.message } });
 }
 
+/** 5xx answers that are no bug, logged at debug. */
+const EXPECTED_5XX = new Set(['ENGINE_UNAVAILABLE', 'TOO_MANY_STREAMS', 'SHUTDOWN']);
+
 /** Every error and unknown route answers in the JSON error shape; client mistakes log at debug, bugs at error. */
 export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((err, request, reply) => {
     const answer = errorAnswer(err);
-    if (answer.statusCode >= 500 && answer.code !== 'ENGINE_UNAVAILABLE' && answer.code !== 'TOO_MANY_STREAMS') {
+    if (answer.statusCode >= 500 && !EXPECTED_5XX.has(answer.code)) {
       request.log.error({ err, url: cutInput(request.url) }, 'request failed');
     } else {
       request.log.debug({ code: answer.code, message: answer.message, url: cutInput(request.url) }, 'request refused');
