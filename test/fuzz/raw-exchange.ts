@@ -35,7 +35,7 @@ let lastClient = 0;
  * 127/8): the gateway slows down a client address's repeated wrong tokens (2 s each), which a
  * fuzz run sends thousands of.
  */
-function nextClientAddress(): string {
+export function nextClientAddress(): string {
   lastClient = (lastClient + 1) % 65_536;
   return `127.1.${lastClient >> 8}.${lastClient & 255}`;
 }
@@ -73,7 +73,7 @@ function dechunk(bytes: Buffer): Buffer | undefined {
 }
 
 /** Whether `received` holds all of the answer a check reads; then its body. */
-function completeAnswer(received: Buffer, options: ExchangeOptions): { done: boolean; body: Buffer } {
+export function completeAnswer(received: Buffer, options: ExchangeOptions): { done: boolean; body: Buffer } {
   const split = received.indexOf(HEAD_END);
   if (split === -1) return { done: false, body: Buffer.alloc(0) };
   const { status, headers } = parseHead(received.subarray(0, split).toString('latin1'));
@@ -94,7 +94,7 @@ function completeAnswer(received: Buffer, options: ExchangeOptions): { done: boo
   return { done: rest.length > MAX_BODY_BYTES, body: rest };
 }
 
-function answerOf(received: Buffer, options: ExchangeOptions): Omit<RawAnswer, 'closedByServer' | 'timedOut'> {
+export function answerOf(received: Buffer, options: ExchangeOptions): Omit<RawAnswer, 'closedByServer' | 'timedOut'> {
   const split = received.indexOf(HEAD_END);
   const head = (split === -1 ? received : received.subarray(0, split)).toString('latin1');
   const parsed = split === -1 ? { status: 0, headers: {} } : parseHead(head);
