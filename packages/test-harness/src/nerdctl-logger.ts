@@ -9,7 +9,7 @@ import { join } from 'node:path';
  * `<data store>/containers/<ns>/<id>/<id>-json.log` (or opts `log-path`), one
  * `{"log","stream","time"}` object per line, rotating at `max-size` bytes into `.1`, `.2`, … as
  * go-logrotate does (numbered in rotation order, keeping `max-file` files), with the options
- * read from `<state dir>/log-config.json`.
+ * read from `<state dir>/log-config.json`. On a full disk an entry is lost and the logger goes on.
  * Returns the URI for `--log-uri`.
  */
 export async function writeNerdctlStyleLogger(dir: string, dataStore: string): Promise<string> {
@@ -65,7 +65,8 @@ function rotate() {
 function write(stream, line) {
   const entry = JSON.stringify({ log: line + '\n', stream, time: now() }) + '\n';
   if (size > 0 && size + entry.length > maxSize) rotate();
-  fs.writeSync(fd, entry);
+  // A full disk (ENOSPC) loses the entry and the logger goes on, as Docker's json-file does.
+  try { fs.writeSync(fd, entry); } catch (err) { if (err.code !== 'ENOSPC') throw err; return; }
   size += Buffer.byteLength(entry);
 }
 let open = 2;

@@ -11,6 +11,7 @@ export { LogRoots, DEFAULT_LOG_ROOTS } from './log-roots.js';
 export { LogFileStream, type LogFileStreamOptions } from './log-file-stream.js';
 export { JournaldStream } from './journald-stream.js';
 export { fileHasWriter } from './file-writers.js';
+export { DiskFullWatch, DISK_FULL_REASON, freeBytesOf, type FreeBytes } from './disk-full.js';
 export {
   criFormat,
   jsonFileFormat,

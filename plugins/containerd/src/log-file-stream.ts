@@ -1,45 +1,16 @@
 import { stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import {
-  EngineUnavailableError,
-  isEngineGateError,
-  type LogOptions,
-  type LogRecord,
-  type PluginLogger,
-} from '@enginegate/plugin-api';
+import { EngineUnavailableError, isEngineGateError, type LogRecord } from '@enginegate/plugin-api';
 import { ChangeWaiter } from './change-waiter.js';
+import { DiskFullWatch } from './disk-full.js';
 import { exitSettleWait } from './exit-settle.js';
 import { DEFAULT_EXIT_SETTLE_MS } from './plugin-config.js';
-import type { LogFileFormat } from './log-formats.js';
-import type { LogRoots } from './log-roots.js';
+import type { LogFileStreamOptions } from './log-file-options.js';
 import { SegmentCursor } from './log-segment-cursor.js';
-import {
-  fileIdOf,
-  listRotatedFiles,
-  openLogSegment,
-  type LogSegment,
-  type RotatedFile,
-  type RotationScheme,
-} from './log-segments.js';
-import type { TaskExit, TaskWatch } from './task-exit-monitor.js';
+import { fileIdOf, listRotatedFiles, openLogSegment, type LogSegment, type RotatedFile } from './log-segments.js';
+import type { TaskExit } from './task-exit-monitor.js';
 
-export interface LogFileStreamOptions {
-  /** The current log file, a real path already checked against the log roots. */
-  path: string;
-  format: LogFileFormat;
-  rotation: RotationScheme;
-  options: LogOptions;
-  /** The container's task, when `options.follow` asks to follow it. */
-  task?: TaskWatch;
-  roots: LogRoots;
-  logger: PluginLogger;
-  signal: AbortSignal;
-  pollIntervalMs?: number;
-  /** After the task exited, the file must stay quiet this long before the stream ends. */
-  exitSettleMs?: number;
-  /** The writer closes the file at the task's exit (the shim's `file://` log): see exitSettleWait. */
-  writerClosesAtExit?: boolean;
-}
+export type { LogFileStreamOptions } from './log-file-options.js';
 
 /** What one follow step sends, and whether the stream ends with it. */
 interface FollowStep {
@@ -66,6 +37,7 @@ const exitRecords = (exit: TaskExit): LogRecord[] =>
 export class LogFileStream implements AsyncIterable<LogRecord[]> {
   private readonly cursor: SegmentCursor;
   private readonly waiter: ChangeWaiter;
+  private readonly diskFull: DiskFullWatch;
   private exit: TaskExit | null = null;
   private exitSeenAt = 0;
   /** When a read last returned bytes: the file must be quiet for a while after the exit. */
@@ -76,6 +48,7 @@ export class LogFileStream implements AsyncIterable<LogRecord[]> {
   constructor(private readonly o: LogFileStreamOptions) {
     this.waiter = new ChangeWaiter(o.pollIntervalMs ?? 250);
     this.cursor = new SegmentCursor(o.format, o.options);
+    this.diskFull = new DiskFullWatch(o.path, o.freeBytes);
   }
 
   [Symbol.asyncIterator](): AsyncIterator<LogRecord[]> {
@@ -194,6 +167,9 @@ export class LogFileStream implements AsyncIterable<LogRecord[]> {
     }
     if (change === 'more') return AGAIN;
     if (this.exit) return this.settleAfterExit(this.exit);
+    // Nothing new: a full disk means the writer is losing lines, which the client must hear.
+    const full = await this.diskFull.check();
+    if (full) return { records: [full], done: false };
     await this.waiter.wait();
     return AGAIN;
   }
