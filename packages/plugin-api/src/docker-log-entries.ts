@@ -4,9 +4,9 @@ import { TimestampParser } from './timestamp-parser.js';
 import type { StreamName } from './types.js';
 
 /**
- * One log entry: the stream, the time the engine stamped it, and its content after the
- * timestamp (a view of the pushed chunk, valid until the next push; a trailing `\n` included
- * when the engine sent one).
+ * One log entry: the stream, the time the engine stamped it (0n for a body asked without
+ * timestamps), and its content after the timestamp (a view of the pushed chunk, valid until
+ * the next push; a trailing `\n` included when the engine sent one).
  */
 export type DockerLogEntrySink = (stream: StreamName, time: UnixNanos, content: Buffer) => void;
 
@@ -33,6 +33,9 @@ export class DockerLogEntryReader {
   /** stdout and stderr entries read so far. */
   entries = 0;
 
+  /** @param timestamped false for a body asked with `timestamps=false`: each payload is all content. */
+  constructor(private readonly timestamped = true) {}
+
   push(chunk: Buffer, sink: DockerLogEntrySink): void {
     this.demuxer.push(chunk, (type, payload) => {
       if (this.inBandError !== undefined) return;
@@ -42,6 +45,10 @@ export class DockerLogEntryReader {
       }
       if (type === 0) return; // stdin: never part of logs
       this.entries++;
+      if (!this.timestamped) {
+        sink(type === 1 ? 'stdout' : 'stderr', 0n, payload);
+        return;
+      }
       const space = payload.indexOf(SPACE);
       const time = space > 0 && space <= MAX_TIMESTAMP_BYTES ? this.timestamps.parse(payload, 0, space) : undefined;
       if (time === undefined) {

@@ -15,7 +15,7 @@ export interface LineRecord {
   time: UnixNanos | null;
   /** The line without its newline: a view of the read buffer, valid until the next pull. */
   line: Buffer;
-  /** Opaque; `after=<cursor>` resumes right behind this record. */
+  /** Opaque; `after=<cursor>` resumes right behind this record. `''` when `linesOnly` left it out. */
   cursor: string;
   /** True when no newline followed these bytes (a line cut at the size limit, or an unterminated tail). */
   partial?: boolean;
@@ -98,6 +98,13 @@ export interface LogOptions {
   stderr: boolean;
   /** Resume right after this record; overrides `tail`. */
   after?: Cursor;
+  /**
+   * A hint: the client reads only the lines' bytes and streams, so an engine may leave out
+   * times (`time: null`) and cursors (`cursor: ''`) where that is cheaper (moby then asks Docker
+   * without timestamps). The gateway sets it for a finished read (`follow=false`) in a framing
+   * that shows neither; an engine may ignore it.
+   */
+  linesOnly?: boolean;
 }
 
 /**

@@ -14,7 +14,8 @@ export interface DockerLogsQuery {
   follow: boolean;
   stdout: boolean;
   stderr: boolean;
-  timestamps: true;
+  /** False only for a `linesOnly` read (no times, no cursors wanted). */
+  timestamps: boolean;
   tail?: string;
   since?: string;
   until?: string;

@@ -6,11 +6,12 @@ import {
   type UnixNanos,
 } from '@enginegate/plugin-api';
 
-/** One whole line (or a cut piece of an over-long one) with the time Docker stamped it. */
+/** One whole line (or a cut piece of an over-long one) with the time Docker stamped it (0n untimed). */
 export type ParsedLineSink = (stream: StreamName, time: UnixNanos, line: Buffer, partial: boolean) => void;
 
 /**
- * Turns the body of `GET /containers/{id}/logs?timestamps=1` into lines. Push parsers: they
+ * Turns the body of `GET /containers/{id}/logs` into lines: with `timestamps=1` (every record
+ * gets its time), or untimed (`timestamps=0`, a `linesOnly` read: every time is 0n). Push parsers: they
  * hold no stream, so the reader pulls from Docker only as fast as its consumer pulls lines.
  */
 export interface DockerLogParser {
@@ -39,7 +40,7 @@ const MAX_TIMESTAMP_BYTES = 40;
  * re-joined per stream.
  */
 export class MultiplexedLogParser implements DockerLogParser {
-  private readonly reader = new DockerLogEntryReader();
+  private readonly reader: DockerLogEntryReader;
   private readonly splitters = { stdout: new LineSplitter(), stderr: new LineSplitter() };
   /** The time of the first piece of the line being joined, per stream. */
   private readonly lineTime = { stdout: 0n, stderr: 0n };
@@ -48,8 +49,14 @@ export class MultiplexedLogParser implements DockerLogParser {
    * @param newlineLost Docker 20.10's `local` driver gives back the last piece of a long line
    * without its newline. Docker cuts only full 16 KiB pieces, so with it set, a shorter piece
    * without a newline ends its line (an unterminated last line then loses its `partial` mark).
+   * @param timestamped false for a body asked without timestamps.
    */
-  constructor(private readonly newlineLost = false) {}
+  constructor(
+    private readonly newlineLost = false,
+    timestamped = true,
+  ) {
+    this.reader = new DockerLogEntryReader(timestamped);
+  }
 
   get inBandError(): string | undefined {
     return this.reader.inBandError;
@@ -89,7 +96,8 @@ export class MultiplexedLogParser implements DockerLogParser {
  * TTY containers: raw bytes, no frames, everything on stdout. Each line is
  * `<timestamp> <bytes>\n` (with a TTY the bytes usually end in `\r`, kept as sent). A line over
  * 16 KiB arrives as pieces with no newline between them, each piece re-stamped: after every
- * 16384 bytes of a line comes another `<timestamp> `, which is dropped here.
+ * 16384 bytes of a line comes another `<timestamp> `, which is dropped here. Asked without
+ * timestamps, the bytes are all content.
  */
 export class TtyLogParser implements DockerLogParser {
   private readonly splitter = new LineSplitter();
@@ -101,6 +109,8 @@ export class TtyLogParser implements DockerLogParser {
   readonly inBandError = undefined;
   entries = 0;
 
+  constructor(private readonly timestamped = true) {}
+
   push(chunk: Buffer, sink: ParsedLineSink): void {
     this.splitter.push(chunk, (raw, partial) => this.onLine(raw, partial, sink));
   }
@@ -111,6 +121,12 @@ export class TtyLogParser implements DockerLogParser {
 
   private onLine(raw: Buffer, partial: boolean, sink: ParsedLineSink): void {
     let content = raw;
+    if (!this.timestamped) {
+      if (this.atLineStart) this.entries++;
+      this.atLineStart = !partial;
+      sink('stdout', 0n, content, partial);
+      return;
+    }
     if (this.atLineStart) {
       this.entries++;
       const space = raw.indexOf(SPACE);
@@ -155,6 +171,8 @@ export class TtyLogParser implements DockerLogParser {
 }
 
 /** The parser for a container: raw TTY bytes, or frames (with the `local` driver's quirk). */
-export function parserFor(container: { tty: boolean; logDriver: string }): DockerLogParser {
-  return container.tty ? new TtyLogParser() : new MultiplexedLogParser(container.logDriver === 'local');
+export function parserFor(container: { tty: boolean; logDriver: string }, timestamped = true): DockerLogParser {
+  return container.tty
+    ? new TtyLogParser(timestamped)
+    : new MultiplexedLogParser(container.logDriver === 'local', timestamped);
 }

@@ -2,7 +2,6 @@ import type { IncomingMessage } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   EngineUnavailableError,
-  TimeCursorSequencer,
   containerEnding,
   isConnectionFailure,
   type ContainerRunState,
@@ -10,13 +9,13 @@ import {
   type LogRecord,
   type PluginLogger,
   type StreamEnding,
-  type StreamName,
   type TimeCursor,
 } from '@enginegate/plugin-api';
 import type { DockerClient, DockerLogsQuery, LogsOwner } from './docker-client.js';
-import { parserFor, type ParsedLineSink } from './docker-log-parsers.js';
+import { parserFor } from './docker-log-parsers.js';
+import { DockerLineRecords } from './docker-line-records.js';
 import { httpStatusOf } from './docker-errors.js';
-import { dockerLogsQuery, STREAM_SKEW_NS, whenUntilPassed } from './docker-logs-query.js';
+import { dockerLogsQuery, whenUntilPassed } from './docker-logs-query.js';
 import { runStateOf, whenTaskEnded } from './run-state.js';
 
 /** Docker ending the stream of a container that still runs, this many times in a row, is a failure. */
@@ -111,6 +110,11 @@ export class DockerLogStream implements AsyncIterable<LogRecord[]> {
           // A followed stream ended, or any stream broke: only a live daemon makes that an answer.
           if (!(await this.daemonAnswers())) throw this.daemonLost(end.kind === 'broke' ? end.error : undefined);
         }
+        if (end.kind === 'broke' && !query.timestamps) {
+          // An untimed read has no position to resume from without sending lines twice.
+          yield [this.brokeUntimed(end.error)];
+          return;
+        }
         if (end.kind === 'ended') {
           const ending = await this.containerEnding(true);
           if (ending === 'ended') return;
@@ -150,44 +154,21 @@ export class DockerLogStream implements AsyncIterable<LogRecord[]> {
     response: IncomingMessage,
     query: DockerLogsQuery,
   ): AsyncGenerator<LogRecord[], ResponseEnd, undefined> {
-    const { options } = this.init;
-    const parser = parserFor(this.init);
-    const sequencer = new TimeCursorSequencer();
-    // Records up to and including this one (by position) were sent before, or are not wanted
-    // (`after=`, where a tail starts, a resume).
-    const skipThrough = this.position;
-    let batch: LogRecord[] = [];
-    let passed = skipThrough === undefined;
-    const sink: ParsedLineSink = (stream, time, line, partial) => {
-      const { seq, cursor } = sequencer.next(time);
-      this.position = { kind: 'time', time, seq };
-      if (!passed) {
-        if (time === skipThrough!.time && seq === skipThrough!.seq) {
-          passed = true; // the cursor's own record: the next one is the first to send
-          return;
-        }
-        // Before the cursor's record. Should that record be gone (never seen), a record stamped
-        // more than the skew after it cannot have come before it: send from there.
-        if (time <= skipThrough!.time + STREAM_SKEW_NS) return;
-        passed = true;
-      }
-      if (!wanted(options, stream) || (options.until !== undefined && time > options.until)) return;
-      batch.push(
-        partial ? { type: 'line', stream, time, line, cursor, partial } : { type: 'line', stream, time, line, cursor },
-      );
-    };
+    const parser = parserFor(this.init, query.timestamps);
+    const records = new DockerLineRecords(this.init.options, this.position, query.timestamps);
+    const { sink } = records;
     const takeBatch = () => {
-      const full = batch;
-      batch = [];
-      this.deliveredCount += full.length;
-      return full;
+      const batch = records.take();
+      this.position = records.position;
+      this.deliveredCount += batch.length;
+      return batch;
     };
 
     const cutShort = this.cutFollowShort(query, response);
     try {
       for await (const chunk of response as AsyncIterable<Buffer>) {
         parser.push(chunk, sink);
-        if (batch.length > 0) yield takeBatch();
+        if (records.pending > 0) yield takeBatch();
         if (parser.inBandError !== undefined) return { kind: 'in-band-error', message: parser.inBandError };
       }
     } catch (error) {
@@ -195,10 +176,11 @@ export class DockerLogStream implements AsyncIterable<LogRecord[]> {
     } finally {
       cutShort.stop();
       response.destroy();
+      this.position = records.position; // lines skipped or not selected move it too
     }
     if (cutShort.why !== undefined) return cutShort.why;
     parser.end(sink);
-    if (batch.length > 0) yield takeBatch();
+    if (records.pending > 0) yield takeBatch();
     return { kind: 'ended' };
   }
 
@@ -239,6 +221,12 @@ export class DockerLogStream implements AsyncIterable<LogRecord[]> {
       if (isConnectionFailure(err)) throw this.daemonLost(err);
       throw err;
     }
+  }
+
+  private brokeUntimed(cause: unknown): LogRecord {
+    const message = 'the Docker log stream broke off';
+    this.init.logger.warn({ container: this.init.containerId, err: cause }, message);
+    return { type: 'error', code: 'INTERNAL', message };
   }
 
   private keepsEnding(): LogRecord {
@@ -285,8 +273,4 @@ export class DockerLogStream implements AsyncIterable<LogRecord[]> {
 
 function logsOwner(init: DockerLogStreamInit): LogsOwner {
   return init.taskId !== undefined ? 'tasks' : 'containers';
-}
-
-function wanted(options: LogOptions, stream: StreamName): boolean {
-  return stream === 'stdout' ? options.stdout : options.stderr;
 }

@@ -16,8 +16,10 @@ import { toDockerTimeParam } from './docker-timestamp.js';
 export const STREAM_SKEW_NS = 1_000_000_000n;
 
 /**
- * The Docker logs query for a selection. Timestamps are always asked for (every record
- * carries its time and cursor). Both streams are always read and the selection applied here,
+ * The Docker logs query for a selection. Timestamps are asked for (every record carries its
+ * time and cursor), except for a whole finished read that wants neither (`linesOnly`, no
+ * `tail`, `since`, `until` or cursor: nothing to place by time): Docker then sends less and
+ * does less. Both streams are always read and the selection applied here,
  * so cursors number the same records whatever `stdout`/`stderr` a client selects. From a
  * cursor (`after=`, a tail start, a resume) it asks from STREAM_SKEW_NS before the cursor's
  * time and no `tail`. An `until` already past turns a follow into a read; Docker gets a later
@@ -29,7 +31,14 @@ export function dockerLogsQuery(
   now: UnixNanos = nowNanos(),
 ): DockerLogsQuery {
   const follow = options.follow && (options.until === undefined || options.until >= now);
-  const query: DockerLogsQuery = { follow, stdout: true, stderr: true, timestamps: true };
+  const untimed =
+    options.linesOnly === true &&
+    !options.follow &&
+    from === undefined &&
+    options.tail === undefined &&
+    options.since === undefined &&
+    options.until === undefined;
+  const query: DockerLogsQuery = { follow, stdout: true, stderr: true, timestamps: !untimed };
   let since = options.since;
   if (from !== undefined) {
     const resumeFrom = from.time > STREAM_SKEW_NS ? from.time - STREAM_SKEW_NS : 0n;

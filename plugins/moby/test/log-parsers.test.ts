@@ -129,6 +129,36 @@ t.test('TTY: CRLF kept as sent; Docker’s 16 KiB piece stamps dropped; other te
   }
 });
 
+t.test('untimed (asked with timestamps=0): the bytes are all content, pieces still re-joined', async (t) => {
+  const long = 'a'.repeat(DOCKER_PIECE_BYTES * 2 + 7);
+  // A line that starts like a timestamp is content here.
+  const muxed = Buffer.concat([
+    frame(1, long.slice(0, DOCKER_PIECE_BYTES)),
+    frame(2, `${T1} not a stamp\n`),
+    frame(1, long.slice(DOCKER_PIECE_BYTES, 2 * DOCKER_PIECE_BYTES)),
+    frame(1, `${long.slice(2 * DOCKER_PIECE_BYTES)}\n`),
+    frame(1, 'tail'),
+  ]);
+  const none = formatTimestamp(0n);
+  for (const chunkSize of [muxed.length, 1000, 3]) {
+    t.same(
+      parse(new MultiplexedLogParser(false, false), muxed, chunkSize),
+      [
+        { stream: 'stderr', time: none, line: `${T1} not a stamp`, partial: false },
+        { stream: 'stdout', time: none, line: long, partial: false },
+        { stream: 'stdout', time: none, line: 'tail', partial: true },
+      ],
+      `multiplexed in chunks of ${chunkSize}`,
+    );
+  }
+  const tty = Buffer.from(`${T1} hello\r\n${long}\r\nend`, 'latin1');
+  t.same(parse(new TtyLogParser(false), tty, 777), [
+    { stream: 'stdout', time: none, line: `${T1} hello\r`, partial: false },
+    { stream: 'stdout', time: none, line: `${long}\r`, partial: false },
+    { stream: 'stdout', time: none, line: 'end', partial: true },
+  ]);
+});
+
 t.test("Docker's since/until query form", async (t) => {
   t.equal(toDockerTimeParam(1_700_000_000_000_000_005n), '1700000000.000000005');
   t.equal(toDockerTimeParam(0n), '0.000000000');

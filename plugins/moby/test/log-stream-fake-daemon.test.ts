@@ -226,3 +226,51 @@ t.test(
     t.equal(engine.openStreamCount, 0);
   },
 );
+
+t.test('linesOnly, a whole finished read: Docker asked without timestamps, lines without time or cursor', async (t) => {
+  const { engine, logQueries } = await fakeDaemon(t, { running: false, exitCode: 0 }, (q, res) =>
+    ok(res).end(
+      q.get('timestamps') === 'false'
+        ? Buffer.concat([frame(1, 'o1\n'), frame(2, 'e1\n'), frame(1, 'o2')])
+        : frame(1, `${stamp(1)} timed\n`),
+    ),
+  );
+  const read = async (options: Partial<LogOptions>) =>
+    (await collect(await engine.logs.open({ ref: 'fake' }, { ...FOLLOW, ...options }, new AbortController().signal)))
+      .records;
+  const records = await read({ follow: false, linesOnly: true });
+  t.same(
+    records.map((r) => (r.type === 'line' ? [r.stream, r.line.toString(), r.time, r.cursor, r.partial ?? false] : r)),
+    [
+      ['stdout', 'o1', null, '', false],
+      ['stderr', 'e1', null, '', false],
+      ['stdout', 'o2', null, '', true],
+    ],
+  );
+  t.equal(logQueries.at(-1)!.get('timestamps'), 'false');
+  t.same(lines(await read({ follow: false, linesOnly: true, stdout: false })), ['e1'], 'the selection still applies');
+  // Anything placed by time keeps Docker's timestamps.
+  for (const options of [{ since: 1n }, { until: parseRfc3339(stamp(5))! }, { follow: true }]) {
+    const before = logQueries.length;
+    await read({ follow: false, linesOnly: true, ...options });
+    t.equal(logQueries[before]!.get('timestamps'), 'true', `timed with ${Object.keys(options).join()}`);
+  }
+});
+
+t.test('linesOnly: a read cut off while the daemon lives ends with an error record, nothing sent twice', async (t) => {
+  const { engine, logQueries } = await fakeDaemon(t, { running: false, exitCode: 0 }, (_q, res) => {
+    ok(res).write(frame(1, 'one\n'));
+    res.write(frame(1, 'two\n').subarray(0, 10), () => res.destroy());
+  });
+  const { records, ended } = await collect(
+    await engine.logs.open(
+      { ref: 'fake' },
+      { ...FOLLOW, follow: false, linesOnly: true },
+      new AbortController().signal,
+    ),
+  );
+  t.ok(ended);
+  t.same(lines(records), ['one']);
+  t.match(records.at(-1), { type: 'error', code: 'INTERNAL', message: /broke off/ });
+  t.equal(logQueries.length, 1, 'not resumed from the start');
+});

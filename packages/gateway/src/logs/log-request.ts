@@ -66,6 +66,8 @@ export function parseLogRequest(input: RequestInput & { container: unknown }): L
   const params = parseStreamParams(input);
   const after = single(query, 'after');
   if (after !== undefined) params.options.after = decodeCursor(after);
+  // A finished read shown without times or cursors: the engine may leave both out (cheaper).
+  if (!params.options.follow && !params.timestamps && params.framing !== 'json') params.options.linesOnly = true;
   return { container, ...params };
 }
 
