@@ -4,12 +4,13 @@ import type { EnginePlugin } from '@enginegate/plugin-api';
 
 /**
  * The engine plugins `serve` builds in (the CLI composes them; the gateway depends on none).
- * A `--plugin` of the same engine name replaces one.
+ * A `--plugin` of the same engine name replaces one. moby and containerd come as their
+ * `/deferred` entries: their engine's code loads at its first start (a faster `serve`).
  */
 export const BUNDLED_PLUGINS = [
   '@enginegate/plugin-mock',
-  '@enginegate/plugin-moby',
-  '@enginegate/plugin-containerd',
+  '@enginegate/plugin-moby/deferred',
+  '@enginegate/plugin-containerd/deferred',
   '@enginegate/plugin-podman',
 ] as const;
 

@@ -43,12 +43,28 @@ export function resolvePluginSettings(
   }
   const settings = { ...(sources.file?.[plugin.name] ?? {}), ...fromEnv, ...(given ?? {}) };
   if (schema === undefined) return Object.freeze(settings);
+  // Nothing given: the defaults are the settings. Compiling a schema costs ~100 ms of a start-up,
+  // so only what is given (or required) is validated.
+  if (Object.keys(settings).length === 0 && (schema.required ?? []).length === 0) {
+    return Object.freeze(defaultsOf(schema));
+  }
   const validate = ajv.compile(schema);
   if (!validate(settings)) {
     const problems = (validate.errors ?? []).map((error) => describe(error)).join('; ');
     throw new PluginLoadError(spec, `plugin ${spec} (name "${plugin.name}") has wrong settings: ${problems}`);
   }
   return Object.freeze(settings);
+}
+
+/** What ajv's `useDefaults` fills into an empty object: each property's `default`. */
+function defaultsOf(schema: NonNullable<EnginePlugin['settings']>): Record<string, unknown> {
+  const settings: Record<string, unknown> = {};
+  for (const [key, property] of Object.entries(schema.properties ?? {})) {
+    if (property !== null && typeof property === 'object' && 'default' in property) {
+      settings[key] = structuredClone(property.default);
+    }
+  }
+  return settings;
 }
 
 function describe(error: ErrorObject): string {

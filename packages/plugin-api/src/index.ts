@@ -15,3 +15,4 @@ export * from './container-event-hub.js';
 export * from './swarm-tasks.js';
 export * from './docker-format-events.js';
 export * from './plugin-scope.js';
+export * from './deferred-engine.js';

@@ -6,6 +6,7 @@ import Dockerode from 'dockerode';
 import type { ContainerInfo as DockerContainerSummary, ContainerInspectInfo } from 'dockerode';
 import { EngineUnavailableError } from '@enginegate/plugin-api';
 import { describeDockerEndpoint, dockerodeOptions, type DockerEndpoint } from './docker-endpoint.js';
+import { DEFAULT_REQUEST_TIMEOUT_MS } from './moby-settings.js';
 
 export type { ContainerInspectInfo, DockerContainerSummary };
 
@@ -34,8 +35,6 @@ export interface DockerEventsQuery {
   filters: string;
 }
 
-/** Bounds every request but the log streams' bodies (those must never time out). */
-export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
 export const PING_TIMEOUT_MS = 2_000;
 
 /**

@@ -20,7 +20,8 @@ import {
   type PluginLogger,
   type PluginOptions,
 } from '@enginegate/plugin-api';
-import { DEFAULT_REQUEST_TIMEOUT_MS, DockerClient, type DockerContainerSummary } from './docker-client.js';
+import { DockerClient, type DockerContainerSummary } from './docker-client.js';
+import { DEFAULT_REQUEST_TIMEOUT_MS } from './moby-settings.js';
 import { resolveLogOwner } from './container-resolver.js';
 import { dockerEventStream, dockerEventsQuery } from './docker-events.js';
 import { toEngineError } from './docker-errors.js';

@@ -1,5 +1,7 @@
 import type { PluginSettingsSchema } from '@enginegate/plugin-api';
-import { DEFAULT_REQUEST_TIMEOUT_MS } from './docker-client.js';
+
+/** Bounds every request to the daemon but the log streams' bodies (those must never time out). */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
 
 /** The moby plugin's settings, validated (and listed by `enginegate serve --help`) by the gateway. */
 export const MOBY_SETTINGS = {
