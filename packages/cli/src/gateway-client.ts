@@ -163,24 +163,27 @@ export class GatewayClient {
     );
   }
 
-  /** Opens the logs WebSocket (`v1.json.enginegate` framing): a container's logs, or (`container` undefined) a merged stream that `query` selects. */
-  openLogSocket(container: string | undefined, query: URLSearchParams): WebSocket {
+  /**
+   * Opens the logs WebSocket (`v1.json.enginegate` framing, or `v1.binary.enginegate`): a
+   * container's logs, or (`container` undefined) a merged stream that `query` selects.
+   */
+  openLogSocket(container: string | undefined, query: URLSearchParams, framing: 'json' | 'binary' = 'json'): WebSocket {
     const route = container === undefined ? '' : `/${encodeURIComponent(container)}`;
-    return this.openJsonSocket(`/passthrough/engine/logs${route}?${query}`);
+    return this.openSocket(`/passthrough/engine/logs${route}?${query}`, `v1.${framing}.enginegate`);
   }
 
   /** Opens `GET /passthrough/engine/events` as a WebSocket (JSON messages). */
   openEventsSocket(): WebSocket {
-    return this.openJsonSocket('/passthrough/engine/events');
+    return this.openSocket('/passthrough/engine/events');
   }
 
-  private openJsonSocket(path: string): WebSocket {
+  private openSocket(path: string, protocol = 'v1.json.enginegate'): WebSocket {
     const { baseUrl, socketPath } = this.address;
     const url =
       socketPath !== undefined
         ? `ws+unix:${socketPath}:${path}`
         : `${baseUrl!.protocol === 'https:' ? 'wss' : 'ws'}://${baseUrl!.host}${this.address.basePath}${path}`;
-    return new WebSocket(url, ['v1.json.enginegate'], {
+    return new WebSocket(url, [protocol], {
       headers: this.authHeader(),
       perMessageDeflate: false,
       handshakeTimeout: REQUEST_TIMEOUT_MS,

@@ -51,6 +51,13 @@ interface WireRecord {
   message?: unknown;
 }
 
+/** The first byte of a binary control message (a JSON record follows). */
+const BINARY_CONTROL = 3;
+
+function binaryControl(data: Buffer, isBinary: boolean): WireRecord | undefined {
+  return isBinary && data[0] === BINARY_CONTROL ? parseRecord(data.subarray(1)) : undefined;
+}
+
 function parseRecord(data: Buffer): WireRecord | undefined {
   try {
     return JSON.parse(data.toString('utf8')) as WireRecord;
@@ -84,7 +91,8 @@ class SilenceWatch {
 }
 
 /**
- * Streams one container's logs like `docker logs`, over the `v1.json.enginegate` framing.
+ * Streams one container's logs like `docker logs`, over the `v1.json.enginegate` framing (a
+ * finished read without times: `v1.binary.enginegate`, see LogFollower.binary).
  *
  * When the gateway closes with 1012 (engine switched or lost) or the connection drops after it
  * was established, it reconnects with `after=<cursor of the last printed line>` so that no line is
@@ -104,10 +112,19 @@ class LogFollower {
   private everOpened = false;
   /** Reading is paused for a slow stdout: silence then is ours, not the gateway's. */
   private paused = false;
+  /**
+   * A finished read of one container without times (the common `enginegate logs C`) goes over
+   * the binary framing: no JSON, and the gateway may leave times and cursors out. Having no
+   * cursor, a reconnect reads again in JSON and skips the lines already printed.
+   */
+  private binary: boolean;
+  private linesPrinted = 0;
+  private skipLines = 0;
 
   constructor(private readonly options: FollowLogsOptions) {
     this.retry = options.retry ?? DEFAULT_RETRY_POLICY;
     this.follow = options.query.get('follow') !== 'false';
+    this.binary = options.container !== undefined && !this.follow && !options.timestamps && !options.query.has('tail');
     this.printer = new LogPrinter(options.stdout, options.stderr, {
       timestamps: options.timestamps,
       // A slow reader (a pager, `| grep`) slows the socket, and through it the engine.
@@ -135,6 +152,10 @@ class LogFollower {
       if (!this.everOpened) throw outcome.error;
       backoff.check(outcome, this.follow && outcome.engineUnavailable);
       await this.printer.drained();
+      if (this.binary) {
+        this.binary = false;
+        this.skipLines = this.linesPrinted;
+      }
       this.options.onReconnect?.(outcome.error.message);
       if (!(await backoff.wait(signal))) return; // aborted
     }
@@ -155,7 +176,8 @@ class LogFollower {
     const gateway = client.address.display;
     let errorRecord: ErrorRecord | undefined;
     const silence = new SilenceWatch();
-    return attemptSocket(client, signal, () => (this.socket = client.openLogSocket(container, query)), {
+    const framing = this.binary ? 'binary' : 'json';
+    return attemptSocket(client, signal, () => (this.socket = client.openLogSocket(container, query, framing)), {
       onOpen: (ws) => {
         this.everOpened = true;
         ws.on('ping', silence.heard);
@@ -165,9 +187,10 @@ class LogFollower {
       },
       onMessage: (data, isBinary) => {
         silence.heard();
-        const record = isBinary ? undefined : parseRecord(data);
+        if (framing === 'binary' && isBinary && data[0] !== BINARY_CONTROL) return this.printBinary(data);
+        const record = framing === 'binary' ? binaryControl(data, isBinary) : isBinary ? undefined : parseRecord(data);
         if (record === undefined) {
-          return new CliError(`the gateway at ${gateway} sent a message that is not a v1.json.enginegate record`);
+          return new CliError(`the gateway at ${gateway} sent a message that is not a v1.${framing}.enginegate record`);
         }
         errorRecord = this.print(record) ?? errorRecord;
         return undefined;
@@ -177,10 +200,28 @@ class LogFollower {
     });
   }
 
+  /** A `v1.binary.enginegate` line: its stream byte, then its bytes. */
+  private printBinary(data: Buffer): CliError | undefined {
+    if (data[0] !== 1 && data[0] !== 2) {
+      return new CliError(
+        `the gateway at ${this.options.client.address.display} sent a binary message of stream ${data[0]}`,
+      );
+    }
+    this.printer.line(data[0] === 2 ? 'stderr' : 'stdout', data.subarray(1), null);
+    this.linesPrinted++;
+    return undefined;
+  }
+
   /** Prints a line or a gap notice; an `error` record is returned, for the close that follows. */
   private print(record: WireRecord): ErrorRecord | undefined {
     switch (record.type) {
       case 'line': {
+        if (this.skipLines > 0) {
+          // Printed before the reconnect, over the binary framing.
+          this.skipLines--;
+          if (typeof record.cursor === 'string') this.lastCursor = record.cursor;
+          break;
+        }
         const bytes =
           typeof record.base64 === 'string'
             ? Buffer.from(record.base64, 'base64')

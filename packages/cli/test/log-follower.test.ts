@@ -73,8 +73,14 @@ function lineRecord(n: number, stream: 'stdout' | 'stderr' = 'stdout', bytes?: B
   return JSON.stringify({ type: 'line', stream, time, ...payload, cursor: `t${1704067200 + n}000000000.0` });
 }
 
+/** Lines `from`..`to` (even ones on stderr) in the framing the client chose. */
 function sendLines(ws: WebSocket, from: number, to: number) {
-  for (let n = from; n <= to; n++) ws.send(lineRecord(n, n % 2 === 0 ? 'stderr' : 'stdout'));
+  for (let n = from; n <= to; n++) {
+    const stream = n % 2 === 0 ? 'stderr' : 'stdout';
+    if (ws.protocol === 'v1.binary.enginegate')
+      ws.send(Buffer.from(`${stream === 'stderr' ? '\x02' : '\x01'}line ${n}`));
+    else ws.send(lineRecord(n, stream));
+  }
 }
 
 function run(
@@ -186,9 +192,7 @@ t.test('a stdout that does not drain stops the reading of the socket, until it d
     {
       script: (ws) => {
         serverSocket = ws;
-        for (let n = 1; n <= LINES; n++) {
-          ws.send(JSON.stringify({ type: 'line', stream: 'stdout', time: null, line: payload, cursor: `b${n}` }));
-        }
+        for (let n = 1; n <= LINES; n++) ws.send(Buffer.from(`\x01${payload}`));
         ws.close(1000);
       },
     },
@@ -222,6 +226,41 @@ t.test('a stdout that does not drain stops the reading of the socket, until it d
   for (const release of stalled.splice(0)) release();
   await done;
   t.equal(received, LINES * (payload.length + 1), 'every line once the reader drains');
+});
+
+t.test('a finished read without times goes over the binary framing; a reconnect skips what was printed', async (t) => {
+  const { client, requests } = await fakeGateway(t, [
+    {
+      script: (ws) => {
+        sendLines(ws, 1, 3);
+        ws.send(Buffer.from(`\x03${JSON.stringify({ type: 'gap', reason: 'rotated' })}`));
+        ws.close(1012, 'engine switched');
+      },
+    },
+    {
+      script: (ws) => {
+        sendLines(ws, 1, 5); // no cursor to resume from: the read starts again, in JSON
+        ws.close(1000);
+      },
+    },
+  ]);
+  const { out, err, done } = run(client, { follow: 'false' });
+  await done;
+  t.equal(requests[0]!.headers['sec-websocket-protocol'], 'v1.binary.enginegate');
+  t.equal(requests[1]!.headers['sec-websocket-protocol'], 'v1.json.enginegate');
+  t.equal(requests[1]!.url.searchParams.get('after'), null);
+  t.equal(out.text(), 'line 1\nline 3\nline 5\n', 'every line once');
+  t.equal(err.text(), 'line 2\nenginegate: some log lines were lost: rotated\nline 4\n');
+  const other = await fakeGateway(t, [{ script: (ws) => ws.close(1000) }]);
+  for (const query of [{ follow: 'true' }, { follow: 'false', tail: '3' }]) {
+    await run(other.client, query).done.catch(() => undefined);
+  }
+  await run(other.client, { follow: 'false' }, { timestamps: true }).done.catch(() => undefined);
+  t.same(
+    other.requests.map((r) => r.headers['sec-websocket-protocol']),
+    ['v1.json.enginegate', 'v1.json.enginegate', 'v1.json.enginegate'],
+    'a follow, a tail or times: JSON',
+  );
 });
 
 t.test('the first connection reports a 404 as one line, without retrying', async (t) => {
