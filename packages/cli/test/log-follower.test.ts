@@ -252,7 +252,7 @@ t.test('a finished read without times goes over the binary framing; a reconnect 
   t.equal(out.text(), 'line 1\nline 3\nline 5\n', 'every line once');
   t.equal(err.text(), 'line 2\nenginegate: some log lines were lost: rotated\nline 4\n');
   const other = await fakeGateway(t, [{ script: (ws) => ws.close(1000) }]);
-  for (const query of [{ follow: 'true' }, { follow: 'false', tail: '3' }]) {
+  for (const query of [{ follow: 'true' }, { follow: 'false', tail: '3' }] as Array<Record<string, string>>) {
     await run(other.client, query).done.catch(() => undefined);
   }
   await run(other.client, { follow: 'false' }, { timestamps: true }).done.catch(() => undefined);
