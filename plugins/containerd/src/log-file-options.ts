@@ -2,7 +2,7 @@ import type { LogOptions, PluginLogger } from '@enginegate/plugin-api';
 import type { FreeBytes } from './disk-full.js';
 import type { LogFileFormat } from './log-formats.js';
 import type { LogRoots } from './log-roots.js';
-import type { RotationScheme } from './log-segments.js';
+import type { RotatedFile, RotationScheme } from './log-segments.js';
 import type { TaskWatch } from './task-exit-monitor.js';
 
 /** What a LogFileStream reads, for whom, and how it follows. */
@@ -24,4 +24,6 @@ export interface LogFileStreamOptions {
   writerClosesAtExit?: boolean;
   /** How the full-disk check reads free space (tests replace it; default statfs). */
   freeBytes?: FreeBytes;
+  /** Lists the rotated files (a test puts a writer's rotation just before the look). */
+  listRotated?: (path: string, scheme: RotationScheme) => Promise<RotatedFile[]>;
 }

@@ -7,6 +7,7 @@ import { exitSettleWait } from './exit-settle.js';
 import { DEFAULT_EXIT_SETTLE_MS } from './plugin-config.js';
 import type { LogFileStreamOptions } from './log-file-options.js';
 import { SegmentCursor } from './log-segment-cursor.js';
+import { filesAfter, queueInOrder } from './log-rotation.js';
 import { fileIdOf, listRotatedFiles, openLogSegment, type LogSegment, type RotatedFile } from './log-segments.js';
 import type { TaskExit } from './task-exit-monitor.js';
 
@@ -136,13 +137,11 @@ export class LogFileStream implements AsyncIterable<LogRecord[]> {
   private async openSegments(following: boolean): Promise<LogRecord[] | null> {
     const current = await this.openCurrent();
     if (this.released) return null;
-    if (!current) return following ? [] : null;
-    for (const rotated of await listRotatedFiles(this.o.path, this.o.rotation)) {
-      if (rotated.fileId === current.fileId) continue;
-      const segment = await openLogSegment(rotated.path).catch(() => null);
-      if (segment) this.cursor.add(segment);
-    }
-    this.cursor.add(current);
+    // No current file may only mean a rotation between its rename and the new file (measured:
+    // a history read then had no line at all): the rotated files are read all the same.
+    const rotated = await this.listRotated();
+    if (!current && rotated.length === 0) return following ? [] : null;
+    await queueInOrder(this.cursor, rotated, current);
     if (this.released) return null;
     const opening: LogRecord[] = [];
     await this.cursor.start(opening);
@@ -222,28 +221,13 @@ export class LogFileStream implements AsyncIterable<LogRecord[]> {
     // The new current file first, then the rotated list: a file rotated in between is then in
     // the list (several rotations can happen between two looks).
     const current = await this.openCurrent();
-    const listed = await listRotatedFiles(this.o.path, this.o.rotation);
-    const at = listed.findIndex((f) => f.fileId === segment.fileId);
-    let newer: RotatedFile[];
-    if (at !== -1) {
-      newer = listed.slice(at + 1);
-    } else {
-      // Our file is gone (deleted, or rewritten compressed): take the uncompressed files last
-      // written after it. Compressed ones are older rotations, already read.
-      const ours = await segment.mtimeNs();
-      newer = listed.filter((f) => !f.compressed && f.mtimeNs > ours);
-      this.o.logger.debug({ path: this.o.path, newer: newer.length }, 'the followed log file was rotated out of sight');
-    }
-    // Rotations within one clock tick share an mtime, so the list's order can put a file
-    // already queued after ours: never queue a file twice (its lines would repeat).
-    newer = newer.filter((f) => f.fileId !== current?.fileId && !this.cursor.hasQueued(f.fileId));
-    for (const file of newer) {
-      const older = await openLogSegment(file.path).catch(() => null);
-      if (older) this.cursor.add(older);
-    }
-    if (current && !this.cursor.hasQueued(current.fileId)) this.cursor.add(current);
-    else await current?.close();
+    const listed = await this.listRotated();
+    await queueInOrder(this.cursor, await filesAfter(segment, listed, this.o.logger), current);
     return 'rotated';
+  }
+
+  private listRotated(): Promise<RotatedFile[]> {
+    return (this.o.listRotated ?? listRotatedFiles)(this.o.path, this.o.rotation);
   }
 
   /** Opens the current log file; null when it does not exist (yet). */

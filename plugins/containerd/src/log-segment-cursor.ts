@@ -1,7 +1,7 @@
 import { LineSplitter, type LogOptions, type LogRecord, type StreamName } from '@enginegate/plugin-api';
 import type { LogFileFormat } from './log-formats.js';
 import { comparePositions, findTailPosition, findTimePosition, type SegmentPosition } from './log-positioning.js';
-import type { LogSegment } from './log-segments.js';
+import { MissingSegment, type LogSegment } from './log-segments.js';
 import { RecordAssembler } from './record-assembler.js';
 
 const READ_BYTES = 64 * 1024;
@@ -24,6 +24,11 @@ export class SegmentCursor {
   private lineStart = 0;
   private lines = new LineSplitter();
   private assembler: RecordAssembler;
+  /**
+   * Where delivery starts: a file missing there or before (a history that starts a file later,
+   * or before a tail's first line) is no gap in what is delivered.
+   */
+  private emitFromIndex = 0;
   private closed = false;
 
   constructor(
@@ -64,6 +69,10 @@ export class SegmentCursor {
     this.index = readFrom.index;
     this.offset = this.lineStart = readFrom.offset;
     this.assembler = new RecordAssembler(this.format, this.options, emitFrom);
+    // A start at the very end of a file is the start of the next one.
+    const emitAt = emitFrom ?? readFrom;
+    const atEnd = emitAt.offset > 0 && emitAt.offset >= (await this.segments[emitAt.index]!.size());
+    this.emitFromIndex = emitAt.index + (atEnd ? 1 : 0);
   }
 
   /** The file being read; undefined once past the last one (the current file not there yet). */
@@ -89,6 +98,11 @@ export class SegmentCursor {
   async read(): Promise<LogRecord[] | null> {
     const segment = this.segment;
     if (!segment) return null;
+    if (segment instanceof MissingSegment) {
+      if (segment.reported || this.index <= this.emitFromIndex) return null;
+      segment.reported = true;
+      return [{ type: 'gap', reason: segment.reason }];
+    }
     const chunk = await segment.read(this.offset, READ_BYTES);
     if (chunk.length === 0) return null;
     const out: LogRecord[] = [];

@@ -122,6 +122,55 @@ export async function openLogSegment(path: string): Promise<LogSegment> {
   }
 }
 
+/**
+ * A rotated file that was listed but gone (deleted, or not readable) before it could be
+ * opened: read as empty, and reported by the cursor as a gap where its lines would have been.
+ */
+export class MissingSegment implements LogSegment {
+  /** Set once the cursor has sent the gap. */
+  reported = false;
+  constructor(
+    readonly path: string,
+    readonly fileId: string,
+    private readonly modifiedNs: bigint,
+    readonly reason: string,
+  ) {}
+
+  async size(): Promise<number> {
+    return 0;
+  }
+
+  async mtimeNs(): Promise<bigint> {
+    return this.modifiedNs;
+  }
+
+  async read(): Promise<Buffer> {
+    return Buffer.alloc(0);
+  }
+
+  async close(): Promise<void> {}
+}
+
+/**
+ * Opens a listed rotated file. One compressed since it was listed is read as its `.gz`; one
+ * gone for good becomes a `MissingSegment`, so that its loss is a gap, not silence.
+ */
+export async function openRotatedFile(file: RotatedFile): Promise<LogSegment> {
+  try {
+    return await openLogSegment(file.path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'an error';
+    if (code === 'ENOENT' && !file.compressed) {
+      const compressed = await openLogSegment(`${file.path}.gz`).catch(() => null);
+      if (compressed) return compressed;
+    }
+    const why = code === 'ENOENT' ? 'was deleted before it was read' : `could not be read (${code})`;
+    const reason = `the rotated log file ${basename(file.path)} ${why}; its lines are lost`;
+    // Not its inode: a file created later may be given that one.
+    return new MissingSegment(file.path, `missing:${file.fileId}`, file.mtimeNs, reason);
+  }
+}
+
 /** Where the writer puts the files it rotated out. */
 export type RotationScheme =
   /** kubelet: `0.log.20240102-150405`, older ones gzipped (`….gz`). */
