@@ -5,7 +5,7 @@ import t from 'tap';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { MobyEngine } from '@enginegate/plugin-moby';
-import type { SwarmView } from '@enginegate/plugin-moby';
+import type { SwarmService, SwarmView } from '@enginegate/plugin-moby';
 import { dockerdForTest } from '@enginegate/test-harness/dockerd';
 import { recordingLogger } from '@enginegate/test-harness/log-records';
 import {
@@ -77,8 +77,17 @@ if (dockerd) {
       if (failed === undefined) await sleep(100);
     }
     t.ok(failed, 'a task failed');
-    const view = await services();
-    const once = view.services.find((s) => s.name === 'once');
+    // The orchestrator marks the failed task for shutdown and starts its replacement a moment
+    // after the task's own state says failed (seconds later on a loaded machine).
+    const replaced = (service: SwarmService | undefined) =>
+      service?.tasks.some((task) => task.id === failed?.id && task.desiredState === 'shutdown') === true &&
+      service.tasks.some((task) => task.id !== failed?.id && task.name === 'once.1');
+    let once: SwarmService | undefined;
+    for (let i = 0; i < 150; i++) {
+      once = (await services()).services.find((s) => s.name === 'once');
+      if (replaced(once)) break;
+      await sleep(100);
+    }
     const listed = once?.tasks.find((task) => task.id === failed?.id);
     t.equal(listed?.exitCode, 3, 'the failed task carries its exit code');
     t.match(listed?.error, /non-zero exit \(3\)/, "and Docker's error");
