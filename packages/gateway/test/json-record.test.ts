@@ -27,6 +27,8 @@ t.test('hand-written line records equal JSON.stringify of the record', async (t)
     '<script>alert(1)</script>',
   ].map((s) => Buffer.from(s));
   lines.push(Buffer.from([0xff, 0xfe, 0x41]), Buffer.from([0xc3]));
+  // Every byte alone and inside plain ASCII: the plain-ASCII fast path ends exactly where it must.
+  for (let byte = 0; byte < 256; byte++) lines.push(Buffer.from([0x61, byte, 0x7e]));
   for (const [i, line] of lines.entries()) {
     const record: LineRecord = {
       type: 'line',

@@ -85,6 +85,18 @@ function memberFields(member: Member): string {
   return `"container":${JSON.stringify(member.id)},"name":${JSON.stringify(member.name)}`;
 }
 
+/**
+ * Printable ASCII without a quote or a backslash: its JSON string is its bytes between quotes,
+ * with no UTF-8 decoding and nothing to escape (most log lines; a third of the framing's cost).
+ */
+function isPlainAscii(line: Buffer): boolean {
+  for (let i = 0; i < line.length; i++) {
+    const byte = line[i]!;
+    if (byte < 0x20 || byte > 0x7e || byte === 0x22 || byte === 0x5c) return false;
+  }
+  return true;
+}
+
 /** A record as the v1.json framing (and NDJSON) spells it; a merged stream's name their member. */
 export function jsonRecord(record: StreamRecord): string {
   const member = 'member' in record ? `${memberFields(record.member)},` : '';
@@ -93,9 +105,11 @@ export function jsonRecord(record: StreamRecord): string {
       // Written by hand, not JSON.stringify({...}): this runs once per line, and only the line
       // text needs escaping (stream, time and cursor are plain ASCII by construction).
       const time = record.time === null ? 'null' : `"${formatTimestamp(record.time)}"`;
-      const content = isUtf8(record.line)
-        ? `"line":${JSON.stringify(record.line.toString('utf8'))}`
-        : `"base64":"${record.line.toString('base64')}"`;
+      const content = isPlainAscii(record.line)
+        ? `"line":"${record.line.toString('latin1')}"`
+        : isUtf8(record.line)
+          ? `"line":${JSON.stringify(record.line.toString('utf8'))}`
+          : `"base64":"${record.line.toString('base64')}"`;
       const partial = record.partial ? ',"partial":true' : '';
       return `{"type":"line",${member}"stream":"${record.stream}","time":${time},${content},"cursor":${JSON.stringify(record.cursor)}${partial}}`;
     }
