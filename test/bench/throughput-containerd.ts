@@ -2,7 +2,8 @@
 // the same run and the same process: a 300,000-line nerdctl json-file log and a 300,000-line
 // CRI log, written to a temp dir. The baselines read the file in 64 KiB chunks, split lines and
 // parse each one (JSON.parse for json-file; the time, stream and tag fields for CRI); the
-// plugin side is its LogFileStream (follow=false), which makes records with times and cursors.
+// plugin side is its LogFileStream (follow=false), which makes records with times and cursors
+// (what a JSON client gets), and the same with `linesOnly` (no cursors: raw, text and binary).
 // No daemon is needed for either: the stream is the code the plugin runs for a container's
 // history once it has found the file. Goal: ≥ 0.8× the baseline.
 //
@@ -68,13 +69,13 @@ function parseCri(line: string): void {
   }
 }
 
-async function plugin(path: string, format: LogFileFormat, dir: string): Promise<number> {
+async function plugin(path: string, format: LogFileFormat, dir: string, linesOnly = false): Promise<number> {
   const start = performance.now();
   const stream = new LogFileStream({
     path,
     format,
     rotation: 'none',
-    options: { follow: false, stdout: true, stderr: true },
+    options: { follow: false, stdout: true, stderr: true, ...(linesOnly && { linesOnly }) },
     roots: new LogRoots([dir], quiet),
     logger: quiet,
     signal: new AbortController().signal,
@@ -98,6 +99,8 @@ async function main() {
       ['baseline: CRI read + fields parsed', () => baseline(criPath, parseCri)],
       ['LogFileStream, nerdctl json-file', () => plugin(jsonPath, jsonFileFormat, dir)],
       ['LogFileStream, CRI', () => plugin(criPath, criFormat, dir)],
+      ['LogFileStream, json-file, linesOnly', () => plugin(jsonPath, jsonFileFormat, dir, true)],
+      ['LogFileStream, CRI, linesOnly', () => plugin(criPath, criFormat, dir, true)],
     ]);
     machine.push(machineLine());
     recordResult('throughput-containerd', {

@@ -12,6 +12,8 @@ import {
 import type { LogFileFormat } from './log-formats.js';
 import { comparePositions, type SegmentPosition } from './log-positioning.js';
 
+const UNNUMBERED = { seq: 0, cursor: '' };
+
 /** Where a physical line lies: its segment, first byte and the offset just past it. */
 export interface LinePlace {
   index: number;
@@ -27,7 +29,9 @@ export interface LinePlace {
  * what the client asked for (streams, `since`/`until`, `after`, the tail's first line).
  *
  * Every record is sequenced, including those of unselected streams and those before the tail,
- * so that a record's cursor is the same whatever the request that delivered it.
+ * so that a record's cursor is the same whatever the request that delivered it; except for a
+ * `linesOnly` read without `after`, which wants no cursors (the cursor strings are a good part
+ * of a history read's cost).
  */
 export class RecordAssembler {
   private readonly pieces: Record<StreamName, LineSplitter> = {
@@ -42,6 +46,7 @@ export class RecordAssembler {
   private readonly afterTime: TimeCursor | undefined;
   private seekingCursor: boolean;
   private untilPassed = false;
+  private readonly numbered: boolean;
   /** Inside a physical line the splitter is cutting into pieces (see pushLine). */
   private inRunawayLine = false;
 
@@ -53,6 +58,7 @@ export class RecordAssembler {
   ) {
     this.afterTime = options.after?.kind === 'time' ? options.after : undefined;
     this.seekingCursor = this.afterTime !== undefined;
+    this.numbered = options.linesOnly !== true || options.after !== undefined;
   }
 
   /** True once a record stamped after `until` was seen: nothing more will be delivered. */
@@ -108,7 +114,7 @@ export class RecordAssembler {
       stream: 'stdout',
       time: null,
       line,
-      cursor: encodeByteCursor(place.end, place.fileId),
+      cursor: this.numbered ? encodeByteCursor(place.end, place.fileId) : '',
     };
     if (cut) record.partial = true;
     out.push(record);
@@ -122,7 +128,7 @@ export class RecordAssembler {
     from: SegmentPosition,
     out: LogRecord[],
   ): void {
-    const { seq, cursor } = this.sequencer.next(time);
+    const { seq, cursor } = this.numbered ? this.sequencer.next(time) : UNNUMBERED;
     if (this.untilPassed) return;
     if (this.seekingCursor) {
       const after = this.afterTime!;

@@ -90,6 +90,22 @@ t.test('CRI: offsets, trimmed fractions, flags, untagged lines, P/F pieces, ties
     until: at('2024-01-02T07:04:06Z'),
   });
   t.same(lines(until), all.slice(0, 5));
+  // linesOnly: the same lines (pieces joined), without cursors; with `after` still numbered.
+  const bare = await read(join(FIXTURES, 'cri-offsets.log'), criFormat, 'none', { ...ALL, linesOnly: true });
+  t.same(lines(bare), all);
+  t.same(new Set(bare.map((r) => (r as { cursor: string }).cursor)), new Set(['']), 'linesOnly: no cursors');
+  const bareTail = await read(join(FIXTURES, 'cri-offsets.log'), criFormat, 'none', {
+    ...ALL,
+    linesOnly: true,
+    tail: 2,
+  });
+  t.same(lines(bareTail), all.slice(-2), 'a tail without cursors');
+  const bareAfter = await read(join(FIXTURES, 'cri-offsets.log'), criFormat, 'none', {
+    ...ALL,
+    linesOnly: true,
+    after: decodeCursor(ties[0]!),
+  });
+  t.same(lines(bareAfter), all.slice(-1), 'after= still finds its record');
 });
 
 t.test('the cached timestamp parser agrees with parseRfc3339 on every form', async (t) => {
