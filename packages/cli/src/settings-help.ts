@@ -1,5 +1,4 @@
 import type { EnginePlugin, PluginSettingSchema } from '@enginegate/plugin-api';
-import { PluginLoader, loadPluginSet, settingEnvName } from '@enginegate/gateway';
 
 const DESCRIPTION_INDENT = ' '.repeat(8);
 const WIDTH = 92;
@@ -9,6 +8,8 @@ export interface ListedEngine {
   spec: string;
   builtin: boolean;
   plugin: EnginePlugin;
+  /** The environment variable of each of its settings. */
+  envName: (key: string) => string;
 }
 
 /**
@@ -21,9 +22,13 @@ export async function listEngines(
   cwd: string,
   searchFrom: string[],
 ): Promise<{ engines: ListedEngine[]; problems: string[] }> {
+  // Imported here, not at the top: every other command starts without loading the gateway.
+  const { PluginLoader, loadPluginSet, settingEnvName } = await import('@enginegate/gateway');
   const set = await loadPluginSet(new PluginLoader(cwd, searchFrom), builtins, named);
   return {
-    engines: [...set.chosen].sort((a, b) => a.plugin.name.localeCompare(b.plugin.name)),
+    engines: [...set.chosen]
+      .sort((a, b) => a.plugin.name.localeCompare(b.plugin.name))
+      .map((chosen) => ({ ...chosen, envName: (key: string) => settingEnvName(chosen.plugin.name, key) })),
     problems: set.errors.map(({ error }) => error.message),
   };
 }
@@ -34,7 +39,7 @@ export function describeEngineSettings(engines: ListedEngine[], problems: string
     'Engines and their settings (--plugin-config NAME.KEY=VALUE, the environment variable shown,',
     'or --config FILE; in that precedence):',
   ];
-  for (const { spec, builtin, plugin } of engines) {
+  for (const { spec, builtin, plugin, envName } of engines) {
     const properties = Object.entries(plugin.settings?.properties ?? {});
     const origin = builtin ? 'built-in' : spec;
     if (plugin.settings === undefined) {
@@ -47,7 +52,7 @@ export function describeEngineSettings(engines: ListedEngine[], problems: string
     const required = new Set(plugin.settings.required ?? []);
     for (const [key, schema] of properties) {
       const facts = [typeName(schema), ...(required.has(key) ? ['required'] : []), ...defaultText(schema)];
-      lines.push(`    ${key}: ${facts.join(', ')} (env ${settingEnvName(plugin.name, key)})`);
+      lines.push(`    ${key}: ${facts.join(', ')} (env ${envName(key)})`);
       if (typeof schema.description === 'string') lines.push(...wrap(schema.description, DESCRIPTION_INDENT));
     }
   }
