@@ -10,6 +10,24 @@ export interface MappedAction {
   state?: string;
 }
 
+/**
+ * The container actions that are events of the contract, and the state after each, as Docker's
+ * `/events` and libpod's name them alike; they name the exit (Docker `die`, libpod `died`) and
+ * the removal (`destroy`, `remove`) apart.
+ */
+export function dockerFormatActions(names: { exit: string; removal: string }): Readonly<Record<string, MappedAction>> {
+  return {
+    create: { action: 'create', state: 'created' },
+    start: { action: 'start', state: 'running' },
+    [names.exit]: { action: 'die', state: 'exited' },
+    stop: { action: 'stop', state: 'exited' },
+    rename: { action: 'rename' },
+    pause: { action: 'update', state: 'paused' },
+    unpause: { action: 'update', state: 'running' },
+    [names.removal]: { action: 'destroy', state: 'removed' },
+  };
+}
+
 /** The streamed body of an events request: pulled chunk by chunk, destroyed when done. */
 export interface EventsBody extends AsyncIterable<Buffer> {
   destroy(): void;

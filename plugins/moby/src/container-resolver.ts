@@ -1,4 +1,4 @@
-import { AmbiguousContainerError, LogsUnsupportedError, hasErrorCode } from '@enginegate/plugin-api';
+import { LogsUnsupportedError, hasErrorCode, inspectContainerRef } from '@enginegate/plugin-api';
 import type { ContainerInspectInfo, DockerClient } from './docker-client.js';
 import { isAmbiguousPrefixError, toEngineError } from './docker-errors.js';
 import { findRemoteTask } from './remote-tasks.js';
@@ -50,16 +50,7 @@ export async function resolveContainer(
   ref: string,
   signal?: AbortSignal,
 ): Promise<ResolvedContainer> {
-  let inspect: ContainerInspectInfo;
-  try {
-    inspect = await client.inspect(ref, signal);
-  } catch (err) {
-    if (isAmbiguousPrefixError(err)) {
-      const candidates = await listIdsWithPrefix(client, ref, signal);
-      throw new AmbiguousContainerError(ref, candidates);
-    }
-    throw toEngineError(err, ref);
-  }
+  const inspect = await inspectContainerRef(client, ref, signal, { isAmbiguousPrefixError, toEngineError });
   checkLogsReadable(inspect, ref);
   return {
     id: inspect.Id,
@@ -68,18 +59,6 @@ export async function resolveContainer(
     logDriver: inspect.HostConfig?.LogConfig?.Type ?? 'json-file',
     inspect,
   };
-}
-
-async function listIdsWithPrefix(client: DockerClient, prefix: string, signal?: AbortSignal): Promise<string[]> {
-  try {
-    const all = await client.listContainers(signal);
-    return all
-      .filter((c) => c.Id.startsWith(prefix))
-      .map((c) => c.Id.slice(0, 12))
-      .sort();
-  } catch (err) {
-    throw toEngineError(err, prefix);
-  }
 }
 
 /**

@@ -1,26 +1,17 @@
 import type { IncomingMessage } from 'node:http';
 import {
   DockerFormatEventStream,
+  dockerFormatActions,
   formatUnixSeconds,
   nowNanos,
   type ContainerInfo,
-  type MappedAction,
   type PluginLogger,
   SWARM_LABELS,
 } from '@enginegate/plugin-api';
 import type { DockerClient, DockerEventsQuery } from './docker-client.js';
 
 /** Docker's container actions that are events of the contract, and the state after each. */
-const ACTIONS: Readonly<Record<string, MappedAction>> = {
-  create: { action: 'create', state: 'created' },
-  start: { action: 'start', state: 'running' },
-  die: { action: 'die', state: 'exited' },
-  stop: { action: 'stop', state: 'exited' },
-  rename: { action: 'rename' },
-  pause: { action: 'update', state: 'paused' },
-  unpause: { action: 'update', state: 'running' },
-  destroy: { action: 'destroy', state: 'removed' },
-};
+const ACTIONS = dockerFormatActions({ exit: 'die', removal: 'destroy' });
 
 /** Attributes Docker adds beside a container's labels in an event's `Actor.Attributes`. */
 const NOT_LABELS = new Set(['name', 'image', 'exitCode', 'signal', 'oldName', 'execDuration']);

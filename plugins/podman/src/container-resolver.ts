@@ -1,4 +1,4 @@
-import { AmbiguousContainerError, LogsUnsupportedError } from '@enginegate/plugin-api';
+import { LogsUnsupportedError, inspectContainerRef } from '@enginegate/plugin-api';
 import type { LibpodClient } from './libpod-client.js';
 import type { LibpodInspect } from './libpod-types.js';
 import { isAmbiguousPrefixError, toEngineError } from './podman-errors.js';
@@ -25,13 +25,7 @@ export async function resolveContainer(
   ref: string,
   signal?: AbortSignal,
 ): Promise<ResolvedContainer> {
-  let inspect: LibpodInspect;
-  try {
-    inspect = await client.inspect(ref, signal);
-  } catch (err) {
-    if (isAmbiguousPrefixError(err)) throw new AmbiguousContainerError(ref, await idsWithPrefix(client, ref, signal));
-    throw toEngineError(err, ref);
-  }
+  const inspect = await inspectContainerRef(client, ref, signal, { isAmbiguousPrefixError, toEngineError });
   const driver = inspect.HostConfig?.LogConfig?.Type ?? 'k8s-file';
   if (UNREADABLE_DRIVERS.has(driver)) {
     throw new LogsUnsupportedError(`container ${ref} uses the "${driver}" log driver: Podman keeps no logs of it`);
@@ -43,16 +37,4 @@ export async function resolveContainer(
     createdAt: inspect.Created,
     inspect,
   };
-}
-
-async function idsWithPrefix(client: LibpodClient, prefix: string, signal?: AbortSignal): Promise<string[]> {
-  try {
-    const all = await client.listContainers(signal);
-    return all
-      .filter((c) => c.Id.startsWith(prefix))
-      .map((c) => c.Id.slice(0, 12))
-      .sort();
-  } catch (err) {
-    throw toEngineError(err, prefix);
-  }
 }

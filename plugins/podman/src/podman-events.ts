@@ -1,9 +1,9 @@
 import type { IncomingMessage } from 'node:http';
 import {
   DockerFormatEventStream,
+  dockerFormatActions,
   formatUnixSeconds,
   nowNanos,
-  type MappedAction,
   type PluginLogger,
 } from '@enginegate/plugin-api';
 import type { LibpodClient, LibpodEventsQuery } from './libpod-client.js';
@@ -14,16 +14,7 @@ import { describeContainer } from './listing.js';
  * (`died`: the process exited, with `containerExitCode`; `remove`: Docker's `destroy`).
  * init, kill, cleanup, attach, exec, mount, … change nothing a client shows.
  */
-const ACTIONS: Readonly<Record<string, MappedAction>> = {
-  create: { action: 'create', state: 'created' },
-  start: { action: 'start', state: 'running' },
-  died: { action: 'die', state: 'exited' },
-  stop: { action: 'stop', state: 'exited' },
-  rename: { action: 'rename' },
-  pause: { action: 'update', state: 'paused' },
-  unpause: { action: 'update', state: 'running' },
-  remove: { action: 'destroy', state: 'removed' },
-};
+const ACTIONS = dockerFormatActions({ exit: 'died', removal: 'remove' });
 
 /** Attributes libpod adds beside a container's labels in an event's `Actor.Attributes`. */
 const NOT_LABELS = new Set(['name', 'image', 'containerExitCode', 'podId']);
