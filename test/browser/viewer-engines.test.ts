@@ -5,26 +5,14 @@
 // a reconnect marker and goes on with containerd's lines, resumed after the last line it had
 // (after=<cursor>, a time): no line repeated, the times never going backwards.
 import t from 'tap';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
-import { createGateway } from '@enginegate/gateway';
 import containerdPlugin from '@enginegate/plugin-containerd';
 import mobyPlugin from '@enginegate/plugin-moby';
 import { containerdForTest, runNerdctlStyleTask, type PrivateContainerd } from '@enginegate/test-harness/containerd';
 import { dockerdForTest, runBusybox, type PrivateDockerd } from '@enginegate/test-harness/dockerd';
 import { withChromium } from './fixtures/chromium.js';
-import {
-  closeViewer,
-  downloadLog,
-  follow,
-  openViewer,
-  renderedRows,
-  tickerScript,
-  tickerStream,
-  waitForRow,
-} from './fixtures/viewer-page.js';
+import { expectListed, gatewayForViewer, viewerWithToken } from './fixtures/viewer-gateway.js';
+import { downloadLog, follow, renderedRows, tickerScript, tickerStream, waitForRow } from './fixtures/viewer-page.js';
 
 t.setTimeout(240_000);
 
@@ -38,12 +26,7 @@ const [dockerd, cd] = await Promise.all([dockerdForTest(t), containerdForTest(t)
 if (dockerd && cd) await withChromium(t, (browser) => suite(browser, dockerd, cd));
 
 async function suite(browser: Browser, dockerd: PrivateDockerd, cd: PrivateContainerd): Promise<void> {
-  const stateDir = await mkdtemp(join(tmpdir(), 'enginegate-viewer-engines-'));
-  t.teardown(() => rm(stateDir, { recursive: true, force: true }));
-  const gw = await createGateway({
-    port: 0,
-    token: TOKEN,
-    stateDir,
+  const url = await gatewayForViewer(t, TOKEN, {
     plugins: [mobyPlugin, containerdPlugin],
     engine: 'moby',
     pluginConfig: {
@@ -51,25 +34,18 @@ async function suite(browser: Browser, dockerd: PrivateDockerd, cd: PrivateConta
       containerd: { address: cd.address, logRoots: [cd.logDir], pollIntervalMs: 100 },
     },
     healthIntervalMs: 500,
-    logger: false,
   });
-  const url = await gw.listen();
-  t.teardown(() => gw.close());
   await Promise.all([
     runBusybox(dockerd, tickerScript('moby'), { name: SHARED_NAME }),
     runBusybox(dockerd, COLOURS_SCRIPT, { name: COLOURS_NAME, tty: true }),
     runNerdctlStyleTask(cd, SHARED_NAME, tickerScript('containerd')),
   ]);
 
-  const viewer = await openViewer(browser, `${url}/#token=${TOKEN}`);
-  t.teardown(() => closeViewer(viewer));
+  const viewer = await viewerWithToken(t, browser, url, TOKEN);
   const { page } = viewer;
 
   await t.test('moby: the containers are listed; a TTY’s colours render', async (t) => {
-    await page.getByRole('listitem', { name: SHARED_NAME }).waitFor({ timeout: 20_000 });
-    await page.getByRole('listitem', { name: COLOURS_NAME }).waitFor({ timeout: 20_000 });
-    t.match(await page.locator('.engine').textContent(), /engine\s*moby\s*running/);
-    t.match(await page.getByRole('listitem', { name: SHARED_NAME }).textContent(), /running/, 'with its state');
+    await expectListed(t, viewer, 'moby', SHARED_NAME, COLOURS_NAME);
     await follow(page, COLOURS_NAME);
     await waitForRow(page, 'a coloured line', (row) => row.text.startsWith('green plain red bold'), 20_000);
     const colours = await page.evaluate(() => {

@@ -3,23 +3,12 @@
 // container started while it is open appears (the engine's own events), and following a ticker
 // shows its lines as they are written, its stderr lines marked.
 import t from 'tap';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
-import { createGateway } from '@enginegate/gateway';
 import podmanPlugin from '@enginegate/plugin-podman';
 import { podmanForTest, runBusybox, type PrivatePodman } from '@enginegate/test-harness/podman';
 import { withChromium } from './fixtures/chromium.js';
-import {
-  closeViewer,
-  follow,
-  openViewer,
-  renderedRows,
-  tickerScript,
-  tickerStream,
-  waitForRow,
-} from './fixtures/viewer-page.js';
+import { expectListed, gatewayForViewer, viewerWithToken } from './fixtures/viewer-gateway.js';
+import { follow, renderedRows, tickerScript, tickerStream, waitForRow } from './fixtures/viewer-page.js';
 
 t.setTimeout(240_000);
 
@@ -42,31 +31,19 @@ async function lastTick(page: Parameters<typeof renderedRows>[0]): Promise<numbe
 }
 
 async function suite(browser: Browser, podman: PrivatePodman): Promise<void> {
-  const stateDir = await mkdtemp(join(tmpdir(), 'enginegate-viewer-podman-'));
-  t.teardown(() => rm(stateDir, { recursive: true, force: true }));
-  const gw = await createGateway({
-    port: 0,
-    token: TOKEN,
-    stateDir,
+  const url = await gatewayForViewer(t, TOKEN, {
     plugins: [podmanPlugin],
     engine: 'podman',
     pluginConfig: { podman: { podmanSocket: podman.socket } },
-    logger: false,
   });
-  const url = await gw.listen();
-  t.teardown(() => gw.close());
   await runBusybox(podman, tickerScript('podman'), { name: TICKER });
   await runBusybox(podman, 'sleep 600', { name: IDLE });
 
-  const viewer = await openViewer(browser, `${url}/#token=${TOKEN}`);
-  t.teardown(() => closeViewer(viewer));
+  const viewer = await viewerWithToken(t, browser, url, TOKEN);
   const { page } = viewer;
 
   await t.test('podman: the containers are listed with their state; one started later appears', async (t) => {
-    await page.getByRole('listitem', { name: TICKER }).waitFor({ timeout: 20_000 });
-    await page.getByRole('listitem', { name: IDLE }).waitFor({ timeout: 20_000 });
-    t.match(await page.locator('.engine').textContent(), /engine\s*podman\s*running/);
-    t.match(await page.getByRole('listitem', { name: TICKER }).textContent(), /running/, 'with its state');
+    await expectListed(t, viewer, 'podman', TICKER, IDLE);
     await runBusybox(podman, 'sleep 600', { name: LATE });
     const ranAt = performance.now();
     await page.getByRole('listitem', { name: LATE }).waitFor({ timeout: LIST_BOUND_MS });

@@ -25,10 +25,11 @@ import {
   daemonForTest,
   engineRequired,
   findOnPath,
-  tailOfFile,
   trackDaemon,
   unmountAllUnder,
-  waitForExit,
+  killDaemonProcess,
+  stopDaemonProcess,
+  waitUntilAnswering,
 } from './daemon-process.js';
 import { writeNerdctlStyleLogger } from './nerdctl-logger.js';
 import { buildOciImageTar } from './oci-image.js';
@@ -103,43 +104,28 @@ export class PrivateContainerd {
     await log.close();
     this.child = child;
     trackDaemon(child);
-    const deadline = Date.now() + READY_TIMEOUT_MS;
-    for (;;) {
-      if (child.exitCode !== null || child.signalCode !== null) {
-        throw new Error(`containerd exited (${child.exitCode ?? child.signalCode}): ${await tailOfFile(this.logFile)}`);
-      }
-      if (existsSync(this.address)) {
-        try {
-          await this.ctr(['version'], { timeoutMs: 2000 });
-          return;
-        } catch {
-          // not serving yet
-        }
-      }
-      if (Date.now() > deadline) {
-        await this.kill();
-        throw new Error(`containerd did not answer within ${READY_TIMEOUT_MS} ms: ${await tailOfFile(this.logFile)}`);
-      }
-      await sleep(50);
-    }
+    await waitUntilAnswering(child, {
+      name: 'containerd',
+      logFile: this.logFile,
+      timeoutMs: READY_TIMEOUT_MS,
+      answers: async () =>
+        existsSync(this.address) &&
+        this.ctr(['version'], { timeoutMs: 2000 }).then(
+          () => true,
+          () => false,
+        ),
+      giveUp: () => this.kill(),
+      everyMs: 50,
+    });
   }
 
   /** SIGKILL the daemon — a crash: shims and their tasks keep running. */
   async kill(): Promise<void> {
-    const child = this.child;
-    if (!child || child.pid === undefined) return;
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    await waitForExit(child, STOP_TIMEOUT_MS);
+    await killDaemonProcess(this.child, STOP_TIMEOUT_MS);
   }
 
   async stop(): Promise<void> {
-    const child = this.child;
-    if (!child || child.pid === undefined) return;
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-    if (!(await waitForExit(child, STOP_TIMEOUT_MS))) {
-      child.kill('SIGKILL');
-      await waitForExit(child, STOP_TIMEOUT_MS);
-    }
+    await stopDaemonProcess(this.child, STOP_TIMEOUT_MS);
   }
 
   async ctr(args: string[], options: { timeoutMs?: number } = {}): Promise<string> {

@@ -92,6 +92,54 @@ export function waitForExit(child: ChildProcess, timeoutMs: number): Promise<boo
   });
 }
 
+/** SIGTERM a daemon we started (SIGKILL after `timeoutMs`) and wait for it to exit. */
+export async function stopDaemonProcess(child: ChildProcess | undefined, timeoutMs: number): Promise<void> {
+  if (child === undefined || child.pid === undefined) return;
+  if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+  if (!(await waitForExit(child, timeoutMs))) {
+    child.kill('SIGKILL');
+    await waitForExit(child, timeoutMs);
+  }
+}
+
+/** SIGKILL a daemon we started — a crash — and wait for it to exit. */
+export async function killDaemonProcess(child: ChildProcess | undefined, timeoutMs: number): Promise<void> {
+  if (child === undefined || child.pid === undefined) return;
+  if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  await waitForExit(child, timeoutMs);
+}
+
+export interface ReadyCheck {
+  /** The daemon, in the errors: `dockerd`, `podman system service`. */
+  name: string;
+  logFile: string;
+  timeoutMs: number;
+  /** True once the daemon serves (each try bounded by itself). */
+  answers(): Promise<boolean>;
+  /** Ends the daemon that did not get ready in time. */
+  giveUp(): Promise<void>;
+  /** The pause between two tries (default 100 ms). */
+  everyMs?: number;
+}
+
+/** Waits until a daemon we started answers; throws with its log's tail when it exits first or is late. */
+export async function waitUntilAnswering(child: ChildProcess, check: ReadyCheck): Promise<void> {
+  const deadline = Date.now() + check.timeoutMs;
+  for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(
+        `${check.name} exited (${child.exitCode ?? child.signalCode}) before answering: ${await tailOfFile(check.logFile)}`,
+      );
+    }
+    if (await check.answers()) return;
+    if (Date.now() > deadline) {
+      await check.giveUp();
+      throw new Error(`${check.name} did not answer within ${check.timeoutMs} ms: ${await tailOfFile(check.logFile)}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, check.everyMs ?? 100));
+  }
+}
+
 /** The last `bytes` of a daemon's log file ('' when there is none). */
 export async function tailOfFile(path: string, bytes = 2000): Promise<string> {
   const text = await readFile(path, 'utf8').catch(() => '');

@@ -24,10 +24,11 @@ import {
   findOnPath,
   killProcessTrees,
   processAlive,
-  tailOfFile,
   trackDaemon,
   unmountAllUnder,
-  waitForExit,
+  killDaemonProcess,
+  stopDaemonProcess,
+  waitUntilAnswering,
 } from './daemon-process.js';
 
 export type { Dockerode };
@@ -142,43 +143,26 @@ class DockerdProcess implements PrivateDockerd {
     this.child = child;
     trackDaemon(child);
 
-    const deadline = Date.now() + READY_TIMEOUT_MS;
-    for (;;) {
-      if (child.exitCode !== null || child.signalCode !== null) {
-        throw new Error(
-          `dockerd exited (${child.exitCode ?? child.signalCode}) before answering: ${await tailOfFile(this.logFile)}`,
-        );
-      }
-      try {
-        await pingDaemon(this.docker, 1000);
-        return;
-      } catch {
-        if (Date.now() > deadline) {
-          await this.stop();
-          throw new Error(
-            `dockerd did not answer ping within ${READY_TIMEOUT_MS} ms: ${await tailOfFile(this.logFile)}`,
-          );
-        }
-        await sleep(100);
-      }
-    }
+    await waitUntilAnswering(child, {
+      name: 'dockerd',
+      logFile: this.logFile,
+      timeoutMs: READY_TIMEOUT_MS,
+      answers: () =>
+        pingDaemon(this.docker, 1000).then(
+          () => true,
+          () => false,
+        ),
+      giveUp: () => this.stop(),
+    });
   }
 
   async stop(): Promise<void> {
-    const child = this.child;
-    if (child === undefined || child.pid === undefined) return;
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-    if (!(await waitForExit(child, STOP_TIMEOUT_MS))) {
-      child.kill('SIGKILL');
-      await waitForExit(child, STOP_TIMEOUT_MS);
-    }
+    await stopDaemonProcess(this.child, STOP_TIMEOUT_MS);
   }
 
   async kill(): Promise<void> {
-    const child = this.child;
-    if (child === undefined || child.pid === undefined) return;
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    await waitForExit(child, STOP_TIMEOUT_MS);
+    if (this.child?.pid === undefined) return;
+    await killDaemonProcess(this.child, STOP_TIMEOUT_MS);
     // dockerd 20.10 cannot reconnect to a managed containerd that outlived it (the dial times
     // out), so a crash takes both down, as a crash of the machine's docker service would.
     await this.stopManagedContainerd('SIGKILL');

@@ -16,7 +16,6 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, open, rm } from 'node:fs/promises';
 import { request } from 'node:http';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import type { Test } from 'tap';
 import { aptInstall, busyboxRootfsTar } from './busybox-rootfs.js';
@@ -26,10 +25,11 @@ import {
   engineRequired,
   findOnPath,
   killProcessTrees,
-  tailOfFile,
   trackDaemon,
   unmountAllUnder,
-  waitForExit,
+  killDaemonProcess,
+  stopDaemonProcess,
+  waitUntilAnswering,
 } from './daemon-process.js';
 import { podmanEnv, podmanGlobalArgs, writePodmanConfig } from './podman-storage.js';
 
@@ -130,22 +130,13 @@ export class PrivatePodman {
     await log.close();
     this.child = child;
     trackDaemon(child);
-    const deadline = Date.now() + READY_TIMEOUT_MS;
-    for (;;) {
-      if (child.exitCode !== null || child.signalCode !== null) {
-        throw new Error(
-          `podman system service exited (${child.exitCode ?? child.signalCode}): ${await tailOfFile(this.logFile)}`,
-        );
-      }
-      if (await this.answers(1000)) return;
-      if (Date.now() > deadline) {
-        await this.stop();
-        throw new Error(
-          `podman system service did not answer within ${READY_TIMEOUT_MS} ms: ${await tailOfFile(this.logFile)}`,
-        );
-      }
-      await sleep(100);
-    }
+    await waitUntilAnswering(child, {
+      name: 'podman system service',
+      logFile: this.logFile,
+      timeoutMs: READY_TIMEOUT_MS,
+      answers: () => this.answers(1000),
+      giveUp: () => this.stop(),
+    });
   }
 
   /** True when the service answers `GET /_ping` within `timeoutMs`. */
@@ -165,21 +156,12 @@ export class PrivatePodman {
 
   /** SIGTERM the service (SIGKILL after 15 s) and wait for it to exit. Containers keep running. */
   async stop(): Promise<void> {
-    const child = this.child;
-    if (child === undefined || child.pid === undefined) return;
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-    if (!(await waitForExit(child, STOP_TIMEOUT_MS))) {
-      child.kill('SIGKILL');
-      await waitForExit(child, STOP_TIMEOUT_MS);
-    }
+    await stopDaemonProcess(this.child, STOP_TIMEOUT_MS);
   }
 
   /** SIGKILL the service — a crash. Containers (and their conmon) keep running. */
   async kill(): Promise<void> {
-    const child = this.child;
-    if (child === undefined || child.pid === undefined) return;
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    await waitForExit(child, STOP_TIMEOUT_MS);
+    await killDaemonProcess(this.child, STOP_TIMEOUT_MS);
   }
 
   async restart(): Promise<void> {

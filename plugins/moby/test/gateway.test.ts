@@ -7,7 +7,7 @@ import { parseRfc3339 } from '@enginegate/plugin-api';
 import { createGateway, type Gateway } from '@enginegate/gateway';
 import mobyPlugin, { MobyEngine } from '@enginegate/plugin-moby';
 import { dockerdForTest, runBusybox, waitForExitCode, type PrivateDockerd } from '@enginegate/test-harness/dockerd';
-import { connectionsTo } from '@enginegate/test-harness/log-records';
+import { connectionCyclesCase } from '@enginegate/test-harness/connection-cycles';
 import { HttpStatusError, LogsClient } from '@enginegate/test-client';
 
 const TOKEN = 't';
@@ -240,48 +240,16 @@ async function suite(dockerd: PrivateDockerd): Promise<void> {
     t.match(JSON.parse(ambiguous.body.toString()), { error: { code: 'AMBIGUOUS_CONTAINER' } });
   });
 
-  t.test('1,000 open/close cycles leave no connection to the Docker socket behind', async (t) => {
-    const id = await runBusybox(dockerd, 'while true; do echo spin; sleep 0.1; done');
-    t.teardown(() => dockerd.docker.getContainer(id).remove({ force: true }));
-    // Warm up, then let idle keep-alive sockets of earlier tests settle.
-    const warm = ws(id);
-    await warm.waitForMessages(1);
-    warm.close();
-    await warm.closed;
-    const before = await connectionsTo(dockerd.socket);
-    const started = performance.now();
-    const CYCLES = 1000;
-    const IDLE_POOL = 4;
-    const PARALLEL = 10;
-    let failures = 0;
-    await Promise.all(
-      Array.from({ length: PARALLEL }, async () => {
-        for (let i = 0; i < CYCLES / PARALLEL; i++) {
-          const s = ws(id, { tail: 1 });
-          await s.waitForMessages(1);
-          if (s.messages.length === 0) failures++;
-          s.close();
-          await s.closed;
-        }
-      }),
-    );
-    const elapsed = performance.now() - started;
-    t.equal(failures, 0, 'every cycle got its line');
-    let after = await connectionsTo(dockerd.socket);
-    for (let i = 0; i < 100 && after > before; i++) {
-      await sleep(50);
-      after = await connectionsTo(dockerd.socket);
-    }
-    // The client's keep-alive pool may keep up to IDLE_POOL idle connections (its maxFreeSockets);
-    // a leak would grow with the cycles.
-    t.ok(
-      after <= Math.max(before, IDLE_POOL),
-      `connections to the Docker socket: ${before} before, ${after} after (idle pool ≤ ${IDLE_POOL})`,
-    );
-    t.equal(gw.openStreams, 0, 'the gateway holds no stream');
-    t.equal(engine.openStreamCount, 0, 'the engine holds no stream');
-    t.comment(
-      `${CYCLES} cycles in ${elapsed.toFixed(0)} ms (${(elapsed / CYCLES).toFixed(2)} ms each, ${PARALLEL} at a time)`,
-    );
+  connectionCyclesCase(t, {
+    daemon: 'Docker',
+    socket: dockerd.socket,
+    client,
+    openStreams: () => ({ gateway: gw.openStreams, engine: engine.openStreamCount }),
+    run: (script) => runBusybox(dockerd, script),
+    remove: (id) =>
+      dockerd.docker
+        .getContainer(id)
+        .remove({ force: true })
+        .then(() => undefined),
   });
 }

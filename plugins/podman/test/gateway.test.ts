@@ -3,11 +3,10 @@
 // timing, the containers and pods routes, errors before the upgrade, and no connection to the
 // service left behind after many open/close cycles.
 import t from 'tap';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { createGateway, type Gateway } from '@enginegate/gateway';
 import podmanPlugin, { PodmanEngine, type PodmanContainerInfo, type PodmanPodInfo } from '@enginegate/plugin-podman';
 import { HttpStatusError, LogsClient, decodeJsonMessages } from '@enginegate/testkit';
-import { connectionsTo } from '@enginegate/test-harness/log-records';
+import { connectionCyclesCase } from '@enginegate/test-harness/connection-cycles';
 import { createPod, podmanForTest, runBusybox, type PrivatePodman } from '@enginegate/test-harness/podman';
 
 const TOKEN = 't';
@@ -103,47 +102,12 @@ async function suite(podman: PrivatePodman): Promise<void> {
     t.ok(refused instanceof HttpStatusError && refused.status === 501, 'the none log driver: 501 before the upgrade');
   });
 
-  t.test('1,000 open/close cycles leave no connection to the Podman socket behind', async (t) => {
-    const id = await runBusybox(podman, 'while true; do echo spin; sleep 0.1; done');
-    t.teardown(() => remove(id));
-    const warm = await client.openSocket(id, {}, 'raw');
-    await warm.waitFor((m) => m.length >= 1, 'a line');
-    warm.close();
-    await warm.waitClosed();
-    await sleep(200);
-    const before = await connectionsTo(podman.socket);
-    const started = performance.now();
-    const CYCLES = 1000;
-    const IDLE_POOL = 4;
-    const PARALLEL = 10;
-    let failures = 0;
-    await Promise.all(
-      Array.from({ length: PARALLEL }, async () => {
-        for (let i = 0; i < CYCLES / PARALLEL; i++) {
-          const s = await client.openSocket(id, { tail: 1 }, 'raw');
-          await s.waitFor((m) => m.length >= 1, 'a line').catch(() => failures++);
-          s.close();
-          await s.waitClosed();
-        }
-      }),
-    );
-    const elapsed = performance.now() - started;
-    t.equal(failures, 0, 'every cycle got its line');
-    let after = await connectionsTo(podman.socket);
-    for (let i = 0; i < 100 && after > before; i++) {
-      await sleep(50);
-      after = await connectionsTo(podman.socket);
-    }
-    // The client's keep-alive pool may keep up to IDLE_POOL idle connections (its maxFreeSockets);
-    // a leak would grow with the cycles.
-    t.ok(
-      after <= Math.max(before, IDLE_POOL),
-      `connections to the Podman socket: ${before} before, ${after} after (idle pool ≤ ${IDLE_POOL})`,
-    );
-    t.equal(gw.openStreams, 0, 'the gateway holds no stream');
-    t.equal(engine.openStreamCount, 0, 'the engine holds no stream');
-    t.comment(
-      `${CYCLES} cycles in ${elapsed.toFixed(0)} ms (${(elapsed / CYCLES).toFixed(2)} ms each, ${PARALLEL} at a time)`,
-    );
+  connectionCyclesCase(t, {
+    daemon: 'Podman',
+    socket: podman.socket,
+    client,
+    openStreams: () => ({ gateway: gw.openStreams, engine: engine.openStreamCount }),
+    run: (script) => runBusybox(podman, script),
+    remove,
   });
 }

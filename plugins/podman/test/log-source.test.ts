@@ -2,20 +2,9 @@
 // resolves and refuses, and what the records say, before any gateway is involved.
 import t from 'tap';
 import { createHash } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
-import {
-  AmbiguousContainerError,
-  ContainerNotFoundError,
-  InvalidArgumentError,
-  LogsUnsupportedError,
-  NS_PER_S,
-  decodeCursor,
-  nowNanos,
-  type LineRecord,
-  type LogOptions,
-} from '@enginegate/plugin-api';
+import { NS_PER_S, decodeCursor, nowNanos, type LineRecord, type LogOptions } from '@enginegate/plugin-api';
 import { PodmanEngine, type PodmanContainerInfo, type PodmanPodInfo } from '@enginegate/plugin-podman';
-import { collect, connectionsTo, lineRecords, lines, recordingLogger } from '@enginegate/test-harness/log-records';
+import { collect, lineRecords, lines, recordingLogger } from '@enginegate/test-harness/log-records';
 import {
   createPod,
   podmanForTest,
@@ -23,6 +12,12 @@ import {
   waitForExitCode,
   type PrivatePodman,
 } from '@enginegate/test-harness/podman';
+import {
+  lifecycleCases,
+  tailCases,
+  waitForLines as waitForLinesOf,
+  type DaemonLogSource,
+} from '@enginegate/test-harness/log-source-cases';
 
 const ALL: LogOptions = { follow: false, stdout: true, stderr: true };
 const FOLLOW: LogOptions = { follow: true, stdout: true, stderr: true };
@@ -45,15 +40,19 @@ async function suite(podman: PrivatePodman): Promise<void> {
     engine.logs.open({ ref }, options, signal);
   const remove = (id: string) => podman.podman(['rm', '--force', '--time=0', id]).then(() => undefined);
 
-  /** Waits until the container's log has `count` lines (conmon writes them asynchronously). */
-  async function waitForLines(id: string, count: number): Promise<void> {
-    for (let i = 0; i < 200; i++) {
-      const got = await collect(await open(id, ALL));
-      if (lineRecords(got.records).length >= count) return;
-      await sleep(50);
-    }
-    throw new Error(`container ${id} never wrote ${count} lines`);
-  }
+  const daemon: DaemonLogSource = {
+    engine,
+    logger,
+    socket: podman.socket,
+    cli: 'podman',
+    namePrefix: 'egp',
+    ownTail: 'Podman’s own tail counts 8 KiB pieces',
+    connection: 'connection to the service',
+    run: (script, options) => runBusybox(podman, script, options),
+    remove,
+    waitForExit: (id) => waitForExitCode(podman, id),
+  };
+  const waitForLines = (id: string, count: number) => waitForLinesOf(daemon, id, count);
 
   t.test('stdout and stderr stay apart, each in order, and an exit record ends a followed stream', async (t) => {
     const id = await runBusybox(
@@ -197,41 +196,7 @@ async function suite(podman: PrivatePodman): Promise<void> {
     }
   });
 
-  t.test('tail=N with follow=false gives exactly N lines while the container keeps writing', async (t) => {
-    const id = await runBusybox(podman, 'i=1; while true; do echo "busy $i"; i=$((i+1)); usleep 2000; done');
-    t.teardown(() => remove(id));
-    await waitForLines(id, 50);
-    for (const tail of [1, 3, 10]) {
-      for (let round = 0; round < 3; round++) {
-        const got = lines((await collect(await open(id, { ...ALL, tail }))).records);
-        t.equal(got.length, tail, `tail=${tail}, round ${round + 1}: ${got.length} lines`);
-        const numbers = got.map((l) => Number(l.split(' ')[1]));
-        t.ok(
-          numbers.every((n, i) => i === 0 || n === numbers[i - 1]! + 1),
-          'consecutive lines',
-        );
-      }
-    }
-  });
-
-  t.test('tail counts whole lines, though Podman’s own tail counts 8 KiB pieces', async (t) => {
-    const id = await runBusybox(podman, 'echo one; head -c 40000 /dev/zero | tr "\\0" T; echo; echo three; echo four');
-    await waitForExitCode(podman, id);
-    const describe = (r: LineRecord) => `${r.line.length}:${r.line.subarray(0, 5).toString()}`;
-    const full = lineRecords((await collect(await open(id, ALL))).records);
-    for (const tail of [1, 2, 3, 4, 5]) {
-      const got = lineRecords((await collect(await open(id, { ...ALL, tail }))).records);
-      t.same(got.map(describe), full.slice(-tail).map(describe), `tail=${tail}`);
-      t.same(
-        got.map((r) => r.cursor),
-        full.slice(-tail).map((r) => r.cursor),
-        `tail=${tail}: the same cursors as a full read`,
-      );
-    }
-    const followed = await collect(await open(id, { ...FOLLOW, tail: 2 }));
-    t.same(lines(followed.records), ['three', 'four']);
-    t.same(followed.records.at(-1), { type: 'exit', exitCode: 0 });
-  });
+  tailCases(t, daemon);
 
   t.test('until ends a followed stream: every line of its second, nothing later', async (t) => {
     const id = await runBusybox(podman, 'while true; do echo tick; sleep 0.1; done');
@@ -292,90 +257,7 @@ async function suite(podman: PrivatePodman): Promise<void> {
     t.same(resumedFollow.records.at(-1), { type: 'exit', exitCode: 0 }, 'following from a cursor ends with the exit');
   });
 
-  t.test('a followed container that exits: its last line, then the exit code, then the end', async (t) => {
-    const id = await runBusybox(podman, 'echo one; sleep 0.3; echo two; sleep 0.3; echo last; exit 3');
-    const { records, ended } = await collect(await open(id, FOLLOW));
-    t.ok(ended);
-    t.same(
-      records.map((r) => (r.type === 'line' ? r.line.toString() : r)),
-      ['one', 'two', 'last', { type: 'exit', exitCode: 3 }],
-    );
-  });
-
-  t.test('podman rm -f while followed: the stream ends cleanly', async (t) => {
-    const id = await runBusybox(podman, 'i=0; while true; do echo "tick $i"; i=$((i+1)); sleep 0.1; done');
-    const iterable = await open(id, FOLLOW);
-    const started = Date.now();
-    setTimeout(() => void remove(id), 500);
-    const { records, ended, error } = await collect(iterable, { timeoutMs: 10_000 });
-    t.error(error, 'nothing thrown');
-    t.ok(ended, 'ended by itself');
-    t.ok(Date.now() - started < 5000, 'soon after the removal');
-    t.ok(lines(records).length >= 2, 'lines before the removal arrived');
-    t.notOk(
-      records.some((r) => r.type === 'error'),
-      'no error record',
-    );
-  });
-
-  t.test('references: full ID, unique prefix, name; unknown 404, ambiguous 409, bad 400', async (t) => {
-    const id = await runBusybox(podman, 'echo named', { name: 'egp-named' });
-    await waitForExitCode(podman, id);
-    for (const ref of [id, id.slice(0, 12), 'egp-named']) {
-      t.same(lines((await collect(await open(ref, ALL))).records), ['named'], `by ${ref === id ? 'full ID' : ref}`);
-    }
-    await t.rejects(open('egp-no-such-container', ALL), ContainerNotFoundError);
-    await t.rejects(open('../etc', ALL), InvalidArgumentError);
-    const created = await Promise.all(Array.from({ length: 17 }, () => runBusybox(podman, 'true', { start: false })));
-    t.teardown(() => Promise.all(created.map(remove)));
-    const byDigit = new Map<string, number>();
-    for (const c of created) byDigit.set(c[0]!, (byDigit.get(c[0]!) ?? 0) + 1);
-    const shared = [...byDigit].find(([, n]) => n >= 2)![0];
-    const err = await open(shared, ALL).then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    t.type(err, AmbiguousContainerError, 'an ambiguous prefix');
-    t.ok((err as AmbiguousContainerError).candidates.length >= 2, 'names the candidates');
-    t.ok(
-      logger.entries.every((e) => e.level !== 'warn' && e.level !== 'error'),
-      'client mistakes are not warnings',
-    );
-  });
-
-  t.test('the "none" log driver is 501 before anything is streamed', async (t) => {
-    const id = await runBusybox(podman, 'echo lost', { logDriver: 'none' });
-    const err = await open(id, ALL).then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    t.type(err, LogsUnsupportedError);
-  });
-
-  t.test('aborting the signal releases the connection to the service at once', async (t) => {
-    const id = await runBusybox(podman, 'while true; do echo busy; sleep 0.05; done');
-    t.teardown(() => remove(id));
-    await waitForLines(id, 1);
-    const controller = new AbortController();
-    const iterable = await open(id, FOLLOW, controller.signal);
-    const iterator = iterable[Symbol.asyncIterator]();
-    t.ok(!(await iterator.next()).done, 'a batch arrived');
-    const during = await connectionsTo(podman.socket);
-    controller.abort();
-    let after = await connectionsTo(podman.socket);
-    for (let i = 0; i < 40 && after >= during; i++) {
-      await sleep(25);
-      after = await connectionsTo(podman.socket);
-    }
-    t.ok(after < during, `the stream's connection is closed (${during} before the abort, ${after} after)`);
-    t.equal(engine.openStreamCount, 0, 'the engine holds no stream');
-    t.same(await iterator.next(), { done: true, value: undefined }, 'the iterable ends quietly');
-    const unread = new AbortController();
-    await open(id, FOLLOW, unread.signal);
-    t.equal(engine.openStreamCount, 1);
-    unread.abort();
-    t.equal(engine.openStreamCount, 0, 'an iterable never pulled is released by the abort too');
-  });
+  lifecycleCases(t, daemon);
 
   t.test('containers() lists containers with TTY, labels and pod; the pods passthrough', async (t) => {
     const podId = await createPod(podman, 'egp-list-pod', { tier: 'web' });
