@@ -38,8 +38,10 @@ export class DeferredEngine implements Engine {
     await engine.start();
   }
 
+  /** A stop while the code loads waits for it, then stops the engine its start() is starting. */
   async stop(): Promise<void> {
-    await this.engine?.stop();
+    const engine = this.engine ?? (await this.loading?.catch(() => undefined));
+    await engine?.stop();
   }
 
   health(): Promise<EngineHealth> {

@@ -55,6 +55,21 @@ t.test('nothing is loaded until start(); then every call goes to the loaded engi
   t.same(calls.at(-1), 'stop');
 });
 
+t.test('a stop() while the code loads stops the engine that start() then starts', async (t) => {
+  const calls: string[] = [];
+  let loaded!: () => void;
+  const engine = new DeferredEngine(
+    'fake',
+    () => new Promise<Engine>((resolve) => (loaded = () => resolve(fakeEngine(calls)))),
+    false,
+  );
+  const starting = engine.start();
+  const stopping = engine.stop();
+  loaded();
+  await Promise.all([starting, stopping]);
+  t.same(calls, ['start', 'stop'], 'started, then stopped: not left running');
+});
+
 t.test('a failed load rejects start() and is tried again at the next', async (t) => {
   let attempt = 0;
   const engine = new DeferredEngine(
