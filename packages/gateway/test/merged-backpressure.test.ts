@@ -1,6 +1,6 @@
-// A merged client that stops reading while 10 members write 10 MiB each: the gateway pulls
+// A merged client that stops reading while 10 members write 5 MiB each: the gateway pulls
 // each member only as fast as the client reads, so its memory stays bounded (members × batch,
-// not 100 MiB), and once the client reads again it gets every line, each member in order.
+// not 50 MiB), and once the client reads again it gets every line, each member in order.
 // The gateway runs in a child process so that its memory is measured apart from the client's.
 import t, { type Test } from 'tap';
 import { fork, type ChildProcess } from 'node:child_process';
@@ -10,7 +10,7 @@ import { LogsClient } from '@enginegate/test-client';
 import { sleep } from './fixtures/harness.js';
 
 const MEMBER_COUNT = 10;
-const LINE_COUNT = 10 * 1024; // × 1 KiB = 10 MiB a member
+const LINE_COUNT = 5 * 1024; // × 1 KiB = 5 MiB a member: 50 MiB in all, 2.5× the 20 MiB bound
 const LINE_BYTES = 1024;
 const MiB = 1024 * 1024;
 const TOKEN = 'merged-backpressure-token';
@@ -181,7 +181,7 @@ t.test('a paused merged client: bounded gateway memory, then every line in order
     const names = await request<string[]>(child, 'start-writing', 'writing');
     const paused = await open(client, names);
     paused.pause();
-    // The members write all 100 MiB within ~0.5 s; give the gateway ample time to (not) buffer it.
+    // The members write all 50 MiB within ~0.5 s; give the gateway ample time to (not) buffer it.
     await sleep(2000);
     const memory = await request<Memory>(child, 'memory', 'memory');
     const heapGrowth = (memory.heapAndExternal - baseline.heapAndExternal) / MiB;
