@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import fastifyWebsocket from '@fastify/websocket';
 import type { PassthroughEndpoint } from '@enginegate/plugin-api';
-import { asFunction, asValue, createContainer, InjectionMode, type AwilixContainer } from 'awilix';
+import { asFunction, asValue, createContainer, InjectionMode, type AwilixContainer } from './awilix.js';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { WebSocket } from 'ws';
 import { AccessControl } from './access-control.js';

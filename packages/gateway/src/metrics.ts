@@ -1,4 +1,4 @@
-import { Counter, Gauge, Registry } from 'prom-client';
+import { Counter, Gauge, Registry } from './prometheus.js';
 import type { EngineState } from '@enginegate/plugin-api';
 import type { FramingName } from './logs/log-framing.js';
 

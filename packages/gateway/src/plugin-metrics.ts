@@ -1,4 +1,4 @@
-import { Counter, Gauge, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from './prometheus.js';
 import type { PluginCounter, PluginGauge, PluginMetrics } from '@enginegate/plugin-api';
 
 /** A metric name's characters, for a plugin name that may hold `-` and `.`. */

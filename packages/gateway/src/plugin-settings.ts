@@ -21,8 +21,11 @@ export function settingEnvName(plugin: string, key: string): string {
 }
 
 // Values from the command line and the environment are strings: coerce them to the schema's types
-// ('array': one value given for a list setting is a list of one, e.g. --log-root).
-const ajv = new Ajv({ coerceTypes: 'array', useDefaults: true, allErrors: true, strict: false });
+// ('array': one value given for a list setting is a list of one, e.g. --log-root). Made when
+// first needed: a new Ajv compiles its meta-schemas, part of every start-up otherwise.
+let settingsAjv: Ajv | undefined;
+const ajv = (): Ajv =>
+  (settingsAjv ??= new Ajv({ coerceTypes: 'array', useDefaults: true, allErrors: true, strict: false }));
 
 /**
  * A plugin's settings: its file layer, then its environment variables, then the given settings
@@ -48,7 +51,7 @@ export function resolvePluginSettings(
   if (Object.keys(settings).length === 0 && (schema.required ?? []).length === 0) {
     return Object.freeze(defaultsOf(schema));
   }
-  const validate = ajv.compile(schema);
+  const validate = ajv().compile(schema);
   if (!validate(settings)) {
     const problems = (validate.errors ?? []).map((error) => describe(error)).join('; ');
     throw new PluginLoadError(spec, `plugin ${spec} (name "${plugin.name}") has wrong settings: ${problems}`);

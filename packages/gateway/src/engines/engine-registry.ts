@@ -1,5 +1,5 @@
-import { asValue, type AwilixContainer } from 'awilix';
-import { Registry } from 'prom-client';
+import { asValue, type AwilixContainer } from '../awilix.js';
+import { Registry } from '../prometheus.js';
 import {
   ENGINE_SERVICE,
   errorText,
