@@ -1,11 +1,14 @@
 import http from 'node:http';
 import https from 'node:https';
+import type { Socket } from 'node:net';
+import type { Readable } from 'node:stream';
 import { inspect } from 'node:util';
 import type { IncomingMessage } from 'node:http';
 import Dockerode from 'dockerode';
 import type { ContainerInfo as DockerContainerSummary, ContainerInspectInfo } from 'dockerode';
 import { EngineUnavailableError } from '@enginegate/plugin-api';
 import { describeDockerEndpoint, dockerodeOptions, type DockerEndpoint } from './docker-endpoint.js';
+import { requestRawLogs, type PlainDockerEndpoint } from './docker-raw-logs-request.js';
 import { DEFAULT_REQUEST_TIMEOUT_MS } from './moby-settings.js';
 
 export type { ContainerInspectInfo, DockerContainerSummary };
@@ -38,8 +41,9 @@ export interface DockerEventsQuery {
 export const PING_TIMEOUT_MS = 2_000;
 
 /**
- * One connection setup to a Docker daemon: dockerode over a private keep-alive agent, so that
- * `close()` provably drops every socket to the daemon.
+ * One connection setup to a Docker daemon: dockerode over a private keep-alive agent, and log
+ * bodies read over sockets of their own (docker-raw-logs-request.ts), so that `close()`
+ * provably drops every socket to the daemon.
  */
 export class DockerClient {
   readonly docker: Dockerode;
@@ -51,12 +55,22 @@ export class DockerClient {
    */
   private readonly pingDocker: Dockerode;
   private readonly pingAgent: http.Agent;
+  /** Where logs are read over a plain socket; undefined for TLS, whose logs go through dockerode. */
+  private readonly plainEndpoint: PlainDockerEndpoint | undefined;
+  /** The sockets of log bodies read without dockerode, until each closes. */
+  private readonly logSockets = new Set<Socket>();
 
   constructor(
     endpoint: DockerEndpoint,
     private readonly requestTimeoutMs = DEFAULT_REQUEST_TIMEOUT_MS,
   ) {
     this.description = describeDockerEndpoint(endpoint);
+    this.plainEndpoint =
+      endpoint.kind === 'unix'
+        ? { kind: 'unix', socketPath: endpoint.socketPath }
+        : endpoint.tls === undefined
+          ? { kind: 'tcp', host: endpoint.host, port: endpoint.port }
+          : undefined;
     const agentOptions: http.AgentOptions = { keepAlive: true, maxFreeSockets: 4 };
     this.agent = newAgent(endpoint, agentOptions, this.description);
     this.pingAgent = newAgent(endpoint, { keepAlive: false }, this.description);
@@ -111,20 +125,35 @@ export class DockerClient {
   }
 
   /**
-   * Starts `GET /containers/{id}/logs` (or `/tasks/{id}/logs`) and resolves with the response once Docker answered
-   * 200, before any of the body is read: the body is the caller's to pull (and destroy).
+   * Starts `GET /containers/{id}/logs` (or `/tasks/{id}/logs`) and resolves with the body once Docker answered
+   * 200, before any of it is read: the body is the caller's to pull (and destroy).
    * Always a stream, whether or not `follow` is set. Only the wait for the response headers
-   * is bounded (the request timeout); the body never times out.
+   * is bounded (the request timeout); the body never times out. Over a unix socket or plain
+   * TCP the body is read in bulk over HTTP/1.0 (requestRawLogs); over TLS through dockerode.
    */
   openLogs(
     id: string,
     query: DockerLogsQuery,
     signal: AbortSignal,
     owner: LogsOwner = 'containers',
-  ): Promise<IncomingMessage> {
-    return this.openStream('logs', `/${owner}/${encodeURIComponent(id)}/logs?`, { ...query }, signal, {
+  ): Promise<Readable> {
+    const path = `/${owner}/${encodeURIComponent(id)}/logs?`;
+    const statusReasons = {
       404: owner === 'tasks' ? 'no such task' : 'no such container',
       501: 'logs not implemented',
+    };
+    if (this.plainEndpoint === undefined) return this.openStream('logs', path, { ...query }, signal, statusReasons);
+    return requestRawLogs({
+      endpoint: this.plainEndpoint,
+      path: path + logsQueryString(query),
+      signal,
+      headTimeoutMs: this.requestTimeoutMs,
+      timeoutError: this.noAnswerError('logs'),
+      statusReasons: { 500: 'server error', ...statusReasons },
+      onSocket: (socket) => {
+        this.logSockets.add(socket);
+        socket.once('close', () => this.logSockets.delete(socket));
+      },
     });
   }
 
@@ -152,9 +181,7 @@ export class DockerClient {
     const forward = () => request.abort(signal.reason);
     if (signal.aborted) forward();
     else signal.addEventListener('abort', forward, { once: true });
-    const timeout = new EngineUnavailableError(
-      `the Docker daemon did not answer a ${what} request within ${this.requestTimeoutMs} ms`,
-    );
+    const timeout = this.noAnswerError(what);
     const timer = setTimeout(() => request.abort(timeout), this.requestTimeoutMs);
     return new Promise<IncomingMessage>((resolve, reject) => {
       this.docker.modem.dial(
@@ -176,6 +203,12 @@ export class DockerClient {
     }).finally(() => clearTimeout(timer));
   }
 
+  private noAnswerError(what: string): EngineUnavailableError {
+    return new EngineUnavailableError(
+      `the Docker daemon did not answer a ${what} request within ${this.requestTimeoutMs} ms`,
+    );
+  }
+
   /** The caller's signal (if any), bounded by the request timeout. */
   private bounded(signal: AbortSignal | undefined): AbortSignal {
     const timeout = AbortSignal.timeout(this.requestTimeoutMs);
@@ -186,7 +219,16 @@ export class DockerClient {
   close(): void {
     this.agent.destroy();
     this.pingAgent.destroy();
+    for (const socket of this.logSockets) socket.destroy();
+    this.logSockets.clear();
   }
+}
+
+/** The query as docker-modem spells it (`follow=true`, …), unset fields left out. */
+function logsQueryString(query: DockerLogsQuery): string {
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query)) if (value !== undefined) params.set(key, String(value));
+  return params.toString();
 }
 
 function newAgent(endpoint: DockerEndpoint, options: http.AgentOptions, description: string): http.Agent {

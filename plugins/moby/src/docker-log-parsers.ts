@@ -22,6 +22,8 @@ export interface DockerLogParser {
   readonly inBandError: string | undefined;
   /** Docker log entries seen so far (a long line's 16 KiB pieces are one entry each). */
   readonly entries: number;
+  /** True when the body so far ends inside a frame (never for a TTY's unframed bytes). */
+  readonly midFrame: boolean;
 }
 
 /** The size of the pieces Docker's log copier cuts long lines into. */
@@ -66,6 +68,10 @@ export class MultiplexedLogParser implements DockerLogParser {
     return this.reader.entries;
   }
 
+  get midFrame(): boolean {
+    return this.reader.midFrame;
+  }
+
   push(chunk: Buffer, sink: ParsedLineSink): void {
     this.reader.push(chunk, (stream, time, content) => this.onMessage(stream, time, content, sink));
   }
@@ -107,6 +113,7 @@ export class TtyLogParser implements DockerLogParser {
   /** Bytes of the current line until Docker's next piece stamp. */
   private untilStamp = DOCKER_PIECE_BYTES;
   readonly inBandError = undefined;
+  readonly midFrame = false;
   entries = 0;
 
   constructor(private readonly timestamped = true) {}

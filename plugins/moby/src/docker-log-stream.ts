@@ -1,4 +1,4 @@
-import type { IncomingMessage } from 'node:http';
+import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   EngineUnavailableError,
@@ -37,8 +37,8 @@ export interface DockerLogStreamInit {
   options: LogOptions;
   /** Skip records up to and including this one (`after=`, or where `tail=N` starts). */
   start: TimeCursor | undefined;
-  /** The response `open()` already got, and what it asked. */
-  firstResponse: IncomingMessage;
+  /** The body `open()` already got, and what it asked. */
+  firstResponse: Readable;
   firstQuery: DockerLogsQuery;
   /** Aborted by the client's signal or the engine's stop(); ends the stream quietly. */
   signal: AbortSignal;
@@ -82,7 +82,7 @@ export class DockerLogStream implements AsyncIterable<LogRecord[]> {
   private async *records(): AsyncGenerator<LogRecord[], void, undefined> {
     const { init } = this;
     const { options, signal } = init;
-    let response: IncomingMessage | undefined = init.firstResponse;
+    let response: Readable | undefined = init.firstResponse;
     let query = init.firstQuery;
     let resumesWithoutProgress = 0;
     try {
@@ -151,7 +151,7 @@ export class DockerLogStream implements AsyncIterable<LogRecord[]> {
 
   /** Yields the batches of one response; returns how it ended. Destroys the response. */
   private async *readResponse(
-    response: IncomingMessage,
+    response: Readable,
     query: DockerLogsQuery,
   ): AsyncGenerator<LogRecord[], ResponseEnd, undefined> {
     const parser = parserFor(this.init, query.timestamps);
@@ -179,8 +179,11 @@ export class DockerLogStream implements AsyncIterable<LogRecord[]> {
       this.position = records.position; // lines skipped or not selected move it too
     }
     if (cutShort.why !== undefined) return cutShort.why;
+    // An HTTP/1.0 body ends when the connection does: a cut shows only as a frame left unfinished.
+    if (parser.midFrame) return { kind: 'broke', error: new Error('the Docker log body ended inside a frame') };
     parser.end(sink);
     if (records.pending > 0) yield takeBatch();
+    if (!query.follow) await this.endedWithDaemonAlive();
     return { kind: 'ended' };
   }
 
@@ -188,10 +191,7 @@ export class DockerLogStream implements AsyncIterable<LogRecord[]> {
    * Ends a followed response that Docker would not end: once `until` has passed (a timer), or
    * once a remote task has ended (polled). `why` says which, after it did.
    */
-  private cutFollowShort(
-    query: DockerLogsQuery,
-    response: IncomingMessage,
-  ): { why: ResponseEnd | undefined; stop(): void } {
+  private cutFollowShort(query: DockerLogsQuery, response: Readable): { why: ResponseEnd | undefined; stop(): void } {
     const { init } = this;
     const cut: { why: ResponseEnd | undefined; stop(): void } = { why: undefined, stop: () => undefined };
     if (!query.follow) return cut;
@@ -212,7 +212,7 @@ export class DockerLogStream implements AsyncIterable<LogRecord[]> {
   }
 
   /** The next request of a resume; undefined when aborted or the container is gone meanwhile. */
-  private async reopen(query: DockerLogsQuery): Promise<IncomingMessage | undefined> {
+  private async reopen(query: DockerLogsQuery): Promise<Readable | undefined> {
     const { init } = this;
     try {
       return await init.client.openLogs(init.taskId ?? init.containerId, query, init.signal, logsOwner(init));
@@ -233,6 +233,14 @@ export class DockerLogStream implements AsyncIterable<LogRecord[]> {
     const message = 'Docker keeps ending the log stream of a running container';
     this.init.logger.error({ container: this.init.containerId }, message);
     return { type: 'error', code: 'INTERNAL', message };
+  }
+
+  /**
+   * An HTTP/1.0 body ends with its connection, so a daemon that died between two frames ended
+   * it too: only a live daemon makes the end the whole selection.
+   */
+  private async endedWithDaemonAlive(): Promise<void> {
+    if (!(await this.daemonAnswers())) throw this.daemonLost(undefined);
   }
 
   private async daemonAnswers(): Promise<boolean> {

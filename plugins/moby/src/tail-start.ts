@@ -80,6 +80,10 @@ async function readRecordTimes(
   } finally {
     response.destroy();
   }
+  // An HTTP/1.0 body ends when the connection does: a cut shows only as a frame left unfinished.
+  if (parser.midFrame) {
+    throw Object.assign(new Error('the Docker log body ended inside a frame'), { code: 'ECONNRESET' });
+  }
   parser.end(sink);
   return { times, entries: parser.entries };
 }

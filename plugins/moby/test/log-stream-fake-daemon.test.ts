@@ -30,7 +30,7 @@ type LogsHandler = (query: URLSearchParams, res: http.ServerResponse, attempt: n
 
 async function fakeDaemon(
   t: Test,
-  state: { running: boolean; exitCode: number },
+  state: { running: boolean; exitCode: number; pingFails?: boolean },
   onLogs: LogsHandler,
   engineOptions: { requestTimeoutMs?: number } = {},
 ) {
@@ -40,7 +40,10 @@ async function fakeDaemon(
   const counts = { inspect: 0 };
   const server = http.createServer((req, res) => {
     const url = new URL(req.url!, 'http://docker');
-    if (url.pathname.endsWith('/_ping')) return void res.end('OK');
+    if (url.pathname.endsWith('/_ping')) {
+      if (state.pingFails) res.statusCode = 500;
+      return void res.end('OK');
+    }
     if (url.pathname.endsWith('/json')) {
       counts.inspect++;
       res.setHeader('content-type', 'application/json');
@@ -201,6 +204,21 @@ t.test('follow=false: the end of the body is the end, no state looked up', async
     'no exit record without follow',
   );
   t.equal(counts.inspect, 1, 'only the inspect of open()');
+});
+
+t.test('follow=false, a body that ends between frames while the daemon is gone: 503, not a short read', async (t) => {
+  const state = { running: false, exitCode: 0, pingFails: false };
+  const { engine, logQueries } = await fakeDaemon(t, state, (_q, res) => {
+    // Over HTTP/1.0 a dying daemon's body ends like a whole one: only a ping tells them apart.
+    state.pingFails = true;
+    ok(res).end(frame(1, `${stamp(1)} only\n`));
+  });
+  const { records, error } = await collect(
+    await engine.logs.open({ ref: 'fake' }, { ...FOLLOW, follow: false }, new AbortController().signal),
+  );
+  t.same(lines(records), ['only']);
+  t.match(error, { code: 'ENGINE_UNAVAILABLE', message: /stopped answering/ });
+  t.equal(logQueries[0]!.get('follow'), 'false');
 });
 
 t.test(
