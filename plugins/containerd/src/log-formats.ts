@@ -28,9 +28,16 @@ const COLON = 0x3a;
 
 /** `stdout` or `stderr` spelled by bytes [start, end), without making a string. */
 function streamAt(line: Buffer, start: number, end: number): StreamName | undefined {
-  if (end - start !== 6 || line[start] !== 0x73 /* s */) return undefined;
-  const name = line.toString('latin1', start, end);
-  return name === 'stdout' || name === 'stderr' ? name : undefined;
+  if (end - start !== 6 || line[start] !== 0x73 /* s */ || line[start + 1] !== 0x74 /* t */) return undefined;
+  if (line[start + 2] === 0x64 /* d */ && line[start + 3] === 0x6f /* o */) {
+    return line[start + 4] === 0x75 /* u */ && line[start + 5] === 0x74 /* t */ ? 'stdout' : undefined;
+  }
+  return line[start + 2] === 0x64 /* d */ &&
+    line[start + 3] === 0x65 /* e */ &&
+    line[start + 4] === 0x72 /* r */ &&
+    line[start + 5] === 0x72 /* r */
+    ? 'stderr'
+    : undefined;
 }
 
 const criTimes = new TimestampParser();

@@ -2,7 +2,7 @@ import { LineSplitter, type LogOptions, type LogRecord, type StreamName } from '
 import type { LogFileFormat } from './log-formats.js';
 import { comparePositions, findTailPosition, findTimePosition, type SegmentPosition } from './log-positioning.js';
 import { MissingSegment, type LogSegment } from './log-segments.js';
-import { RecordAssembler } from './record-assembler.js';
+import { RecordAssembler, type LinePlace } from './record-assembler.js';
 
 const READ_BYTES = 64 * 1024;
 
@@ -106,15 +106,13 @@ export class SegmentCursor {
     const chunk = await segment.read(this.offset, READ_BYTES);
     if (chunk.length === 0) return null;
     const out: LogRecord[] = [];
+    // One place for every line of the chunk: pushLine reads it and keeps nothing of it.
+    const place: LinePlace = { index: this.index, start: 0, end: 0, fileId: segment.fileId };
     this.lines.push(chunk, (line, cut) => {
-      const end = this.lineStart + line.length + (cut ? 0 : 1);
-      this.assembler.pushLine(
-        line,
-        cut,
-        { index: this.index, start: this.lineStart, end, fileId: segment.fileId },
-        out,
-      );
-      this.lineStart = end;
+      place.start = this.lineStart;
+      place.end = this.lineStart + line.length + (cut ? 0 : 1);
+      this.assembler.pushLine(line, cut, place, out);
+      this.lineStart = place.end;
     });
     this.offset += chunk.length;
     return out;

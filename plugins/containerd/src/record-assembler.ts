@@ -1,4 +1,5 @@
 import {
+  DEFAULT_MAX_LINE_BYTES,
   LineSplitter,
   TimeCursorSequencer,
   encodeByteCursor,
@@ -10,7 +11,7 @@ import {
   type UnixNanos,
 } from '@enginegate/plugin-api';
 import type { LogFileFormat } from './log-formats.js';
-import { comparePositions, type SegmentPosition } from './log-positioning.js';
+import type { SegmentPosition } from './log-positioning.js';
 
 const UNNUMBERED = { seq: 0, cursor: '' };
 
@@ -86,12 +87,20 @@ export class RecordAssembler {
     const entry = this.format.parse(line);
     if (!entry) return; // not this format (a foreign or damaged line)
     const stream = entry.stream;
-    this.pieceStart[stream] ??= { index: place.index, offset: place.start };
     this.pieceTime[stream] = entry.time!;
-    this.pieces[stream].pushPiece(entry.content, entry.endsLine, (joined, partial) => {
+    const pieces = this.pieces[stream];
+    if (entry.endsLine && pieces.bufferedBytes === 0 && entry.content.length <= DEFAULT_MAX_LINE_BYTES) {
+      // A whole line with nothing of its stream pending, nearly every line: emitted as it is,
+      // without the splitter's callback and position objects (a 300k-line history read makes
+      // them 300k times).
+      this.emit(stream, entry.time!, entry.content, false, place.index, place.start, out);
+      return;
+    }
+    this.pieceStart[stream] ??= { index: place.index, offset: place.start };
+    pieces.pushPiece(entry.content, entry.endsLine, (joined, partial) => {
       const from = this.pieceStart[stream]!;
       if (!partial) this.pieceStart[stream] = null;
-      this.emit(stream, entry.time!, joined, partial, from, out);
+      this.emit(stream, entry.time!, joined, partial, from.index, from.offset, out);
     });
   }
 
@@ -100,7 +109,7 @@ export class RecordAssembler {
     for (const stream of ['stdout', 'stderr'] as const) {
       const from = this.pieceStart[stream];
       this.pieces[stream].end((line) => {
-        this.emit(stream, this.pieceTime[stream], line, true, from ?? { index: 0, offset: 0 }, out);
+        this.emit(stream, this.pieceTime[stream], line, true, from?.index ?? 0, from?.offset ?? 0, out);
       });
       this.pieceStart[stream] = null;
     }
@@ -108,7 +117,7 @@ export class RecordAssembler {
 
   private pushRaw(line: Buffer, cut: boolean, place: LinePlace, out: LogRecord[]): void {
     if (!this.options.stdout || this.untilPassed) return;
-    if (this.emitFrom && comparePositions({ index: place.index, offset: place.start }, this.emitFrom) < 0) return;
+    if (this.emitFrom && before(place.index, place.start, this.emitFrom)) return;
     const record: LineRecord = {
       type: 'line',
       stream: 'stdout',
@@ -120,12 +129,14 @@ export class RecordAssembler {
     out.push(record);
   }
 
+  /** `fromIndex`/`fromOffset`: where the record's first byte lies (its segment and offset). */
   private emit(
     stream: StreamName,
     time: UnixNanos,
     line: Buffer,
     partial: boolean,
-    from: SegmentPosition,
+    fromIndex: number,
+    fromOffset: number,
     out: LogRecord[],
   ): void {
     const { seq, cursor } = this.numbered ? this.sequencer.next(time) : UNNUMBERED;
@@ -145,10 +156,15 @@ export class RecordAssembler {
       return;
     }
     if (this.options.since !== undefined && time < this.options.since) return;
-    if (this.emitFrom && comparePositions(from, this.emitFrom) < 0) return;
+    if (this.emitFrom && before(fromIndex, fromOffset, this.emitFrom)) return;
     if (!(stream === 'stdout' ? this.options.stdout : this.options.stderr)) return;
     const record: LineRecord = { type: 'line', stream, time, line, cursor };
     if (partial) record.partial = true;
     out.push(record);
   }
+}
+
+/** comparePositions(a, b) < 0 for a = { index, offset }, without making `a`. */
+function before(index: number, offset: number, b: SegmentPosition): boolean {
+  return index < b.index || (index === b.index && offset < b.offset);
 }
