@@ -130,14 +130,22 @@ function unitRunFiles(root, suites) {
   const known = readSuiteTimes(dir);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  const ownTimeout = (file) => OWN_TIMEOUT.exec(readFileSync(join(root, file), 'utf8'))?.[1];
+  // Each suite's own top-level timeout in ms, undefined for none: read once per file.
+  const timeouts = new Map(
+    suites.map((file) => {
+      const declared = OWN_TIMEOUT.exec(readFileSync(join(root, file), 'utf8'))?.[1];
+      return [file, declared === undefined ? undefined : Number(declared.replace(/_/g, ''))];
+    }),
+  );
+  const ownTimeout = (file) => timeouts.get(file);
   const times = Object.values(known).sort((a, b) => a - b);
   const typical = times.length > 0 ? times[Math.floor(times.length / 2)] : 2_000;
   // Not timed yet: a long suite by its own timeout (a fraction of it), a short one as typical.
-  const estimate = (file) =>
-    known[file] ?? (ownTimeout(file) ? Number(ownTimeout(file).replace(/_/g, '')) / 4 : typical);
-  const entries = suites.filter((f) => ownTimeout(f)).map((file) => ({ files: [file], ms: estimate(file) }));
-  const shared = suites.filter((f) => !ownTimeout(f)).sort((a, b) => estimate(b) - estimate(a));
+  const estimate = (file) => known[file] ?? (ownTimeout(file) !== undefined ? ownTimeout(file) / 4 : typical);
+  const entries = suites
+    .filter((f) => ownTimeout(f) !== undefined)
+    .map((file) => ({ files: [file], ms: estimate(file) }));
+  const shared = suites.filter((f) => ownTimeout(f) === undefined).sort((a, b) => estimate(b) - estimate(a));
   const shards = Array.from({ length: Math.min(shared.length, unitShards()) }, () => ({ files: [], ms: 0 }));
   for (const file of shared) {
     const lightest = shards.reduce((a, b) => (b.ms < a.ms ? b : a));
