@@ -4,6 +4,7 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync }
 import { availableParallelism } from 'node:os';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { failureReport, TapFailureCollector } from './tap-failures.mjs';
 
 export const TEST_GLOBS = [
   'packages/*/test/**/*.test.ts',
@@ -224,9 +225,12 @@ export async function runTests(root, extraArgs) {
   // Stopping `npm test` stops tap, whose suites then stop the daemons they started.
   for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
   let tail = '';
+  const failures = new TapFailureCollector();
+  child.stdout.setEncoding('utf8');
   child.stdout.on('data', (chunk) => {
     process.stdout.write(chunk);
-    tail = (tail + chunk.toString()).slice(-4096);
+    failures.push(chunk);
+    tail = (tail + chunk).slice(-4096);
   });
   const code = await new Promise((resolve) => child.on('close', (c, s) => resolve(c ?? (s ? 1 : 0))));
   // tap ends with `# { total: N, pass: N, fail: N, skip: N, ... }`
@@ -235,6 +239,8 @@ export async function runTests(root, extraArgs) {
   const passed = count('pass');
   const failed = count('fail') + (code !== 0 && count('fail') === 0 ? 1 : 0);
   const skipped = count('skip') + count('todo');
+  // Last before the count, so that a CI page showing only the end of the run names them.
+  for (const line of failureReport(failures.failures())) console.log(line);
   console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);
   process.exit(code);
 }
