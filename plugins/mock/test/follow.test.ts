@@ -44,7 +44,9 @@ t.test('lines arrive as they are written: the first long before the last is due'
     'no line came before its time',
   );
   const lateMs = arrivals.map((a) => Number(a.arrived - a.time) / 1e6);
-  t.ok(Math.max(...lateMs) < 250, `each line within 250 ms of its time (worst ${Math.max(...lateMs).toFixed(1)} ms)`);
+  // Lines 80 ms apart: a line held back for the next ones would be late by several intervals;
+  // a second is room for a loaded machine's stalls, not for batching.
+  t.ok(Math.max(...lateMs) < 1000, `each line within 1 s of its time (worst ${Math.max(...lateMs).toFixed(1)} ms)`);
   t.same(records.at(-1), { type: 'exit', exitCode: 0 }, 'then the exit, then the end');
   t.equal(engine.activeReaders, 0);
 });

@@ -54,7 +54,8 @@ t.test('an abort during the wait for the next line ends the pull at once', async
   setTimeout(() => abort.abort(), 20);
   const started = Date.now();
   t.same(await sleeping, { done: true, value: undefined });
-  t.ok(Date.now() - started < 200, `ended ${Date.now() - started} ms after the wait began`);
+  // The next line is 60 s away: ending within seconds is the abort's doing, even on a loaded machine.
+  t.ok(Date.now() - started < 5000, `ended ${Date.now() - started} ms after the wait began`);
   t.equal(engine.activeReaders, 0);
 });
 

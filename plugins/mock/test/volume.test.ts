@@ -64,7 +64,9 @@ t.test('a 50 MiB log read fully: every line, in order, quickly', async (t) => {
   t.equal(next, LINES, 'every line');
   t.equal(outOfOrder, 0, 'in order');
   t.equal(bytes, 50 * MiB);
-  t.ok(ms < 3000, `read 50 MiB in ${ms.toFixed(0)} ms (${((50 * 1000) / ms).toFixed(0)} MiB/s)`);
+  // A bound against a pathological slowdown (a copy per line, say), not a speed goal: throughput is
+  // measured by test/bench, against a baseline in the same run. Quiet, it takes about 0.3 s.
+  t.ok(ms < 15_000, `read 50 MiB in ${ms.toFixed(0)} ms (${((50 * 1000) / ms).toFixed(0)} MiB/s)`);
   t.comment(`50 MiB in ${ms.toFixed(0)} ms`);
 });
 
