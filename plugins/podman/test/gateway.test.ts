@@ -52,11 +52,12 @@ async function suite(podman: PrivatePodman): Promise<void> {
     );
     const arrivedMs = session.messages.map((m) => performance.timeOrigin + m.at);
     const excess = arrivedMs.slice(1).map((at, i) => at - arrivedMs[i]! - (writtenMs[i + 1]! - writtenMs[i]!));
+    // One stall of a loaded machine makes one arrival late (the next gap is then short); lines held
+    // back for batching would make most of them late.
     const late = excess.slice(1).filter((ms) => ms > 100);
-    t.same(
-      late,
-      [],
-      `each line within 100 ms of (previous arrival + the container's interval) (max ${Math.max(...excess.slice(1)).toFixed(0)} ms)`,
+    t.ok(
+      late.length <= 1 && late.every((ms) => ms < 1000),
+      `each line within 100 ms of (previous arrival + the container's interval), one stall allowed (late: ${JSON.stringify(late.map(Math.round))}; max ${Math.max(...excess.slice(1)).toFixed(0)} ms)`,
     );
     session.close();
     await session.waitClosed();
