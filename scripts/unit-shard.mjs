@@ -12,8 +12,12 @@ import t from 'tap';
  * @param {string} timesFile where to write `{ [file]: ms }` when the process ends
  */
 export async function runShard(files, timesFile) {
-  // Each suite alone had tap's 30 s; together they get the sum (a suite may set its own).
-  t.setTimeout(30_000 * files.length);
+  // Each suite alone has tap's 30 s or the timeout it sets at its top level (`t.setTimeout`,
+  // which here would set the whole process's): together they get the sum.
+  const budgets = new Map(files.map((file) => [file, 30_000]));
+  const setRootTimeout = t.setTimeout.bind(t);
+  const total = () => [...budgets.values()].reduce((sum, ms) => sum + ms, 0);
+  setRootTimeout(total());
   // A suite's time: its import (top-level awaits, which may run tests, too), then from the start
   // of its first test after that to the end of its last. Its tests queue on the root test and
   // run after the suites before it; some suites run theirs concurrently: a span, not a sum.
@@ -25,6 +29,11 @@ export async function runShard(files, timesFile) {
   });
   const rootTest = t.test.bind(t);
   let loading = '';
+  t.setTimeout = (ms) => {
+    if (!budgets.has(loading)) return setRootTimeout(ms);
+    budgets.set(loading, ms);
+    return setRootTimeout(total());
+  };
   t.test = (...args) => {
     const span = spans[loading];
     const i = args.findIndex((arg) => typeof arg === 'function');
@@ -41,6 +50,15 @@ export async function runShard(files, timesFile) {
     }
     return rootTest(...args);
   };
+  // A suite may await its own tests at its top level (a conformance run, a gateway start), so
+  // the root's queue can be empty while the next suite loads. tap ends an idle root test once a
+  // teardown is registered on it (its way to stop servers that keep the process alive), and at
+  // beforeExit: so root teardowns are registered after the last suite has loaded, and a timer
+  // keeps the process alive until then.
+  const keepAlive = setInterval(() => {}, 60_000);
+  const registerTeardown = t.teardown;
+  const teardowns = [];
+  t.teardown = (fn) => void teardowns.push(fn);
   for (const file of files) {
     loading = file;
     const start = performance.now();
@@ -53,4 +71,7 @@ export async function runShard(files, timesFile) {
       t.fail(`${file} failed to load`, { error: err });
     }
   }
+  t.teardown = registerTeardown;
+  for (const fn of teardowns) t.teardown(fn);
+  clearInterval(keepAlive);
 }
