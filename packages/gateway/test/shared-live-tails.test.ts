@@ -2,6 +2,7 @@
 // own history first and joins the live tail exactly behind its last line (none twice, none
 // lost); a follower that falls behind reads on its own again, without slowing the others.
 import t, { type Test } from 'tap';
+import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ContainerRef, LogOptions, LogRecord, LogSource } from '@enginegate/plugin-api';
 import { MockEngine } from '@enginegate/plugin-mock';
@@ -56,6 +57,8 @@ t.test('20 followers with their own tail and after: one engine follow stream, ev
   const tails = new SharedLiveTails({ enabled: true, maxQueuedRecords: 10_000 });
   const engine = { generation: 1, source };
   const abort = new AbortController();
+  // 21 followers on one signal here (each client of the gateway has its own): no leak warning.
+  setMaxListeners(64, abort.signal);
   const ref = { ref: 'counter' };
   // The first follower stays (it is still reading when the others join).
   const keeper = take(await tails.open(engine, ref, { ...FOLLOW, tail: 3 }, abort.signal), Infinity);
