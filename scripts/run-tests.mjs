@@ -112,10 +112,14 @@ function unitJobs() {
  */
 const OWN_TIMEOUT = /^t\.setTimeout\((\d[\d_]*)/m;
 
-/** How many processes the short suites share: ENGINEGATE_TEST_SHARDS, else four a core, at least 8. */
+/**
+ * How many processes the suites share: ENGINEGATE_TEST_SHARDS, else three a core, at least 6.
+ * Each one loads tap, the hooks and the packages again (2 cores: 6 took 85–92 s of CPU, 8 took
+ * 92–127 s), and fewer than that leave a core idle while a process waits on its timers.
+ */
 function unitShards() {
   const asked = Number(process.env.ENGINEGATE_TEST_SHARDS);
-  return Number.isInteger(asked) && asked > 0 ? asked : Math.max(8, 4 * availableParallelism());
+  return Number.isInteger(asked) && asked > 0 ? asked : Math.max(6, 3 * availableParallelism());
 }
 
 /**

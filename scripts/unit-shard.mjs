@@ -18,13 +18,15 @@ export async function runShard(files, timesFile) {
   const setRootTimeout = t.setTimeout.bind(t);
   const total = () => [...budgets.values()].reduce((sum, ms) => sum + ms, 0);
   setRootTimeout(total());
-  // A suite's time: its import (top-level awaits, which may run tests, too), then from the start
-  // of its first test after that to the end of its last. Its tests queue on the root test and
-  // run after the suites before it; some suites run theirs concurrently: a span, not a sum.
-  const spans = Object.fromEntries(files.map((file) => [file, { loaded: 0, loading: 0, start: Infinity, end: 0 }]));
+  // A suite's time: the run time of its tests, plus its import's time outside any test (loading,
+  // and top-level awaits such as a gateway start). The root test runs one test at a time, and
+  // a suite's import may wait behind the tests of the suites before it: that wait is theirs.
+  const own = Object.fromEntries(files.map((file) => [file, 0]));
+  let testsMs = 0;
+  let runningSince;
+  const testTime = () => testsMs + (runningSince === undefined ? 0 : performance.now() - runningSince);
   process.on('exit', () => {
-    const ms = ({ loaded, loading, start, end }) => loading + Math.max(0, end - Math.max(start, loaded));
-    const times = Object.fromEntries(files.map((file) => [file, Math.round(ms(spans[file]))]));
+    const times = Object.fromEntries(files.map((file) => [file, Math.round(own[file])]));
     writeFileSync(timesFile, `${JSON.stringify(times)}\n`);
   });
   const rootTest = t.test.bind(t);
@@ -35,16 +37,20 @@ export async function runShard(files, timesFile) {
     return setRootTimeout(total());
   };
   t.test = (...args) => {
-    const span = spans[loading];
+    const file = loading;
     const i = args.findIndex((arg) => typeof arg === 'function');
-    if (span !== undefined && i >= 0) {
+    if (file in own && i >= 0) {
       const body = args[i];
       args[i] = async (...bodyArgs) => {
-        span.start = Math.min(span.start, performance.now());
+        const started = performance.now();
+        runningSince = started;
         try {
           return await body(...bodyArgs);
         } finally {
-          span.end = Math.max(span.end, performance.now());
+          const ms = performance.now() - started;
+          own[file] += ms;
+          testsMs += ms;
+          runningSince = undefined;
         }
       };
     }
@@ -62,10 +68,10 @@ export async function runShard(files, timesFile) {
   for (const file of files) {
     loading = file;
     const start = performance.now();
+    const testsBefore = testTime();
     try {
       await import(pathToFileURL(file).href);
-      spans[file].loaded = performance.now();
-      spans[file].loading = spans[file].loaded - start;
+      own[file] += performance.now() - start - (testTime() - testsBefore);
     } catch (err) {
       // A suite that fails to load fails here, by name, and the others still run.
       t.fail(`${file} failed to load`, { error: err });

@@ -1,7 +1,7 @@
 // `enginegate logs` end to end: the real binary against a real gateway with the mock engine.
 import t from 'tap';
 import { CliProcess, runCli } from './helpers/cli-process.js';
-import { afterMockExitExited, chattyNumbers, request, sleep, startGateway } from './helpers/gateway-fixture.js';
+import { afterMockExitExited, chattyNumbers, request, startGateway } from './helpers/gateway-fixture.js';
 
 t.setTimeout(120_000);
 const DOCKER_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z $/;
@@ -91,7 +91,9 @@ t.test('logs | head: a closed stdout ends the CLI quietly', async (t) => {
   t.teardown(() => cli.stop());
   await cli.waitFor(({ stdout }) => stdout.length > 0, 20_000, 'the first output');
   cli.child.stdout.destroy();
-  const result = await Promise.race([cli.exited, sleep(20_000).then(() => undefined)]);
+  // An unref'd bound: the timer must not keep the process alive for 20 s after the CLI exits.
+  const bound = new Promise<undefined>((resolve) => setTimeout(resolve, 20_000).unref());
+  const result = await Promise.race([cli.exited, bound]);
   t.ok(result, 'exited');
   t.equal(result?.code, 0);
   t.notMatch(result?.stderr ?? '', /enginegate:|EPIPE|Error/);

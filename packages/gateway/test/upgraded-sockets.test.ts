@@ -23,7 +23,7 @@ function openConnection(url: string, bytes: string, localAddress?: string) {
 }
 
 const withTimeout = <T>(promise: Promise<T>, ms: number): Promise<T | 'timed out'> =>
-  Promise.race([promise, new Promise<'timed out'>((resolve) => setTimeout(() => resolve('timed out'), ms))]);
+  Promise.race([promise, new Promise<'timed out'>((resolve) => setTimeout(() => resolve('timed out'), ms).unref())]);
 
 const healthz = 'GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n';
 const logsUpgrade = upgradeRequest('/passthrough/engine/logs/mock-chatty?tail=1', [
