@@ -1,5 +1,6 @@
 // `enginegate logs` end to end: the real binary against a real gateway with the mock engine.
 import t from 'tap';
+import { setTimeout as delay } from 'node:timers/promises';
 import { CliProcess, runCli } from './helpers/cli-process.js';
 import { afterMockExitExited, chattyNumbers, request, startGateway } from './helpers/gateway-fixture.js';
 
@@ -92,7 +93,7 @@ t.test('logs | head: a closed stdout ends the CLI quietly', async (t) => {
   await cli.waitFor(({ stdout }) => stdout.length > 0, 20_000, 'the first output');
   cli.child.stdout.destroy();
   // An unref'd bound: the timer must not keep the process alive for 20 s after the CLI exits.
-  const bound = new Promise<undefined>((resolve) => setTimeout(resolve, 20_000).unref());
+  const bound = delay(20_000, undefined, { ref: false });
   const result = await Promise.race([cli.exited, bound]);
   t.ok(result, 'exited');
   t.equal(result?.code, 0);
