@@ -67,8 +67,9 @@ export async function resolveToken(options: {
   const env = options.env ?? process.env;
   if (options.flag !== undefined) return { token: options.flag, origin: '--token' };
   if (env.ENGINEGATE_TOKEN) return { token: env.ENGINEGATE_TOKEN, origin: 'ENGINEGATE_TOKEN' };
-  // The gateway owns the state-directory rules; load it only when the file is really needed.
-  const { defaultStateDir, readTokenFile } = await import('@enginegate/gateway');
+  // The gateway owns the state-directory rules. Its ./state-dir entry holds only them: the whole
+  // gateway (fastify, ajv) would double the start of every client command.
+  const { defaultStateDir, readTokenFile } = await import('@enginegate/gateway/state-dir');
   const stateDir = options.stateDir ?? defaultStateDir();
   const file = join(stateDir, 'token');
   let token: string | null;
