@@ -72,13 +72,19 @@ export class TimeCursorSequencer {
   private seq = 0;
 
   next(time: UnixNanos): { seq: number; cursor: string } {
+    const seq = this.advance(time);
+    return { seq, cursor: encodeTimeCursor(time, seq) };
+  }
+
+  /** The next record's seq alone, for a caller that makes its cursor only when it needs one. */
+  advance(time: UnixNanos): number {
     if (time === this.lastTime) {
       this.seq += 1;
     } else {
       this.lastTime = time;
       this.seq = 0;
     }
-    return { seq: this.seq, cursor: encodeTimeCursor(time, this.seq) };
+    return this.seq;
   }
 }
 

@@ -13,6 +13,8 @@ export interface SplitLine {
 }
 
 export type LineSink = (line: Buffer, partial: boolean) => void;
+/** A line as bytes [start, end) of `buf`: a whole line inside a chunk is no view of its own. */
+export type LineRangeSink = (buf: Buffer, start: number, end: number, partial: boolean) => void;
 
 export const DEFAULT_MAX_LINE_BYTES = 1024 * 1024;
 const NEWLINE = 0x0a;
@@ -30,19 +32,29 @@ export class LineSplitter {
 
   /** Pushes raw bytes; every `\n` ends a line. */
   push(chunk: Buffer, sink: LineSink): void {
+    this.pushRanges(chunk, (buf, start, end, partial) => sink(buf.subarray(start, end), partial));
+  }
+
+  /**
+   * `push`, with each line handed over as a range of a buffer: a reader that parses the line
+   * and keeps only part of it (a file log's content) makes one view instead of two.
+   */
+  pushRanges(chunk: Buffer, sink: LineRangeSink): void {
+    const whole: LineSink = (line, partial) => sink(line, 0, line.length, partial);
     let start = 0;
     for (;;) {
       const nl = chunk.indexOf(NEWLINE, start);
       if (nl === -1) break;
       if (this.pendingBytes === 0) {
-        this.emitBounded(chunk.subarray(start, nl), false, sink);
+        if (nl - start <= this.maxLineBytes) sink(chunk, start, nl, false);
+        else this.emitBounded(chunk.subarray(start, nl), false, whole);
       } else {
         this.pending.push(chunk.subarray(start, nl));
-        this.flushPending(false, sink);
+        this.flushPending(false, whole);
       }
       start = nl + 1;
     }
-    if (start < chunk.length) this.hold(chunk.subarray(start), sink);
+    if (start < chunk.length) this.hold(chunk.subarray(start), whole);
   }
 
   /**

@@ -22,6 +22,27 @@ t.test('splits lines and re-joins a line spread over pushes', async (t) => {
   ]);
 });
 
+t.test('pushRanges: the lines push gives, whole lines of a chunk as ranges of it', async (t) => {
+  const chunks = ['a\nb', 'c\n\nd', 'ef\ngh\n' + 'x'.repeat(12) + '\n'];
+  const viaPush = collect((s, sink) => {
+    for (const chunk of chunks) s.push(Buffer.from(chunk), sink);
+    s.end(sink);
+  }, 8);
+  const viaRanges: Array<[string, boolean]> = [];
+  const ofChunk: string[] = [];
+  const s = new LineSplitter(8);
+  for (const text of chunks) {
+    const chunk = Buffer.from(text);
+    s.pushRanges(chunk, (buf, start, end, partial) => {
+      viaRanges.push([buf.toString('latin1', start, end), partial]);
+      if (buf === chunk) ofChunk.push(buf.toString('latin1', start, end));
+    });
+  }
+  s.end((line, partial) => viaRanges.push([line.toString('latin1'), partial]));
+  t.same(viaRanges, viaPush, 'the same lines');
+  t.same(ofChunk, ['a', '', 'gh'], 'a whole line inside one chunk is a range of that chunk');
+});
+
 t.test('re-joins engine pieces', async (t) => {
   const out = collect((s, sink) => {
     s.pushPiece(Buffer.from('x'.repeat(5)), false, sink);

@@ -98,8 +98,8 @@ export class JournaldStream implements AsyncIterable<LogRecord[]> {
         if (this.released) return;
         if (this.exit) this.scheduleKill(); // output after the exit: wait for more quiet
         const out: LogRecord[] = [];
-        lines.push(chunk, (line, cut) =>
-          assembler.pushLine(line, cut, { index: 0, start: 0, end: 0, fileId: '' }, out),
+        lines.pushRanges(chunk, (buf, start, end, cut) =>
+          assembler.pushLine(buf, start, end, cut, { index: 0, start: 0, end: 0, fileId: '' }, out),
         );
         if (out.length > 0) yield out;
         if (assembler.pastUntil) return;

@@ -17,8 +17,11 @@ export interface LogFileFormat {
   readonly name: 'cri' | 'json-file' | 'raw' | 'journald-json';
   /** True when every entry carries a time (`since`, time cursors and the binary search work). */
   readonly timestamped: boolean;
-  /** undefined for a line that is not in this format (it is skipped). */
-  parse(line: Buffer): LogEntry | undefined;
+  /**
+   * The line in bytes [start, end) of `line` (the whole buffer by default); undefined for a line
+   * that is not in this format (it is skipped). The entry's content is a view of those bytes.
+   */
+  parse(line: Buffer, start?: number, end?: number): LogEntry | undefined;
   /** The time alone, cheaper than `parse`; used to binary-search a file for `since`. */
   timeOf(line: Buffer): UnixNanos | undefined;
 }
@@ -43,6 +46,15 @@ function streamAt(line: Buffer, start: number, end: number): StreamName | undefi
 const criTimes = new TimestampParser();
 
 /**
+ * The first `byte` in [from, end) of `buf`, else -1. A loop: `buf.indexOf` cannot stop at `end`
+ * and would search the rest of a 64 KiB chunk for a byte the line lacks.
+ */
+function indexIn(buf: Buffer, byte: number, from: number, end: number): number {
+  for (let i = from; i < end; i++) if (buf[i] === byte) return i;
+  return -1;
+}
+
+/**
  * The CRI log format the kubelet reads (`containerd/pkg/cri/io`):
  * `<RFC3339Nano time> <stdout|stderr> <tag> <content>`, the tag `F` for a full line or `P` for
  * a piece of a line the runtime split at `max_container_log_line_size`, possibly followed by
@@ -51,27 +63,27 @@ const criTimes = new TimestampParser();
 export const criFormat: LogFileFormat = {
   name: 'cri',
   timestamped: true,
-  parse(line) {
-    const timeEnd = line.indexOf(SPACE);
-    if (timeEnd <= 0) return undefined;
-    const time = criTimes.parse(line, 0, timeEnd);
+  parse(line, start = 0, end = line.length) {
+    const timeEnd = indexIn(line, SPACE, start, end);
+    if (timeEnd <= start) return undefined;
+    const time = criTimes.parse(line, start, timeEnd);
     if (time === undefined) return undefined;
-    const streamEnd = line.indexOf(SPACE, timeEnd + 1);
-    const stream = streamAt(line, timeEnd + 1, streamEnd === -1 ? line.length : streamEnd);
+    const streamEnd = indexIn(line, SPACE, timeEnd + 1, end);
+    const stream = streamAt(line, timeEnd + 1, streamEnd === -1 ? end : streamEnd);
     if (!stream) return undefined;
-    if (streamEnd === -1) return { stream, time, content: line.subarray(line.length), endsLine: true };
-    const tag = line[streamEnd + 1];
-    const afterTag = line[streamEnd + 2];
+    if (streamEnd === -1) return { stream, time, content: line.subarray(end, end), endsLine: true };
+    const tag = streamEnd + 1 < end ? line[streamEnd + 1] : undefined;
+    const afterTag = streamEnd + 2 < end ? line[streamEnd + 2] : undefined;
     if (
       (tag === 0x46 /* F */ || tag === 0x50) /* P */ &&
       (afterTag === SPACE || afterTag === COLON || afterTag === undefined)
     ) {
-      const tagEnd = afterTag === SPACE ? streamEnd + 2 : line.indexOf(SPACE, streamEnd + 1);
-      const content = tagEnd === -1 ? line.subarray(line.length) : line.subarray(tagEnd + 1);
+      const tagEnd = afterTag === SPACE ? streamEnd + 2 : indexIn(line, SPACE, streamEnd + 1, end);
+      const content = tagEnd === -1 ? line.subarray(end, end) : line.subarray(tagEnd + 1, end);
       return { stream, time, content, endsLine: tag === 0x46 };
     }
     // Logs written before the tag existed: the content follows the stream directly.
-    return { stream, time, content: line.subarray(streamEnd + 1), endsLine: true };
+    return { stream, time, content: line.subarray(streamEnd + 1, end), endsLine: true };
   },
   timeOf(line) {
     const timeEnd = line.indexOf(SPACE);
@@ -88,18 +100,18 @@ const TIME_AFTER_STREAM = Buffer.from('","time":"');
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 
-/** `line` holds `expected` at `at` (a loop: Buffer.compare's checks cost more for a dozen bytes). */
-function bytesAt(line: Buffer, at: number, expected: Buffer): boolean {
-  if (at + expected.length > line.length) return false;
+/** `line` holds `expected` at `at`, before `end` (a loop: Buffer.compare's checks cost more for a dozen bytes). */
+function bytesAt(line: Buffer, at: number, expected: Buffer, end: number): boolean {
+  if (at + expected.length > end) return false;
   for (let i = 0; i < expected.length; i++) if (line[at + i] !== expected[i]) return false;
   return true;
 }
 
 /** Any json-file line, through JSON.parse. */
-function parseJsonFileLine(line: Buffer): LogEntry | undefined {
+function parseJsonFileLine(line: Buffer, start: number, end: number): LogEntry | undefined {
   let entry: { log?: unknown; stream?: unknown; time?: unknown };
   try {
-    entry = JSON.parse(line.toString('utf8')) as typeof entry;
+    entry = JSON.parse(line.toString('utf8', start, end)) as typeof entry;
   } catch {
     return undefined;
   }
@@ -118,25 +130,32 @@ function parseJsonFileLine(line: Buffer): LogEntry | undefined {
  * JSON.parse: then the string's bytes are the content. undefined for anything else (other
  * escapes, control characters, invalid UTF-8, other keys or order), which JSON.parse reads.
  */
-function parseUnescapedJsonFileLine(line: Buffer): LogEntry | undefined {
-  if (line.length < 48 || !bytesAt(line, 0, LOG_OPEN)) return undefined;
-  const start = LOG_OPEN.length;
-  const logEnd = line.indexOf(QUOTE, start);
-  if (logEnd === -1) return undefined;
+function parseUnescapedJsonFileLine(line: Buffer, lineStart: number, lineEnd: number): LogEntry | undefined {
+  if (lineEnd - lineStart < 48 || !bytesAt(line, lineStart, LOG_OPEN, lineEnd)) return undefined;
+  const start = lineStart + LOG_OPEN.length;
+  // One pass to the content's first quote, backslash or control character.
+  let contentEnd = start;
+  for (; contentEnd < lineEnd; contentEnd++) {
+    const byte = line[contentEnd]!;
+    if (byte === QUOTE || byte === BACKSLASH || byte < SPACE) break;
+  }
   // The only escape allowed is the `\n` that ends a whole line, right before the quote.
-  const backslash = line.indexOf(BACKSLASH, start);
-  const endsLine = backslash === logEnd - 2 && line[logEnd - 1] === 0x6e; /* n */
-  if (backslash !== -1 && backslash < logEnd && !endsLine) return undefined;
-  const contentEnd = endsLine ? backslash : logEnd;
+  const endsLine = line[contentEnd] === BACKSLASH;
+  if (endsLine && (line[contentEnd + 1] !== 0x6e /* n */ || line[contentEnd + 2] !== QUOTE)) return undefined;
+  const logEnd = endsLine ? contentEnd + 2 : contentEnd;
+  if (logEnd >= lineEnd || line[logEnd] !== QUOTE) return undefined;
   const streamStart = logEnd + STREAM_KEY.length;
   const timeKeyEnd = streamStart + 6 + TIME_AFTER_STREAM.length;
-  if (timeKeyEnd + 2 > line.length) return undefined;
-  for (let i = start; i < contentEnd; i++) if (line[i]! < SPACE) return undefined;
-  if (!bytesAt(line, logEnd, STREAM_KEY)) return undefined;
+  if (timeKeyEnd + 2 > lineEnd) return undefined;
+  if (!bytesAt(line, logEnd, STREAM_KEY, lineEnd)) return undefined;
   const stream = streamAt(line, streamStart, streamStart + 6);
-  if (!stream || !bytesAt(line, streamStart + 6, TIME_AFTER_STREAM)) return undefined;
-  const timeEnd = line.length - 2;
-  if (line[timeEnd] !== QUOTE || line[timeEnd + 1] !== 0x7d /* } */ || line.indexOf(QUOTE, timeKeyEnd) !== timeEnd) {
+  if (!stream || !bytesAt(line, streamStart + 6, TIME_AFTER_STREAM, lineEnd)) return undefined;
+  const timeEnd = lineEnd - 2;
+  if (
+    line[timeEnd] !== QUOTE ||
+    line[timeEnd + 1] !== 0x7d /* } */ ||
+    indexIn(line, QUOTE, timeKeyEnd, lineEnd) !== timeEnd
+  ) {
     return undefined;
   }
   const time = jsonFileTimes.parse(line, timeKeyEnd, timeEnd);
@@ -152,8 +171,8 @@ function parseUnescapedJsonFileLine(line: Buffer): LogEntry | undefined {
 export const jsonFileFormat: LogFileFormat = {
   name: 'json-file',
   timestamped: true,
-  parse(line) {
-    return parseUnescapedJsonFileLine(line) ?? parseJsonFileLine(line);
+  parse(line, start = 0, end = line.length) {
+    return parseUnescapedJsonFileLine(line, start, end) ?? parseJsonFileLine(line, start, end);
   },
   timeOf(line) {
     // Writers put `time` last; searching for it avoids a JSON.parse per probe.
@@ -177,8 +196,8 @@ export const jsonFileFormat: LogFileFormat = {
 export const rawFormat: LogFileFormat = {
   name: 'raw',
   timestamped: false,
-  parse(line) {
-    return { stream: 'stdout', time: null, content: line, endsLine: true };
+  parse(line, start = 0, end = line.length) {
+    return { stream: 'stdout', time: null, content: line.subarray(start, end), endsLine: true };
   },
   timeOf() {
     return undefined;
@@ -196,10 +215,10 @@ const JOURNAL_PRIORITY_ERR = '3';
 export const journaldJsonFormat: LogFileFormat = {
   name: 'journald-json',
   timestamped: true,
-  parse(line) {
+  parse(line, start = 0, end = line.length) {
     let entry: { MESSAGE?: unknown; PRIORITY?: unknown; __REALTIME_TIMESTAMP?: unknown };
     try {
-      entry = JSON.parse(line.toString('utf8')) as typeof entry;
+      entry = JSON.parse(line.toString('utf8', start, end)) as typeof entry;
     } catch {
       return undefined;
     }

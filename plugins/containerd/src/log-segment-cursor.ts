@@ -108,10 +108,10 @@ export class SegmentCursor {
     const out: LogRecord[] = [];
     // One place for every line of the chunk: pushLine reads it and keeps nothing of it.
     const place: LinePlace = { index: this.index, start: 0, end: 0, fileId: segment.fileId };
-    this.lines.push(chunk, (line, cut) => {
+    this.lines.pushRanges(chunk, (buf, start, end, cut) => {
       place.start = this.lineStart;
-      place.end = this.lineStart + line.length + (cut ? 0 : 1);
-      this.assembler.pushLine(line, cut, place, out);
+      place.end = this.lineStart + (end - start) + (cut ? 0 : 1);
+      this.assembler.pushLine(buf, start, end, cut, place, out);
       this.lineStart = place.end;
     });
     this.offset += chunk.length;
@@ -144,7 +144,7 @@ export class SegmentCursor {
     if (segment) {
       this.lines.end((line) => {
         const place = { index: this.index, start: this.lineStart, end: this.offset, fileId: segment.fileId };
-        this.assembler.pushLine(line, !this.format.timestamped, place, out);
+        this.assembler.pushLine(line, 0, line.length, !this.format.timestamped, place, out);
       });
     }
     this.assembler.flush(out);

@@ -3,6 +3,7 @@ import {
   LineSplitter,
   TimeCursorSequencer,
   encodeByteCursor,
+  encodeTimeCursor,
   type LineRecord,
   type LogOptions,
   type LogRecord,
@@ -12,8 +13,6 @@ import {
 } from '@enginegate/plugin-api';
 import type { LogFileFormat } from './log-formats.js';
 import type { SegmentPosition } from './log-positioning.js';
-
-const UNNUMBERED = { seq: 0, cursor: '' };
 
 /** Where a physical line lies: its segment, first byte and the offset just past it. */
 export interface LinePlace {
@@ -68,12 +67,12 @@ export class RecordAssembler {
   }
 
   /**
-   * Feeds one physical line. `cut` is true when the line splitter cut an over-long line (no
-   * newline followed these bytes).
+   * Feeds one physical line, bytes [start, end) of `buf`. `cut` is true when the line splitter
+   * cut an over-long line (no newline followed these bytes).
    */
-  pushLine(line: Buffer, cut: boolean, place: LinePlace, out: LogRecord[]): void {
+  pushLine(buf: Buffer, start: number, end: number, cut: boolean, place: LinePlace, out: LogRecord[]): void {
     if (this.format.timestamped === false) {
-      this.pushRaw(line, cut, place, out);
+      this.pushRaw(buf.subarray(start, end), cut, place, out);
       return;
     }
     if (cut || this.inRunawayLine) {
@@ -84,7 +83,7 @@ export class RecordAssembler {
       this.inRunawayLine = cut;
       return;
     }
-    const entry = this.format.parse(line);
+    const entry = this.format.parse(buf, start, end);
     if (!entry) return; // not this format (a foreign or damaged line)
     const stream = entry.stream;
     this.pieceTime[stream] = entry.time!;
@@ -139,7 +138,7 @@ export class RecordAssembler {
     fromOffset: number,
     out: LogRecord[],
   ): void {
-    const { seq, cursor } = this.numbered ? this.sequencer.next(time) : UNNUMBERED;
+    const seq = this.numbered ? this.sequencer.advance(time) : 0;
     if (this.untilPassed) return;
     if (this.seekingCursor) {
       const after = this.afterTime!;
@@ -158,6 +157,8 @@ export class RecordAssembler {
     if (this.options.since !== undefined && time < this.options.since) return;
     if (this.emitFrom && before(fromIndex, fromOffset, this.emitFrom)) return;
     if (!(stream === 'stdout' ? this.options.stdout : this.options.stderr)) return;
+    // The cursor string only for a record delivered (a tail or `since` skips most of a file).
+    const cursor = this.numbered ? encodeTimeCursor(time, seq) : '';
     const record: LineRecord = { type: 'line', stream, time, line, cursor };
     if (partial) record.partial = true;
     out.push(record);

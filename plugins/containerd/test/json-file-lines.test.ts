@@ -66,6 +66,26 @@ for (const [name, bytes] of cases) {
   });
 }
 
+// The log file reader hands the parser a line as a range of its 64 KiB chunk: the bytes around
+// it (quotes, backslashes, braces of the lines before and after) must change nothing.
+t.test('a line read as a range of a larger buffer reads as the line alone', async (t) => {
+  const before = Buffer.from('{"log":"\\"}\n');
+  const after = Buffer.from('\n\\"x" \\n"}');
+  for (const [name, bytes] of cases) {
+    const alone = jsonFileFormat.parse(bytes);
+    const inRange = jsonFileFormat.parse(
+      Buffer.concat([before, bytes, after]),
+      before.length,
+      before.length + bytes.length,
+    );
+    t.same(
+      inRange && { ...inRange, content: inRange.content.toString('hex') },
+      alone && { ...alone, content: alone.content.toString('hex') },
+      name,
+    );
+  }
+});
+
 t.test("Docker's usual line is read in place, without a copy", async (t) => {
   const bytes = line('hello world\\n');
   const got = jsonFileFormat.parse(bytes)!;

@@ -108,6 +108,37 @@ t.test('CRI: offsets, trimmed fractions, flags, untagged lines, P/F pieces, ties
   t.same(lines(bareAfter), all.slice(-1), 'after= still finds its record');
 });
 
+// The reader hands the parser each line as a range of its chunk: the neighbouring lines'
+// spaces and tags must change nothing, even for a line that ends early (no tag, no content).
+t.test('CRI: a line read as a range of a larger buffer reads as the line alone', async (t) => {
+  const lines = [
+    '2024-01-02T07:04:05.123456789Z stdout F whole',
+    '2024-01-02T07:04:05.123456789Z stderr P piece ',
+    '2024-01-02T07:04:05.123456789Z stdout F:x flagged',
+    '2024-01-02T07:04:05.123456789Z stdout legacy',
+    '2024-01-02T07:04:05.123456789Z stdout F',
+    '2024-01-02T07:04:05.123456789Z stdout',
+    '2024-01-02T07:04:05.123456789Z',
+    '2024-01-02T07:04:05Z stdout F',
+    'not a time stdout F x',
+  ];
+  const around = Buffer.from(' F P x ');
+  for (const text of lines) {
+    const bytes = Buffer.from(text);
+    const alone = criFormat.parse(bytes);
+    const inRange = criFormat.parse(
+      Buffer.concat([around, bytes, around]),
+      around.length,
+      around.length + bytes.length,
+    );
+    t.same(
+      inRange && { ...inRange, content: inRange.content.toString() },
+      alone && { ...alone, content: alone.content.toString() },
+      text,
+    );
+  }
+});
+
 t.test('the cached timestamp parser agrees with parseRfc3339 on every form', async (t) => {
   const samples: string[] = [];
   const base = Date.UTC(2024, 1, 28, 23, 59, 58);
