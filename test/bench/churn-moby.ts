@@ -1,9 +1,14 @@
 // Churn: 10,000 follows of one running container opened and closed by a client in a process of
 // its own (churn-client-process: tail=1, first line, close; 4 at once), against a private
-// dockerd. Measured after a warm-up of 200 cycles and again after the 10,000 (once the engine
+// dockerd. Measured after a warm-up of 2,000 cycles and again after the 10,000 (once the engine
 // streams are released): the gateway's open file descriptors, its RSS after a GC, and the
 // dockerd's open file descriptors (its connections); the heap in use after the GC too, which
 // tells a leak from V8 keeping pages it grew into. Goal: all where they started, RSS ±5%.
+//
+// The warm-up is 2,000 cycles because RSS is still settling before that (V8's heap pages, the
+// allocator's arenas and socket buffers), and flat after it: on 2026-12-06, after 1,000 cycles
+// 118.0 MiB, 2,000 119.6, 5,000 119.8, 10,000 120.8, 20,000 120.2, 30,000 120.7. The RSS after
+// the first 200 is printed too, so the settling shows.
 //
 //   npm run bench -- churn-moby     (starts and stops its own dockerd; needs root)
 import { readdirSync } from 'node:fs';
@@ -14,13 +19,16 @@ import { machineLine, runInChild } from './client-processes.js';
 import { mobyBenchGateway } from './gateway-readers.js';
 
 const CYCLES = Number(process.env.BENCH_CHURN_CYCLES ?? 10_000);
-const WARM_UP = 200;
+const FIRST = 200;
+const WARM_UP = 2_000;
 const CONCURRENCY = 4;
 
 interface Resources {
   gatewayFds: number;
   rssMiB: number;
   heapMiB: number;
+  /** Memory outside the JavaScript heap that V8 knows of (Buffers' backing stores). */
+  externalMiB: number;
   dockerdFds: number;
 }
 
@@ -37,6 +45,7 @@ async function resources(dockerdPid: number, streamsOpen: () => number): Promise
     gatewayFds: openFds('self'),
     rssMiB: process.memoryUsage().rss / 2 ** 20,
     heapMiB: process.memoryUsage().heapUsed / 2 ** 20,
+    externalMiB: process.memoryUsage().external / 2 ** 20,
     dockerdFds: openFds(dockerdPid),
   };
 }
@@ -64,7 +73,9 @@ async function main() {
     const streamsOpen = () => gw.openStreams;
     try {
       const machine = [machineLine()];
-      await churn(url, id, WARM_UP);
+      await churn(url, id, FIRST);
+      const first = await resources(dockerdPid, streamsOpen);
+      await churn(url, id, WARM_UP - FIRST);
       const before = await resources(dockerdPid, streamsOpen);
       const ms = await churn(url, id, CYCLES);
       const after = await resources(dockerdPid, streamsOpen);
@@ -74,7 +85,8 @@ async function main() {
         `${CYCLES} open/close cycles (${CONCURRENCY} at once) in ${(ms / 1000).toFixed(1)} s, after ${WARM_UP} to warm up`,
         `gateway file descriptors: ${before.gatewayFds} -> ${after.gatewayFds}`,
         `gateway RSS after GC: ${before.rssMiB.toFixed(1)} MiB -> ${after.rssMiB.toFixed(1)} MiB (${rssChange >= 0 ? '+' : ''}${rssChange.toFixed(1)}%, goal ±5%)`,
-        `gateway heap used after GC: ${before.heapMiB.toFixed(1)} MiB -> ${after.heapMiB.toFixed(1)} MiB`,
+        `gateway heap used after GC: ${before.heapMiB.toFixed(1)} MiB -> ${after.heapMiB.toFixed(1)} MiB; external ${before.externalMiB.toFixed(1)} -> ${after.externalMiB.toFixed(1)} MiB`,
+        `(gateway RSS after the first ${FIRST} cycles: ${first.rssMiB.toFixed(1)} MiB, still settling)`,
         `dockerd file descriptors (its connections included): ${before.dockerdFds} -> ${after.dockerdFds}`,
       ];
       recordResult('churn-moby', {
