@@ -4,14 +4,14 @@ import type { EnginePlugin } from '@enginegate/plugin-api';
 
 /**
  * The engine plugins `serve` builds in (the CLI composes them; the gateway depends on none).
- * A `--plugin` of the same engine name replaces one. moby and containerd come as their
+ * A `--plugin` of the same engine name replaces one. moby, containerd and podman come as their
  * `/deferred` entries: their engine's code loads at its first start (a faster `serve`).
  */
 export const BUNDLED_PLUGINS = [
   '@enginegate/plugin-mock',
   '@enginegate/plugin-moby/deferred',
   '@enginegate/plugin-containerd/deferred',
-  '@enginegate/plugin-podman',
+  '@enginegate/plugin-podman/deferred',
 ] as const;
 
 /** The CLI package's folder: package names a `--plugin` gives are looked up here after the working directory. */
