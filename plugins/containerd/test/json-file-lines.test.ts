@@ -4,6 +4,7 @@
 import t from 'tap';
 import { parseRfc3339 } from '@enginegate/plugin-api';
 import { jsonFileFormat } from '../src/log-formats.js';
+import { assertParsesAlikeInRange } from './fixtures/range-parse.js';
 
 const TIME = '2026-01-02T15:04:05.123456789Z';
 
@@ -71,19 +72,7 @@ for (const [name, bytes] of cases) {
 t.test('a line read as a range of a larger buffer reads as the line alone', async (t) => {
   const before = Buffer.from('{"log":"\\"}\n');
   const after = Buffer.from('\n\\"x" \\n"}');
-  for (const [name, bytes] of cases) {
-    const alone = jsonFileFormat.parse(bytes);
-    const inRange = jsonFileFormat.parse(
-      Buffer.concat([before, bytes, after]),
-      before.length,
-      before.length + bytes.length,
-    );
-    t.same(
-      inRange && { ...inRange, content: inRange.content.toString('hex') },
-      alone && { ...alone, content: alone.content.toString('hex') },
-      name,
-    );
-  }
+  assertParsesAlikeInRange(t, jsonFileFormat, cases, before, after);
 });
 
 t.test("Docker's usual line is read in place, without a copy", async (t) => {

@@ -20,6 +20,7 @@ import {
   type RotationScheme,
 } from '@enginegate/plugin-containerd';
 import { ALL, lines, readAll, recordingLogger } from './fixtures/engine-support.js';
+import { assertParsesAlikeInRange } from './fixtures/range-parse.js';
 
 const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));
 const logger = recordingLogger();
@@ -123,20 +124,8 @@ t.test('CRI: a line read as a range of a larger buffer reads as the line alone',
     'not a time stdout F x',
   ];
   const around = Buffer.from(' F P x ');
-  for (const text of lines) {
-    const bytes = Buffer.from(text);
-    const alone = criFormat.parse(bytes);
-    const inRange = criFormat.parse(
-      Buffer.concat([around, bytes, around]),
-      around.length,
-      around.length + bytes.length,
-    );
-    t.same(
-      inRange && { ...inRange, content: inRange.content.toString() },
-      alone && { ...alone, content: alone.content.toString() },
-      text,
-    );
-  }
+  const named = lines.map((text) => [text, Buffer.from(text)] as const);
+  assertParsesAlikeInRange(t, criFormat, named, around, around);
 });
 
 t.test('the cached timestamp parser agrees with parseRfc3339 on every form', async (t) => {
